@@ -1,0 +1,99 @@
+"""Exact integer rules shared by the engine and the checker (private).
+
+Both sides of the promise "children sum to round(parent x (1 + h))" must compute the right-hand side
+the same way, so it lives here, below both of them on the import path.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["div_round_half_even", "hedged_total", "segment_sums"]
+
+Int64Array = npt.NDArray[np.int64]
+
+
+def div_round_half_even(
+    numerator: npt.NDArray[np.int64], denominator: int | npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """Integer division rounded half to even (Python's ``round``), elementwise, without floats.
+
+    Args:
+        numerator: Integers to divide.
+        denominator: A positive integer, or an array of positive integers broadcastable to it.
+
+    Returns:
+        ``round(numerator / denominator)`` with ties to the even integer.
+
+    Example:
+        >>> div_round_half_even(np.array([5, 15, 25, -5, 7]), 10).tolist()
+        [0, 2, 2, 0, 1]
+    """
+    num = np.asarray(numerator, dtype=np.int64)
+    den = np.asarray(denominator, dtype=np.int64)
+    quotient, remainder = np.divmod(num, den)  # floor division, 0 <= remainder < den
+    twice = 2 * remainder
+    up = (twice > den) | ((twice == den) & (quotient % 2 == 1))
+    result: Int64Array = quotient + up.astype(np.int64)
+    return result
+
+
+def hedged_total(parent: npt.NDArray[np.int64], hedge: Fraction) -> npt.NDArray[np.int64]:
+    """What the children of ``parent`` must sum to under over-assignment ``hedge``.
+
+    ``round(parent x (1 + hedge))`` computed exactly in quanta, ties to even as Python's ``round``.
+
+    Args:
+        parent: Parent values in quanta.
+        hedge: Over-assignment as an exact fraction (``Fraction(1, 20)`` for 5 %); 0 means children
+            equal the parent.
+
+    Returns:
+        The required child sums, in quanta.
+
+    Example:
+        >>> hedged_total(np.array([100, 10, 30]), Fraction(1, 20)).tolist()
+        [105, 10, 32]
+    """
+    values = np.asarray(parent, dtype=np.int64)
+    if hedge == 0:
+        return values.copy()
+    factor = 1 + hedge
+    return div_round_half_even(values * factor.numerator, factor.denominator)
+
+
+def segment_sums(
+    block: Int64Array, offsets: Int64Array, axis: int
+) -> tuple[Int64Array, Int64Array]:
+    """Sums over CSR segments of ``block`` along ``axis``; returns (segment index, sums).
+
+    ``offsets`` are positions into the full axis (children of i at offsets[i]:offsets[i+1]); only
+    segments with children are summed, so ``np.add.reduceat`` never sees an empty segment (where it
+    would return the element itself instead of 0).
+
+    Args:
+        block: The array to sum.
+        offsets: CSR offsets, shape (segments + 1,).
+        axis: The axis the offsets index.
+
+    Returns:
+        ``(segments, sums)``: the indices of the non-empty segments and their sums.
+
+    Example:
+        >>> segment_sums(np.array([5, 1, 2, 3]), np.array([1, 3, 3, 4]), axis=0)
+        (array([0, 2]), array([3, 3]))
+    """
+    counts = np.diff(offsets)
+    parents = np.flatnonzero(counts > 0)
+    if parents.size == 0:
+        empty_shape = list(block.shape)
+        empty_shape[axis] = 0
+        return parents, np.zeros(empty_shape, dtype=np.int64)
+    first = int(offsets[parents[0]])
+    last = int(offsets[parents[-1] + 1])
+    window = block[(slice(None),) * axis + (slice(first, last),)]
+    sums = np.add.reduceat(window, offsets[parents] - first, axis=axis)
+    return parents, sums

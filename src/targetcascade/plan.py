@@ -1,0 +1,1238 @@
+"""The plan grid: every node x every period x every metric, exact integers with an origin per cell.
+
+A :class:`Plan` stores each metric as an ``int64`` array of quanta, shape (nodes, periods), nodes in the
+tree's compiled (breadth-first) order and periods in the calendar's grid order (year, quarters,
+months). Beside it an ``uint8`` array records each cell's :class:`Origin`; ``Origin.MISSING`` means
+"no value", which is not zero.
+
+Example:
+    >>> from targetcascade import FiscalCalendar, Metric, OrgTree
+    >>> tree = OrgTree.from_records([
+    ...     {"id": "acme", "level": "company"},
+    ...     {"id": "east", "parent": "acme", "level": "region"},
+    ...     {"id": "west", "parent": "acme", "level": "region"},
+    ... ])
+    >>> calendar = FiscalCalendar(fiscal_year=2027)
+    >>> revenue = Metric(name="revenue", unit="CNY")
+    >>> leaf = [{"node": n, "period": f"FY2027-M{m:02d}", "metric": "revenue", "value": f"{v} CNY"}
+    ...         for n, v in (("east", 100), ("west", 50)) for m in range(1, 13)]
+    >>> plan = Plan.from_leaf_values(tree, calendar, [revenue], leaf)
+    >>> plan.value("acme", "FY2027", "revenue")
+    <Quantity(1800.00, 'CNY')>
+    >>> plan.origin_of("acme", "FY2027-Q1", "revenue")
+    <Origin.ROLLED_UP: 5>
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Final
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+import pint
+
+from targetcascade._rules import div_round_half_even
+from targetcascade.calendar import FiscalCalendar
+from targetcascade.errors import (
+    MetricError,
+    PeriodError,
+    PlanError,
+    SerializationError,
+    TargetCascadeError,
+    UnknownNodeError,
+)
+from targetcascade.metric import Metric, Rollup
+from targetcascade.org import OrgTree
+
+__all__ = ["SCHEMA_VERSION", "Origin", "Plan", "PlanKind"]
+
+#: Version of the dict / JSON layout written by :meth:`Plan.to_dict`.
+SCHEMA_VERSION: Final = 1
+
+Int64Array = npt.NDArray[np.int64]
+UInt8Array = npt.NDArray[np.uint8]
+
+
+class Origin(enum.IntEnum):
+    """Where a cell's value came from. ``MISSING`` means the cell has no value (not zero).
+
+    Example:
+        >>> Origin.parse("rolled_up") is Origin.ROLLED_UP
+        True
+    """
+
+    MISSING = 0
+    ALLOCATED = 1
+    LOCKED = 2
+    COMMITTED = 3
+    ACTUAL = 4
+    ROLLED_UP = 5
+    MANUAL = 6
+
+    @classmethod
+    def parse(cls, value: Origin | str | int) -> Origin:
+        """Read an origin from its name (any case), its number, or an Origin.
+
+        Args:
+            value: e.g. ``"locked"``, ``2``, ``Origin.LOCKED``.
+
+        Returns:
+            The origin.
+
+        Raises:
+            PlanError: If the value names no origin.
+
+        Example:
+            >>> Origin.parse("LOCKED"), Origin.parse(4)
+            (<Origin.LOCKED: 2>, <Origin.ACTUAL: 4>)
+        """
+        if isinstance(value, Origin):
+            return value
+        try:
+            if isinstance(value, str):
+                return cls[value.strip().upper()]
+            return cls(int(value))
+        except (KeyError, ValueError) as exc:
+            raise PlanError(
+                f"unknown cell origin {value!r}",
+                hint=f"use one of {[o.name.lower() for o in cls]}",
+            ) from exc
+
+
+class PlanKind(enum.Enum):
+    """What a grid holds: targets, history (last years' actuals) or this year's actuals.
+
+    Example:
+        >>> PlanKind("history")
+        <PlanKind.HISTORY: 'history'>
+    """
+
+    TARGET = "target"
+    HISTORY = "history"
+    ACTUAL = "actual"
+
+
+def _to_fraction(value: Any) -> Fraction:
+    if isinstance(value, bool):
+        raise PlanError(f"over-assignment {value!r} is not a number")
+    if isinstance(value, float):
+        value = Decimal(repr(value))
+    try:
+        result = Fraction(value)
+    except (ValueError, TypeError, ZeroDivisionError) as exc:
+        raise PlanError(
+            f"over-assignment {value!r} is not a number", hint="write e.g. '0.05' for 5 %"
+        ) from exc
+    return result
+
+
+def _metric_tuple(metrics: Iterable[Metric]) -> tuple[Metric, ...]:
+    return tuple(metrics)
+
+
+def _freeze(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    array.flags.writeable = False
+    return array
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class Plan:
+    """An immutable target grid with a provenance code per cell.
+
+    Build plans with :meth:`empty`, :meth:`from_leaf_values`, :meth:`from_leaf_arrays`,
+    :meth:`from_records` or :meth:`from_dict`; the constructor itself takes validated arrays.
+
+    Args:
+        tree: The organisation.
+        calendar: The fiscal year.
+        metrics: The metrics, unique by name; a ratio metric's numerator and denominator must be sum
+            metrics of the same plan.
+        values: ``int64`` quanta, shape (metrics, nodes, periods), nodes in ``tree.compiled`` order
+            and periods in ``calendar.periods`` order; zero where the origin is MISSING.
+        origins: ``uint8`` :class:`Origin` codes of the same shape.
+        hedges: Over-assignment per parent level (``{"team": Fraction(1, 20)}``: a team's people
+            carry 105 % of the team's target). Levels not named have 0.
+        kind: What the grid holds.
+
+    Raises:
+        PlanError: On a shape mismatch, duplicate metric names or a broken ratio definition.
+
+    Example:
+        >>> from targetcascade import FiscalCalendar, Metric, OrgTree
+        >>> tree = OrgTree.from_records([{"id": "acme", "level": "company"}])
+        >>> plan = Plan.empty(tree, FiscalCalendar(fiscal_year=2027), [Metric(name="deals", unit="deal")])
+        >>> plan
+        <Plan target FY2027: 1 nodes x 17 periods x 1 metrics, 0 of 17 cells set>
+    """
+
+    tree: OrgTree
+    calendar: FiscalCalendar
+    metrics: tuple[Metric, ...] = attrs.field(converter=_metric_tuple)
+    values: Int64Array = attrs.field(repr=False)
+    origins: UInt8Array = attrs.field(repr=False)
+    hedges: Mapping[str, Fraction] = attrs.field(factory=dict, repr=False)
+    kind: PlanKind = attrs.field(default=PlanKind.TARGET, converter=PlanKind)
+
+    def __attrs_post_init__(self) -> None:
+        names = [m.name for m in self.metrics]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise PlanError(f"metric names {duplicates} appear more than once", hint="rename them")
+        by_name = dict(zip(names, self.metrics, strict=True))
+        for metric in self.metrics:
+            if metric.rollup is not Rollup.RATIO:
+                continue
+            for part in (metric.numerator, metric.denominator):
+                other = by_name.get(part or "")
+                if other is None or other.rollup is not Rollup.SUM:
+                    raise PlanError(
+                        f"ratio metric {metric.name!r} needs sum metric {part!r} in the same plan",
+                        metric=metric.name,
+                        hint=f"add Metric(name={part!r}, ...) to the plan's metrics",
+                    )
+        shape = (len(self.metrics), len(self.tree), len(self.calendar.periods))
+        values = np.ascontiguousarray(self.values, dtype=np.int64)
+        origins = np.ascontiguousarray(self.origins, dtype=np.uint8)
+        if values.shape != shape or origins.shape != shape:
+            raise PlanError(
+                f"plan arrays have shapes {values.shape} and {origins.shape}, expected {shape} "
+                "(metrics, nodes, periods)"
+            )
+        if values is self.values and values.flags.writeable:
+            values = values.copy()
+        if origins is self.origins and origins.flags.writeable:
+            origins = origins.copy()
+        if origins.size and int(origins.max()) > max(Origin):
+            raise PlanError(f"origin codes must be 0..{int(max(Origin))}")
+        object.__setattr__(self, "values", _freeze(values))
+        object.__setattr__(self, "origins", _freeze(origins))
+        level_names = set(self.tree.levels.names)
+        hedges: dict[str, Fraction] = {}
+        for level, hedge in dict(self.hedges).items():
+            if level not in level_names:
+                raise PlanError(
+                    f"over-assignment given for unknown level {level!r}",
+                    hint=f"levels are {list(self.tree.levels.names)}",
+                )
+            fraction = _to_fraction(hedge)
+            if fraction <= -1:
+                raise PlanError(
+                    f"over-assignment {hedge} for level {level!r} would make children carry nothing",
+                    hint="give a fraction above -1, e.g. 0.05 for 5 % over-assignment",
+                )
+            if fraction != 0:
+                hedges[level] = fraction
+        object.__setattr__(self, "hedges", dict(sorted(hedges.items())))
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def empty(
+        cls,
+        tree: OrgTree,
+        calendar: FiscalCalendar,
+        metrics: Sequence[Metric],
+        *,
+        hedges: Mapping[str, Any] | None = None,
+        kind: PlanKind | str = PlanKind.TARGET,
+    ) -> Plan:
+        """A plan with every cell missing.
+
+        Args:
+            tree: The organisation.
+            calendar: The fiscal year.
+            metrics: The metrics.
+            hedges: Over-assignment per parent level.
+            kind: What the grid holds.
+
+        Returns:
+            The empty plan.
+
+        Example:
+            >>> from targetcascade import FiscalCalendar, Metric, OrgTree
+            >>> tree = OrgTree.from_records([{"id": "acme", "level": "company"}])
+            >>> plan = Plan.empty(tree, FiscalCalendar(fiscal_year=2027), [Metric(name="deals", unit="deal")])
+            >>> plan.ok_cells
+            0
+        """
+        shape = (len(metrics), len(tree), len(calendar.periods))
+        return cls(
+            tree=tree,
+            calendar=calendar,
+            metrics=tuple(metrics),
+            values=np.zeros(shape, dtype=np.int64),
+            origins=np.zeros(shape, dtype=np.uint8),
+            hedges=dict(hedges or {}),
+            kind=PlanKind(kind),
+        )
+
+    @classmethod
+    def from_leaf_arrays(
+        cls,
+        tree: OrgTree,
+        calendar: FiscalCalendar,
+        metrics: Sequence[Metric],
+        leaf_values: Mapping[str, npt.ArrayLike],
+        *,
+        origin: Origin | str = Origin.MANUAL,
+        hedges: Mapping[str, Any] | None = None,
+        kind: PlanKind | str = PlanKind.TARGET,
+    ) -> Plan:
+        """Build a plan from leaf x month quanta and roll it up over time and the tree.
+
+        The fast path for large organisations: no per-cell Python work.
+
+        Args:
+            tree: The organisation.
+            calendar: The fiscal year.
+            metrics: The metrics; every sum metric must appear in ``leaf_values``.
+            leaf_values: Per sum metric, integer quanta of shape (leaves, months), leaves in
+                ``tree.compiled`` order (``tree.compiled.ids`` filtered by ``is_leaf``) and months in
+                calendar order.
+            origin: Origin recorded for the leaf-month cells; rolled-up cells get ROLLED_UP.
+            hedges: Over-assignment per parent level; the roll-up divides nothing, so hedged levels
+                are rolled up as plain sums and the checker will report them.
+            kind: What the grid holds.
+
+        Returns:
+            The rolled-up plan; ratio metrics are derived from their numerator and denominator.
+
+        Raises:
+            PlanError: On a missing metric, a wrong shape or non-integer values.
+
+        Example:
+            >>> import numpy as np
+            >>> from targetcascade import FiscalCalendar, Metric, OrgTree
+            >>> tree = OrgTree.from_records([{"id": "acme", "level": "company"},
+            ...                              {"id": "east", "parent": "acme", "level": "region"}])
+            >>> deals = Metric(name="deals", unit="deal")
+            >>> plan = Plan.from_leaf_arrays(tree, FiscalCalendar(fiscal_year=2027), [deals],
+            ...                              {"deals": np.ones((1, 12), dtype=np.int64)})
+            >>> plan.quanta("acme", "FY2027-Q2", "deals")
+            3
+        """
+        origin = Origin.parse(origin)
+        compiled = tree.compiled
+        leaves = np.flatnonzero(compiled.is_leaf)
+        months = _month_positions(calendar)
+        shape = (len(metrics), len(tree), len(calendar.periods))
+        values = np.zeros(shape, dtype=np.int64)
+        origins = np.zeros(shape, dtype=np.uint8)
+        unknown = sorted(set(leaf_values) - {m.name for m in metrics})
+        if unknown:
+            raise PlanError(f"leaf values given for unknown metrics {unknown}")
+        for k, metric in enumerate(metrics):
+            if metric.rollup is not Rollup.SUM:
+                if metric.name in leaf_values:
+                    raise PlanError(
+                        f"metric {metric.name!r} has rollup {metric.rollup.value!r}; leaf values "
+                        "are rolled up only for sum metrics",
+                        metric=metric.name,
+                        hint="give ratio metrics through their numerator and denominator; set "
+                        "rollup='none' metrics with from_records",
+                    )
+                continue
+            if metric.name not in leaf_values:
+                raise PlanError(
+                    f"no leaf values for sum metric {metric.name!r}",
+                    metric=metric.name,
+                    hint="pass an array of shape (leaves, months) for every sum metric",
+                )
+            grid = _integer_array(leaf_values[metric.name], metric.name)
+            if grid.shape != (len(leaves), len(months)):
+                raise PlanError(
+                    f"leaf values for {metric.name!r} have shape {grid.shape}, expected "
+                    f"{(len(leaves), len(months))} (leaves, months)",
+                    metric=metric.name,
+                )
+            values[k][np.ix_(leaves, months)] = grid
+            origins[k][np.ix_(leaves, months)] = origin
+            _roll_up_time(values[k], origins[k], calendar, leaves)
+            _roll_up_org(values[k], origins[k], compiled.child_offsets, compiled.depth)
+        plan = cls(
+            tree=tree,
+            calendar=calendar,
+            metrics=tuple(metrics),
+            values=values,
+            origins=origins,
+            hedges=dict(hedges or {}),
+            kind=PlanKind(kind),
+        )
+        return plan._derive_ratios()
+
+    @classmethod
+    def from_leaf_values(
+        cls,
+        tree: OrgTree,
+        calendar: FiscalCalendar,
+        metrics: Sequence[Metric],
+        records: Iterable[Mapping[str, Any]],
+        *,
+        origin: Origin | str = Origin.MANUAL,
+        hedges: Mapping[str, Any] | None = None,
+        kind: PlanKind | str = PlanKind.TARGET,
+    ) -> Plan:
+        """Build a plan from leaf x month records and roll it up bottom-up.
+
+        Every leaf needs a value for every month of every sum metric: a partial roll-up would silently
+        treat the gaps as zero, so gaps are an error.
+
+        Args:
+            tree: The organisation.
+            calendar: The fiscal year.
+            metrics: The metrics.
+            records: Mappings with keys ``node``, ``period`` (a month label), ``metric`` and ``value``
+                (a quantity string, pint quantity, Decimal, int or float in the metric's unit).
+            origin: Origin recorded for the given cells; rolled-up cells get ROLLED_UP.
+            hedges: Over-assignment per parent level.
+            kind: What the grid holds.
+
+        Returns:
+            The rolled-up plan.
+
+        Raises:
+            PlanError: On an unknown node / period / metric, a non-leaf node or non-month period, a
+                duplicate cell, or a missing leaf-month value (the message names the row or cell).
+
+        Example:
+            >>> from targetcascade import FiscalCalendar, Metric, OrgTree
+            >>> tree = OrgTree.from_records([{"id": "solo", "level": "company"}])
+            >>> rows = [{"node": "solo", "period": f"FY2027-M{m:02d}", "metric": "deals", "value": m}
+            ...         for m in range(1, 13)]
+            >>> plan = Plan.from_leaf_values(tree, FiscalCalendar(fiscal_year=2027),
+            ...                              [Metric(name="deals", unit="deal")], rows)
+            >>> plan.quanta("solo", "FY2027", "deals")
+            78
+        """
+        metrics = tuple(metrics)
+        compiled = tree.compiled
+        leaves = np.flatnonzero(compiled.is_leaf)
+        leaf_row = np.full(len(tree), -1, dtype=np.int64)
+        leaf_row[leaves] = np.arange(len(leaves))
+        months = _month_positions(calendar)
+        month_col = {int(p): j for j, p in enumerate(months)}
+        by_name = {m.name: m for m in metrics}
+        grids = {
+            m.name: np.zeros((len(leaves), len(months)), dtype=np.int64)
+            for m in metrics
+            if m.rollup is Rollup.SUM
+        }
+        seen = {name: np.zeros(grid.shape, dtype=bool) for name, grid in grids.items()}
+        for row, record in enumerate(records):
+            node, period, metric = _cell_keys(record, row, tree, calendar, by_name)
+            if metric.rollup is not Rollup.SUM:
+                raise PlanError(
+                    f"row {row}: metric {metric.name!r} has rollup {metric.rollup.value!r}; only sum "
+                    "metrics are given at the leaves",
+                    row=row,
+                    metric=metric.name,
+                    hint="give a ratio metric's numerator and denominator instead",
+                )
+            r = leaf_row[node]
+            if r < 0:
+                raise PlanError(
+                    f"row {row}: node {compiled.ids[node]!r} is not a leaf; from_leaf_values takes "
+                    "values for leaves only and rolls them up",
+                    row=row,
+                    node=compiled.ids[node],
+                    hint="use from_records to set values on inner nodes",
+                )
+            if period not in month_col:
+                label = calendar.periods[period].label
+                raise PlanError(
+                    f"row {row}: period {label!r} is not a month; leaf values are monthly",
+                    row=row,
+                    period=label,
+                )
+            c = month_col[period]
+            if seen[metric.name][r, c]:
+                raise PlanError(
+                    f"row {row}: a second value for node {compiled.ids[node]!r}, "
+                    f"{calendar.periods[period].label}, {metric.name!r}",
+                    row=row,
+                    node=compiled.ids[node],
+                    period=calendar.periods[period].label,
+                    metric=metric.name,
+                    hint="give each leaf x month x metric once",
+                )
+            seen[metric.name][r, c] = True
+            grids[metric.name][r, c] = _read_value(metric, record.get("value"), row)
+        for name, mask in seen.items():
+            if not mask.all():
+                r, c = np.argwhere(~mask)[0]
+                missing = int((~mask).sum())
+                raise PlanError(
+                    f"no {name!r} value for leaf {compiled.ids[leaves[r]]!r} in "
+                    f"{calendar.periods[months[c]].label} ({missing} leaf-month cells missing in all)",
+                    node=compiled.ids[leaves[r]],
+                    period=calendar.periods[months[c]].label,
+                    metric=name,
+                    hint="give every leaf a value for every month (0 where there is none)",
+                )
+        return cls.from_leaf_arrays(
+            tree, calendar, metrics, grids, origin=origin, hedges=hedges, kind=kind
+        )
+
+    @classmethod
+    def from_records(
+        cls,
+        tree: OrgTree,
+        calendar: FiscalCalendar,
+        metrics: Sequence[Metric],
+        records: Iterable[Mapping[str, Any]],
+        *,
+        hedges: Mapping[str, Any] | None = None,
+        kind: PlanKind | str = PlanKind.TARGET,
+    ) -> Plan:
+        """Build a plan from full records, cell by cell, with no roll-up.
+
+        Imported or hand-edited plans come in this way; :func:`targetcascade.check` then verifies
+        them like any other plan.
+
+        Args:
+            tree: The organisation.
+            calendar: The fiscal year.
+            metrics: The metrics.
+            records: Mappings with keys ``node``, ``period``, ``metric``, ``value`` and optionally
+                ``origin`` (default ``manual``), as :meth:`to_records` writes them. A ``unit`` key,
+                if present, must match the metric's unit.
+            hedges: Over-assignment per parent level.
+            kind: What the grid holds.
+
+        Returns:
+            The plan.
+
+        Raises:
+            PlanError: On unknown keys, duplicate cells or bad values (the message names the row).
+
+        Example:
+            >>> from targetcascade import FiscalCalendar, Metric, OrgTree
+            >>> tree = OrgTree.from_records([{"id": "acme", "level": "company"}])
+            >>> plan = Plan.from_records(tree, FiscalCalendar(fiscal_year=2027),
+            ...     [Metric(name="revenue", unit="CNY")],
+            ...     [{"node": "acme", "period": "FY2027", "metric": "revenue", "value": "1 yi CNY",
+            ...       "origin": "locked"}])
+            >>> plan.value("acme", "FY2027", "revenue"), plan.value("acme", "FY2027-Q1", "revenue")
+            (<Quantity(100000000.00, 'CNY')>, None)
+        """
+        return cls.empty(tree, calendar, metrics, hedges=hedges, kind=kind).with_values(
+            records, origin=Origin.MANUAL
+        )
+
+    # ------------------------------------------------------------------ editing
+
+    def with_values(
+        self, records: Iterable[Mapping[str, Any]], *, origin: Origin | str = Origin.MANUAL
+    ) -> Plan:
+        """A new plan with the given cells replaced; this plan is unchanged.
+
+        Nothing is re-rolled: the checker reports what the edit breaks.
+
+        Args:
+            records: Mappings with ``node``, ``period``, ``metric``, ``value`` (``None`` clears the
+                cell) and optionally ``origin``.
+            origin: Origin for records that carry none.
+
+        Returns:
+            The edited plan.
+
+        Raises:
+            PlanError: On unknown keys, a cell given twice, or a bad value (naming the row).
+
+        Example:
+            >>> from targetcascade import FiscalCalendar, Metric, OrgTree
+            >>> tree = OrgTree.from_records([{"id": "acme", "level": "company"}])
+            >>> plan = Plan.empty(tree, FiscalCalendar(fiscal_year=2027), [Metric(name="deals", unit="deal")])
+            >>> cell = {"node": "acme", "period": "FY2027", "metric": "deals", "value": 7}
+            >>> edited = plan.with_values([cell])
+            >>> edited.quanta("acme", "FY2027", "deals"), plan.quanta("acme", "FY2027", "deals")
+            (7, None)
+        """
+        default_origin = Origin.parse(origin)
+        values = self.values.copy()
+        origins = self.origins.copy()
+        by_name = {m.name: m for m in self.metrics}
+        metric_index = {m.name: k for k, m in enumerate(self.metrics)}
+        seen: set[tuple[int, int, int]] = set()
+        for row, record in enumerate(records):
+            node, period, metric = _cell_keys(record, row, self.tree, self.calendar, by_name)
+            k = metric_index[metric.name]
+            if (k, node, period) in seen:
+                raise PlanError(
+                    f"row {row}: a second value for node {self.tree.compiled.ids[node]!r}, "
+                    f"{self.calendar.periods[period].label}, {metric.name!r}",
+                    row=row,
+                    hint="give each cell once",
+                )
+            seen.add((k, node, period))
+            if "unit" in record and record["unit"] is not None:
+                given = str(record["unit"])
+                if given not in (metric.unit_label, str(metric.unit)):
+                    raise PlanError(
+                        f"row {row}: unit {given!r} differs from {metric.name!r}'s unit "
+                        f"{metric.unit_label!r}",
+                        row=row,
+                        metric=metric.name,
+                        hint="convert the value, or pass it as a quantity string with its unit",
+                    )
+            raw = record.get("value")
+            if raw is None:
+                values[k, node, period] = 0
+                origins[k, node, period] = Origin.MISSING
+                continue
+            values[k, node, period] = _read_value(metric, raw, row)
+            cell_origin = Origin.parse(record.get("origin", default_origin))
+            if cell_origin is Origin.MISSING:
+                raise PlanError(
+                    f"row {row}: origin 'missing' with a value {raw!r}",
+                    row=row,
+                    hint="give value None to clear a cell",
+                )
+            origins[k, node, period] = cell_origin
+        return attrs.evolve(self, values=values, origins=origins)
+
+    def with_arrays(self, metric: str, values: npt.ArrayLike, origins: npt.ArrayLike) -> Plan:
+        """A new plan with one metric's whole grid replaced (engine fast path).
+
+        Args:
+            metric: Metric name.
+            values: ``int64`` quanta, shape (nodes, periods) in compiled x calendar order.
+            origins: :class:`Origin` codes of the same shape.
+
+        Returns:
+            The new plan.
+
+        Raises:
+            PlanError: On a shape mismatch or a value where the origin is MISSING.
+
+        Example:
+            >>> import numpy as np
+            >>> from targetcascade import FiscalCalendar, Metric, OrgTree
+            >>> tree = OrgTree.from_records([{"id": "acme", "level": "company"}])
+            >>> plan = Plan.empty(tree, FiscalCalendar(fiscal_year=2027), [Metric(name="deals", unit="deal")])
+            >>> full = plan.with_arrays("deals", np.full((1, 17), 3), np.full((1, 17), Origin.MANUAL))
+            >>> full.ok_cells
+            17
+        """
+        k = self.metric_index(metric)
+        grid = _integer_array(values, metric)
+        codes = np.asarray(origins, dtype=np.uint8)
+        if grid.shape != self.values.shape[1:] or codes.shape != grid.shape:
+            raise PlanError(
+                f"arrays for {metric!r} have shapes {grid.shape} and {codes.shape}, expected "
+                f"{self.values.shape[1:]}",
+                metric=metric,
+            )
+        if np.any(grid[codes == Origin.MISSING] != 0):
+            raise PlanError(
+                f"{metric!r}: cells marked missing carry values",
+                metric=metric,
+                hint="set the value to 0 where the origin is MISSING",
+            )
+        new_values = self.values.copy()
+        new_origins = self.origins.copy()
+        new_values[k] = grid
+        new_origins[k] = codes
+        return attrs.evolve(self, values=new_values, origins=new_origins)
+
+    # ------------------------------------------------------------------ access
+
+    def metric(self, name: str) -> Metric:
+        """The metric called ``name``.
+
+        Args:
+            name: Metric name.
+
+        Returns:
+            The metric.
+
+        Raises:
+            MetricError: If the plan has no such metric.
+
+        Example:
+            >>> from targetcascade import FiscalCalendar, Metric, OrgTree
+            >>> tree = OrgTree.from_records([{"id": "acme", "level": "company"}])
+            >>> plan = Plan.empty(tree, FiscalCalendar(fiscal_year=2027), [Metric(name="deals", unit="deal")])
+            >>> plan.metric("deals").unit_label
+            'deal'
+        """
+        return self.metrics[self.metric_index(name)]
+
+    def metric_index(self, name: str) -> int:
+        """Position of metric ``name`` along the first axis of :attr:`values`.
+
+        Args:
+            name: Metric name.
+
+        Returns:
+            The index.
+
+        Raises:
+            MetricError: If the plan has no such metric.
+
+        Example:
+            >>> from targetcascade import FiscalCalendar, Metric, OrgTree
+            >>> tree = OrgTree.from_records([{"id": "acme", "level": "company"}])
+            >>> plan = Plan.empty(tree, FiscalCalendar(fiscal_year=2027), [Metric(name="deals", unit="deal")])
+            >>> plan.metric_index("deals")
+            0
+        """
+        for k, metric in enumerate(self.metrics):
+            if metric.name == name:
+                return k
+        raise MetricError(
+            f"plan has no metric {name!r}",
+            metric=name,
+            hint=f"metrics are {[m.name for m in self.metrics]}",
+        )
+
+    def _cell(self, node: str, period: str, metric: str) -> tuple[int, int, int]:
+        k = self.metric_index(metric)
+        return k, self.tree.compiled.index(node), self.calendar.index(period)
+
+    def quanta(self, node: str, period: str, metric: str) -> int | None:
+        """A cell's value as an integer number of quanta, or None when it has no value.
+
+        Args:
+            node: Node id.
+            period: Period label.
+            metric: Metric name.
+
+        Returns:
+            The integer, or None.
+
+        Example:
+            >>> from targetcascade import FiscalCalendar, Metric, OrgTree
+            >>> tree = OrgTree.from_records([{"id": "acme", "level": "company"}])
+            >>> plan = Plan.empty(tree, FiscalCalendar(fiscal_year=2027), [Metric(name="deals", unit="deal")])
+            >>> plan.quanta("acme", "FY2027", "deals") is None
+            True
+        """
+        k, n, p = self._cell(node, period, metric)
+        if self.origins[k, n, p] == Origin.MISSING:
+            return None
+        return int(self.values[k, n, p])
+
+    def value(self, node: str, period: str, metric: str) -> pint.Quantity[Any] | None:
+        """A cell's value as an exact pint quantity (Decimal magnitude), or None when it has none.
+
+        Args:
+            node: Node id.
+            period: Period label.
+            metric: Metric name.
+
+        Returns:
+            The quantity in the metric's unit, or None.
+
+        Example:
+            >>> from targetcascade import FiscalCalendar, Metric, OrgTree
+            >>> tree = OrgTree.from_records([{"id": "acme", "level": "company"}])
+            >>> revenue = Metric(name="revenue", unit="CNY")
+            >>> plan = Plan.empty(tree, FiscalCalendar(fiscal_year=2027), [revenue])
+            >>> plan.with_values([{"node": "acme", "period": "FY2027", "metric": "revenue",
+            ...                    "value": "12000 wan CNY"}]).value("acme", "FY2027", "revenue")
+            <Quantity(120000000.00, 'CNY')>
+        """
+        quanta = self.quanta(node, period, metric)
+        if quanta is None:
+            return None
+        return self.metric(metric).quantity(quanta)
+
+    def origin_of(self, node: str, period: str, metric: str) -> Origin:
+        """Where a cell's value came from (``Origin.MISSING`` when it has none).
+
+        Args:
+            node: Node id.
+            period: Period label.
+            metric: Metric name.
+
+        Returns:
+            The origin.
+
+        Example:
+            >>> from targetcascade import FiscalCalendar, Metric, OrgTree
+            >>> tree = OrgTree.from_records([{"id": "acme", "level": "company"}])
+            >>> plan = Plan.empty(tree, FiscalCalendar(fiscal_year=2027), [Metric(name="deals", unit="deal")])
+            >>> plan.origin_of("acme", "FY2027", "deals")
+            <Origin.MISSING: 0>
+        """
+        k, n, p = self._cell(node, period, metric)
+        return Origin(int(self.origins[k, n, p]))
+
+    def grid(self, metric: str) -> Int64Array:
+        """The read-only quanta grid of one metric, shape (nodes, periods), compiled x calendar order.
+
+        Args:
+            metric: Metric name.
+
+        Returns:
+            The array view (zero where a cell is missing: consult :meth:`present`).
+
+        Example:
+            >>> from targetcascade import FiscalCalendar, Metric, OrgTree
+            >>> tree = OrgTree.from_records([{"id": "acme", "level": "company"}])
+            >>> plan = Plan.empty(tree, FiscalCalendar(fiscal_year=2027), [Metric(name="deals", unit="deal")])
+            >>> plan.grid("deals").shape
+            (1, 17)
+        """
+        grid: Int64Array = self.values[self.metric_index(metric)]
+        return grid
+
+    def present(self, metric: str) -> npt.NDArray[np.bool_]:
+        """Boolean mask of the cells of ``metric`` that have a value.
+
+        Args:
+            metric: Metric name.
+
+        Returns:
+            Array of shape (nodes, periods).
+
+        Example:
+            >>> from targetcascade import FiscalCalendar, Metric, OrgTree
+            >>> tree = OrgTree.from_records([{"id": "acme", "level": "company"}])
+            >>> plan = Plan.empty(tree, FiscalCalendar(fiscal_year=2027), [Metric(name="deals", unit="deal")])
+            >>> plan.present("deals").any()
+            np.False_
+        """
+        mask: npt.NDArray[np.bool_] = self.origins[self.metric_index(metric)] != Origin.MISSING
+        return mask
+
+    @property
+    def ok_cells(self) -> int:
+        """Number of cells that have a value.
+
+        Example:
+            >>> from targetcascade import FiscalCalendar, Metric, OrgTree
+            >>> tree = OrgTree.from_records([{"id": "acme", "level": "company"}])
+            >>> plan = Plan.empty(tree, FiscalCalendar(fiscal_year=2027), [Metric(name="deals", unit="deal")])
+            >>> plan.ok_cells
+            0
+        """
+        return int(np.count_nonzero(self.origins))
+
+    def hedge(self, level: str) -> Fraction:
+        """Over-assignment declared for the children of nodes at ``level`` (0 when none).
+
+        Args:
+            level: Level name of the parent.
+
+        Returns:
+            The exact fraction.
+
+        Example:
+            >>> from targetcascade import FiscalCalendar, Metric, OrgTree
+            >>> tree = OrgTree.from_records([{"id": "acme", "level": "company"}])
+            >>> Plan.empty(tree, FiscalCalendar(fiscal_year=2027), [Metric(name="deals", unit="deal")],
+            ...            hedges={"team": "0.05"}).hedge("team")
+            Fraction(1, 20)
+        """
+        return self.hedges.get(level, Fraction(0))
+
+    def to_records(self, *, include_missing: bool = False) -> list[dict[str, Any]]:
+        """The grid as a list of plain dicts, one per cell.
+
+        Order: metrics as declared, nodes in the tree's input order, periods in calendar order.
+
+        Args:
+            include_missing: Also list cells with no value (``value`` None, origin ``missing``).
+
+        Returns:
+            Dicts with keys ``node``, ``period``, ``metric``, ``value`` (Decimal in the metric's
+            unit), ``unit`` and ``origin`` (lower-case name).
+
+        Example:
+            >>> from targetcascade import FiscalCalendar, Metric, OrgTree
+            >>> tree = OrgTree.from_records([{"id": "acme", "level": "company"}])
+            >>> plan = Plan.empty(tree, FiscalCalendar(fiscal_year=2027), [Metric(name="deals", unit="deal")])
+            >>> plan.with_values([{"node": "acme", "period": "FY2027-Q1", "metric": "deals",
+            ...                    "value": 4}]).to_records()
+            [{'node': 'acme', 'period': 'FY2027-Q1', 'metric': 'deals', 'value': Decimal('4'),
+              'unit': 'deal', 'origin': 'manual'}]
+        """
+        compiled = self.tree.compiled
+        node_order = np.argsort(compiled.input_order, kind="stable")
+        labels = [p.label for p in self.calendar.periods]
+        names = {o.value: o.name.lower() for o in Origin}
+        out: list[dict[str, Any]] = []
+        for k, metric in enumerate(self.metrics):
+            unit = metric.unit_label
+            grid = self.values[k]
+            codes = self.origins[k]
+            for n in node_order.tolist():
+                node = compiled.ids[n]
+                for p, label in enumerate(labels):
+                    code = int(codes[n, p])
+                    if code == Origin.MISSING and not include_missing:
+                        continue
+                    out.append(
+                        {
+                            "node": node,
+                            "period": label,
+                            "metric": metric.name,
+                            "value": None
+                            if code == Origin.MISSING
+                            else metric.from_quanta(int(grid[n, p])),
+                            "unit": unit,
+                            "origin": names[code],
+                        }
+                    )
+        return out
+
+    # ------------------------------------------------------------------ serialisation
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe, lossless description of the plan (schema version :data:`SCHEMA_VERSION`).
+
+        Cell values are integers of quanta (exact), ``None`` where missing; nodes in the tree's input
+        order, periods in calendar order.
+
+        Returns:
+            The dict; ``json.dumps`` accepts it as is.
+
+        Example:
+            >>> import json
+            >>> from targetcascade import FiscalCalendar, Metric, OrgTree
+            >>> tree = OrgTree.from_records([{"id": "acme", "level": "company"}])
+            >>> plan = Plan.empty(tree, FiscalCalendar(fiscal_year=2027), [Metric(name="deals", unit="deal")])
+            >>> Plan.from_dict(json.loads(json.dumps(plan.to_dict()))) == plan
+            True
+        """
+        order = np.argsort(self.tree.compiled.input_order, kind="stable")
+        cells: dict[str, Any] = {}
+        for k, metric in enumerate(self.metrics):
+            grid = self.values[k][order]
+            codes = self.origins[k][order]
+            shown = grid.astype(object)
+            shown[codes == Origin.MISSING] = None
+            rows: list[list[int | None]] = shown.tolist()
+            cells[metric.name] = {"values": rows, "origins": codes.tolist()}
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "kind": self.kind.value,
+            "tree": self.tree.to_dict(),
+            "calendar": self.calendar.to_dict(),
+            "metrics": [m.to_dict() for m in self.metrics],
+            "hedges": {level: str(h) for level, h in self.hedges.items()},
+            "origin_codes": {o.name.lower(): int(o) for o in Origin},
+            "cells": cells,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Plan:
+        """Rebuild a plan from :meth:`to_dict` output.
+
+        Args:
+            data: The dict (e.g. from ``json.load``).
+
+        Returns:
+            The plan, equal to the one written.
+
+        Raises:
+            SerializationError: On an unknown schema version or malformed cells.
+
+        Example:
+            >>> Plan.from_dict({"schema_version": 99})
+            Traceback (most recent call last):
+            ...
+            targetcascade.errors.SerializationError: plan schema version 99 is not supported ...
+        """
+        version = data.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise SerializationError(
+                f"plan schema version {version!r} is not supported (this library reads "
+                f"{SCHEMA_VERSION})",
+                hint="upgrade targetcascade, or re-export the plan",
+            )
+        try:
+            tree = OrgTree.from_dict(data["tree"])
+            calendar = FiscalCalendar.from_dict(data["calendar"])
+            metrics = [Metric.from_dict(m) for m in data["metrics"]]
+            compiled = tree.compiled
+            order = np.argsort(compiled.input_order, kind="stable")
+            shape = (len(metrics), len(tree), len(calendar.periods))
+            values = np.zeros(shape, dtype=np.int64)
+            origins = np.zeros(shape, dtype=np.uint8)
+            for k, metric in enumerate(metrics):
+                block = data["cells"][metric.name]
+                codes = np.asarray(block["origins"], dtype=np.uint8).reshape(shape[1:])
+                raw = [[0 if v is None else int(v) for v in row] for row in block["values"]]
+                grid = np.asarray(raw, dtype=np.int64).reshape(shape[1:])
+                values[k][order] = grid
+                origins[k][order] = codes
+        except TargetCascadeError:
+            raise
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SerializationError(f"malformed plan dict: {exc!r}") from exc
+        return cls(
+            tree=tree,
+            calendar=calendar,
+            metrics=tuple(metrics),
+            values=values,
+            origins=origins,
+            hedges={level: Fraction(h) for level, h in data.get("hedges", {}).items()},
+            kind=PlanKind(data.get("kind", PlanKind.TARGET.value)),
+        )
+
+    # ------------------------------------------------------------------ identity and display
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Plan):
+            return NotImplemented
+        return (
+            self.kind == other.kind
+            and self.metrics == other.metrics
+            and self.hedges == other.hedges
+            and self.calendar == other.calendar
+            and self.tree == other.tree
+            and np.array_equal(self.values, other.values)
+            and np.array_equal(self.origins, other.origins)
+        )
+
+    def __hash__(self) -> int:
+        digest = hashlib.blake2b(self.values.tobytes(), digest_size=8)
+        digest.update(self.origins.tobytes())
+        return hash((self.kind, self.metrics, self.calendar, len(self.tree), digest.digest()))
+
+    def __repr__(self) -> str:
+        cells = self.values.size
+        return (
+            f"<Plan {self.kind.value} {self.calendar.label}: {len(self.tree)} nodes x "
+            f"{len(self.calendar.periods)} periods x {len(self.metrics)} metrics, "
+            f"{self.ok_cells:,} of {cells:,} cells set>"
+        )
+
+    def table(
+        self,
+        metric: str,
+        *,
+        periods: Sequence[str] | None = None,
+        max_depth: int | None = None,
+    ) -> str:
+        """An aligned text table of one metric: the tree down the side, periods across.
+
+        Args:
+            metric: Metric name.
+            periods: Period labels to show (default: the year and its quarters).
+            max_depth: Hide nodes deeper than this (0 = the root only).
+
+        Returns:
+            The table; missing cells show as ``-``.
+
+        Example:
+            >>> from targetcascade import FiscalCalendar, Metric, OrgTree
+            >>> tree = OrgTree.from_records([{"id": "acme", "level": "company"},
+            ...                              {"id": "east", "parent": "acme", "level": "region"}])
+            >>> rows = [{"node": "east", "period": f"FY2027-M{m:02d}", "metric": "deals", "value": m}
+            ...         for m in range(1, 13)]
+            >>> plan = Plan.from_leaf_values(tree, FiscalCalendar(fiscal_year=2027),
+            ...                              [Metric(name="deals", unit="deal")], rows)
+            >>> print(plan.table("deals", periods=["FY2027", "FY2027-Q1", "FY2027-Q4"]))
+            deals (deal)  FY2027  FY2027-Q1  FY2027-Q4
+            ------------------------------------------
+            acme              78          6         33
+              east            78          6         33
+        """
+        from targetcascade._display import plan_table  # noqa: PLC0415 - display only on demand
+
+        return plan_table(self, metric, periods=periods, max_depth=max_depth)
+
+    def _repr_html_(self) -> str:
+        from targetcascade._display import plan_html  # noqa: PLC0415 - display only on demand
+
+        return plan_html(self)
+
+    def _derive_ratios(self) -> Plan:
+        """Fill every ratio metric's cells from its numerator and denominator."""
+        if not any(m.rollup is Rollup.RATIO for m in self.metrics):
+            return self
+        values = self.values.copy()
+        origins = self.origins.copy()
+        for k, metric in enumerate(self.metrics):
+            if metric.rollup is not Rollup.RATIO:
+                continue
+            expected, known = ratio_quanta(self, metric)
+            values[k] = np.where(known, expected, 0)
+            origins[k] = np.where(known, Origin.ROLLED_UP, Origin.MISSING)
+        return attrs.evolve(self, values=values, origins=origins)
+
+
+def ratio_quanta(plan: Plan, metric: Metric) -> tuple[Int64Array, npt.NDArray[np.bool_]]:
+    """The exact quanta a ratio metric must hold in every cell, and where it is defined.
+
+    The ratio is ``numerator / denominator`` (each in its own unit's magnitude), expressed in the
+    ratio metric's dimensionless unit and rounded half to even to its quantum. It is defined where
+    both parts have values and the denominator is not zero.
+
+    Args:
+        plan: The plan.
+        metric: A ratio metric of the plan.
+
+    Returns:
+        ``(quanta, defined)``, both of shape (nodes, periods).
+
+    Example:
+        >>> from targetcascade import FiscalCalendar, Metric, OrgTree
+        >>> tree = OrgTree.from_records([{"id": "acme", "level": "company"}])
+        >>> profit, revenue = Metric(name="profit", unit="CNY"), Metric(name="revenue", unit="CNY")
+        >>> margin = Metric(name="margin", unit="percent", rollup="ratio", numerator="profit",
+        ...                 denominator="revenue", quantum="0.1")
+        >>> rows = [{"node": "acme", "period": f"FY2027-M{m:02d}", "metric": name, "value": v}
+        ...         for m in range(1, 13) for name, v in (("profit", 1), ("revenue", 3))]
+        >>> calendar = FiscalCalendar(fiscal_year=2027)
+        >>> plan = Plan.from_leaf_values(tree, calendar, [profit, revenue, margin], rows)
+        >>> plan.value("acme", "FY2027", "margin")
+        <Quantity(33.3, 'percent')>
+    """
+    num_metric = plan.metric(metric.numerator or "")
+    den_metric = plan.metric(metric.denominator or "")
+    num = plan.grid(num_metric.name)
+    den = plan.grid(den_metric.name)
+    known = plan.present(num_metric.name) & plan.present(den_metric.name) & (den != 0)
+    # value_in_quanta = (num * qn) / (den * qd) / (quantum_of_ratio * dimensionless factor of its unit)
+    unit_factor = Fraction(Decimal(str((1 * metric.unit).to("dimensionless").magnitude)))
+    scale = (
+        Fraction(num_metric.quantum)
+        / Fraction(den_metric.quantum)
+        / (Fraction(metric.quantum) * unit_factor)
+    )
+    top = np.where(known, num, 0)
+    bottom = np.where(known, den, 1)
+    sign = np.where(bottom < 0, -1, 1)
+    top, bottom = top * sign, bottom * sign
+    limit = 2**62
+    big_top = int(np.abs(top).max(initial=0)) * scale.numerator >= limit
+    big_bottom = int(np.abs(bottom).max(initial=0)) * scale.denominator >= limit
+    if big_top or big_bottom:
+        # Exact fallback with Python integers; only reached for extreme magnitudes.
+        flat = [
+            round(Fraction(int(t) * scale.numerator, int(b) * scale.denominator))
+            for t, b in zip(top.ravel().tolist(), bottom.ravel().tolist(), strict=True)
+        ]
+        result = np.asarray(flat, dtype=np.int64).reshape(top.shape)
+    else:
+        result = div_round_half_even(top * scale.numerator, bottom * scale.denominator)
+    return np.where(known, result, 0), known
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _month_positions(calendar: FiscalCalendar) -> Int64Array:
+    from targetcascade.calendar import PeriodLevel  # noqa: PLC0415 - same module family, kept local
+
+    return np.flatnonzero(calendar.level_array == PeriodLevel.MONTH).astype(np.int64)
+
+
+def _integer_array(raw: npt.ArrayLike, name: str) -> Int64Array:
+    array = np.asarray(raw)
+    if array.dtype.kind in "iu":
+        return array.astype(np.int64, copy=False)
+    if array.dtype.kind == "b" or array.dtype.kind not in "f":
+        raise PlanError(
+            f"values for {name!r} must be integers of quanta, got dtype {array.dtype}",
+            metric=name,
+        )
+    if not np.all(np.isfinite(array)) or np.any(array != np.round(array)):
+        raise PlanError(
+            f"values for {name!r} are not whole numbers of quanta",
+            metric=name,
+            hint="convert with Metric.to_quanta (and a rounding rule) first",
+        )
+    return array.astype(np.int64)
+
+
+def _cell_keys(
+    record: Mapping[str, Any],
+    row: int,
+    tree: OrgTree,
+    calendar: FiscalCalendar,
+    metrics: Mapping[str, Metric],
+) -> tuple[int, int, Metric]:
+    if not isinstance(record, Mapping):
+        raise PlanError(f"row {row}: expected a mapping, got {type(record).__name__}", row=row)
+    missing = [key for key in ("node", "period", "metric") if key not in record]
+    if missing:
+        raise PlanError(
+            f"row {row}: missing keys {missing} in {dict(record)!r}",
+            row=row,
+            hint="each record needs node, period, metric and value",
+        )
+    unknown = set(record) - {"node", "period", "metric", "value", "unit", "origin"}
+    if unknown:
+        raise PlanError(
+            f"row {row}: unknown keys {sorted(unknown)}",
+            row=row,
+            hint="records have keys node, period, metric, value, unit, origin",
+        )
+    name = record["metric"]
+    metric = metrics.get(name)
+    if metric is None:
+        raise PlanError(
+            f"row {row}: unknown metric {name!r}",
+            row=row,
+            metric=str(name),
+            hint=f"metrics are {sorted(metrics)}",
+        )
+    try:
+        node = tree.compiled.index(str(record["node"]))
+    except UnknownNodeError as exc:
+        raise PlanError(f"row {row}: {exc}", row=row, node=str(record["node"])) from exc
+    try:
+        period = calendar.index(str(record["period"]))
+    except PeriodError as exc:
+        raise PlanError(f"row {row}: {exc}", row=row, period=str(record["period"])) from exc
+    return node, period, metric
+
+
+def _read_value(metric: Metric, raw: Any, row: int) -> int:
+    try:
+        return metric.to_quanta(raw)
+    except TargetCascadeError as exc:
+        raise type(exc)(
+            f"row {row}: {exc.problem}",
+            row=row,
+            metric=metric.name,
+            actual=raw,
+            hint=exc.hint,
+        ) from exc
+
+
+def _roll_up_time(
+    values: Int64Array, origins: UInt8Array, calendar: FiscalCalendar, nodes: Int64Array
+) -> None:
+    """Fill quarters and the year of ``nodes`` from their months, in place."""
+    offsets = calendar.child_offsets
+    levels = calendar.level_array
+    sub_values = values[nodes]
+    sub_origins = origins[nodes]
+    # Deepest period level first, so quarters exist before the year adds them.
+    for level in sorted(set(levels.tolist()), reverse=True):
+        parents = np.flatnonzero((levels == level) & (np.diff(offsets) > 0))
+        for p in parents.tolist():
+            lo, hi = int(offsets[p]), int(offsets[p + 1])
+            sub_values[:, p] = sub_values[:, lo:hi].sum(axis=1)
+            sub_origins[:, p] = Origin.ROLLED_UP
+    values[nodes] = sub_values
+    origins[nodes] = sub_origins
+
+
+def _roll_up_org(
+    values: Int64Array, origins: UInt8Array, offsets: Int64Array, depth: Int64Array
+) -> None:
+    """Fill inner nodes from their children, deepest level first, in place (vectorised per depth)."""
+    counts = np.diff(offsets)
+    for d in range(int(depth.max(initial=0)) - 1, -1, -1):
+        # Inner nodes of one depth are contiguous in breadth-first order, and so are their children.
+        parents = np.flatnonzero((depth == d) & (counts > 0))
+        if parents.size == 0:
+            continue
+        first = int(offsets[parents[0]])
+        last = int(offsets[parents[-1] + 1])
+        values[parents] = np.add.reduceat(values[first:last], offsets[parents] - first, axis=0)
+        origins[parents] = Origin.ROLLED_UP

@@ -1,0 +1,460 @@
+"""The library's unit registry: currencies, sales counts and the scale words of sales plans.
+
+There is exactly one registry, :data:`ureg`, created when this module is imported. In it
+
+* every currency is its own dimension, so adding CNY to USD is an error, never a silent sum (there is no
+  implicit exchange rate);
+* every count unit (``customer``, ``deal``, ``lead``, ``visit``, ``call``, ``proposal``, ``order``,
+  ``unit``) is its own dimension, so "3 customers + 2 deals" is an error too;
+* the scale words ``wan`` (10⁴), ``yi`` (10⁸), ``thousand``, ``million`` and ``billion`` are
+  dimensionless factors, so ``"12000 wan CNY"`` and ``"1.2 yi CNY"`` are the same amount.
+
+Example:
+    >>> from targetcascade.units import parse_quantity
+    >>> parse_quantity("12000 wan CNY") == parse_quantity("1.2 yi CNY") == parse_quantity("1.2e8 CNY")
+    True
+    >>> parse_quantity("1.2 yi CNY")
+    <Quantity(120000000, 'CNY')>
+
+Add a currency or count unit with :func:`define_currency` / :func:`define_count_unit`; both are
+idempotent and refuse names that already mean something else in the registry.
+"""
+
+from __future__ import annotations
+
+import numbers
+import re
+from decimal import Context, Decimal, Inexact, InvalidOperation, localcontext
+from typing import Any, Final, cast
+
+import pint
+
+from targetcascade.errors import UnitMismatchError, UnitParseError
+
+__all__ = [
+    "COUNT_UNITS",
+    "CURRENCIES",
+    "SCALE_WORDS",
+    "Quantity",
+    "Unit",
+    "as_quantity",
+    "define_count_unit",
+    "define_currency",
+    "format_unit",
+    "is_currency",
+    "parse_quantity",
+    "parse_unit",
+    "ureg",
+]
+
+#: ISO 4217 codes defined when the registry is created.
+CURRENCIES: Final = ("CNY", "USD", "EUR", "JPY", "GBP", "HKD")
+#: Count units defined when the registry is created; each is its own dimension.
+COUNT_UNITS: Final = ("customer", "deal", "lead", "visit", "call", "proposal", "order", "unit")
+#: Scale words and their exact factors.
+SCALE_WORDS: Final = {
+    "thousand": 10**3,
+    "wan": 10**4,
+    "million": 10**6,
+    "yi": 10**8,
+    "billion": 10**9,
+}
+
+
+def _mismatch(exc: pint.DimensionalityError) -> UnitMismatchError:
+    return UnitMismatchError(
+        f"cannot combine {exc.units1} ({exc.dim1 or 'dimensionless'}) with "
+        f"{exc.units2} ({exc.dim2 or 'dimensionless'})",
+        expected=str(exc.units1),
+        actual=str(exc.units2),
+        hint="currencies and counts are separate dimensions with no implicit exchange rate; "
+        "convert explicitly first",
+    )
+
+
+class _Quantity(pint.registry.Quantity[Any]):
+    """pint's quantity, raising the library's :class:`UnitMismatchError` on dimension clashes."""
+
+    def _add_sub(self, other: Any, op: Any) -> Any:
+        try:
+            return super()._add_sub(other, op)
+        except pint.DimensionalityError as exc:
+            raise _mismatch(exc) from exc
+
+    def compare(self, other: Any, op: Any) -> Any:
+        try:
+            return super().compare(other, op)
+        except pint.DimensionalityError as exc:
+            raise _mismatch(exc) from exc
+
+    def to(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().to(*args, **kwargs)
+        except pint.DimensionalityError as exc:
+            raise _mismatch(exc) from exc
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pint would unpickle into its application registry, which has no CNY; rebuild in ours.
+        return (_rebuild_quantity, (self.magnitude, format_unit(self.units)))
+
+
+class _Unit(pint.registry.Unit):
+    """pint's unit, pickled by its text so it comes back in the library's registry."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_unit, (format_unit(self),))
+
+
+def _rebuild_quantity(magnitude: Any, unit: str) -> pint.Quantity[Any]:
+    return ureg.Quantity(magnitude, parse_unit(unit))
+
+
+def _rebuild_unit(unit: str) -> pint.Unit:
+    return parse_unit(unit)
+
+
+class _Registry(pint.UnitRegistry[Any]):
+    Quantity = _Quantity
+    Unit = _Unit
+
+
+#: Decimal context for the library's exact arithmetic: ample precision, and an inexact result is an
+#: error rather than a silent rounding (independent of the caller's decimal context).
+EXACT: Final = Context(prec=1000, Emax=10**6, Emin=-(10**6), traps=[Inexact, InvalidOperation])
+
+ureg: Final = _Registry(on_redefinition="raise", autoconvert_offset_to_baseunit=False)
+"""The registry every quantity of the library belongs to."""
+
+Quantity = ureg.Quantity
+Unit = ureg.Unit
+
+_CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
+_COUNT_NAME = re.compile(r"^[a-z][a-z_]*$")
+
+
+def _dimension_of(name: str) -> str:
+    return f"[{name}]"
+
+
+def is_currency(unit: Any) -> bool:
+    """Say whether a unit is (a scaled form of) one of the registry's currencies.
+
+    Args:
+        unit: A unit, a unit string or a quantity.
+
+    Returns:
+        True when the unit's only dimension is a currency dimension.
+
+    Example:
+        >>> is_currency("wan CNY"), is_currency("customer")
+        (True, False)
+    """
+    dims = dict(parse_unit(unit).dimensionality)
+    if len(dims) != 1:
+        return False
+    ((dim, power),) = dims.items()
+    return power == 1 and dim.startswith("[currency_")
+
+
+def define_currency(code: str) -> None:
+    """Add a currency as a dimension of its own.
+
+    Args:
+        code: Three upper-case letters (ISO 4217), e.g. ``"SGD"``.
+
+    Raises:
+        UnitParseError: If the code is malformed or already means another unit.
+
+    Example:
+        >>> define_currency("SGD")
+        >>> parse_quantity("3 wan SGD")
+        <Quantity(30000, 'SGD')>
+    """
+    if not _CURRENCY_CODE.match(code):
+        raise UnitParseError(
+            f"currency code {code!r} is not three upper-case letters",
+            hint="use an ISO 4217 code such as 'SGD'",
+        )
+    _define_dimension(code, _dimension_of(f"currency_{code}"), "currency")
+
+
+def define_count_unit(name: str) -> None:
+    """Add a count unit (``ticket``, ``demo``, ...) as a dimension of its own.
+
+    Args:
+        name: A lower-case word; pint accepts its plural (``tickets``) too.
+
+    Raises:
+        UnitParseError: If the name is malformed or already means another unit.
+
+    Example:
+        >>> define_count_unit("demo")
+        >>> parse_quantity("12 demos")
+        <Quantity(12, 'demo')>
+    """
+    if not _COUNT_NAME.match(name):
+        raise UnitParseError(
+            f"count unit name {name!r} is not a lower-case word",
+            hint="use letters and underscores, e.g. 'site_visit'",
+        )
+    _define_dimension(name, _dimension_of(f"count_{name}"), "count")
+
+
+def _define_dimension(name: str, dimension: str, what: str) -> None:
+    """Define ``name`` as the base unit of a new ``dimension``; idempotent; refuse clashes."""
+    wanted = pint.util.UnitsContainer({dimension: 1})
+    if name in ureg._units:
+        if ureg.parse_units(name).dimensionality == wanted:
+            return
+        raise UnitParseError(
+            f"{name!r} already names a unit of this registry that is not a {what}",
+            hint=f"pick another name for the {what}",
+        )
+    # pint reads "customers" as the plural of "customer"; a new dimension would split the two. Look
+    # at exact names only: parsing here would make pint cache a prefixed reading (u + nit for "unit").
+    for singular in (name[:-1], name[:-2]) if name.endswith("s") else ():
+        if singular in ureg._units:
+            raise UnitParseError(
+                f"{name!r} is the plural of {singular!r}, already a unit of this registry",
+                hint=f"use {singular!r}, or pick another name",
+            )
+    ureg.define(f"{name} = {dimension}")
+
+
+def _populate() -> None:
+    for code in CURRENCIES:
+        define_currency(code)
+    ureg.define("yuan = CNY = RMB")
+    for name in COUNT_UNITS:
+        define_count_unit(name)
+    for word, factor in SCALE_WORDS.items():
+        ureg.define(f"{word} = {factor}")
+
+
+_populate()
+
+
+def parse_unit(unit: Any) -> pint.Unit:
+    """Turn a unit string, unit or quantity (of any pint registry) into a unit of :data:`ureg`.
+
+    Args:
+        unit: ``"CNY"``, ``"wan CNY"``, ``"customer"``, a :class:`pint.Unit` or a quantity.
+
+    Returns:
+        The unit in the library's registry.
+
+    Raises:
+        UnitParseError: If the string does not name units of the registry.
+
+    Example:
+        >>> parse_unit("wan CNY") == parse_unit("CNY wan")
+        True
+        >>> parse_unit("CNY").dimensionality
+        <UnitsContainer({'[currency_CNY]': 1})>
+    """
+    if isinstance(unit, pint.Quantity):
+        unit = unit.units
+    if isinstance(unit, pint.Unit):
+        if unit._REGISTRY is ureg:
+            return unit
+        unit = str(unit)
+    if not isinstance(unit, str):
+        raise UnitParseError(
+            f"unit must be a string or a pint unit, got {type(unit).__name__} {unit!r}"
+        )
+    text = unit.strip() or "dimensionless"
+    try:
+        parsed = ureg.parse_units(text)
+    except Exception as exc:
+        raise UnitParseError(
+            f"unit {unit!r} is not defined in targetcascade's registry",
+            hint="define it with define_currency() or define_count_unit(), or fix the spelling",
+        ) from exc
+    return parsed
+
+
+_NUMBER = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*)$", re.DOTALL)
+
+
+def parse_quantity(text: str) -> pint.Quantity[Any]:
+    """Parse ``"<number> <unit>"`` exactly, scale words folded into the base unit.
+
+    The number is read as a :class:`~decimal.Decimal` (no binary rounding), and scale words such as
+    ``wan`` or ``million`` are multiplied in exactly, so the magnitude of the result is exact.
+
+    Args:
+        text: e.g. ``"12000 wan CNY"``, ``"1.2e8 CNY"``, ``"35 customers"``.
+
+    Returns:
+        A quantity of :data:`ureg` with a Decimal magnitude, in the unit without scale words.
+
+    Raises:
+        UnitParseError: If the text has no leading number or names unknown units.
+
+    Example:
+        >>> parse_quantity("120 million CNY")
+        <Quantity(120000000, 'CNY')>
+        >>> parse_quantity("35 customers")
+        <Quantity(35, 'customer')>
+    """
+    match = _NUMBER.match(text)
+    if match is None:
+        raise UnitParseError(
+            f"quantity {text!r} does not start with a number",
+            hint="write it as '<number> <unit>', e.g. '12000 wan CNY'",
+        )
+    try:
+        magnitude = Decimal(match.group(1))
+    except InvalidOperation as exc:  # pragma: no cover - the regex admits only valid numbers
+        raise UnitParseError(f"cannot read the number in {text!r}") from exc
+    unit = parse_unit(match.group(2))
+    return _strip_scale_words(magnitude, unit)
+
+
+def _strip_scale_words(magnitude: Decimal, unit: pint.Unit) -> pint.Quantity[Any]:
+    """Move the scale words of ``unit`` into the magnitude, exactly."""
+    with localcontext(EXACT):
+        return _strip_exactly(magnitude, unit)
+
+
+def _strip_exactly(magnitude: Decimal, unit: pint.Unit) -> pint.Quantity[Any]:
+    factor = Decimal(1)
+    kept: dict[str, float] = {}
+    for name, power in unit._units.items():
+        exponent = cast("float", power)
+        if name in SCALE_WORDS:
+            factor *= Decimal(SCALE_WORDS[name]) ** int(exponent)
+        else:
+            kept[name] = exponent
+    base = ureg.Unit(pint.util.UnitsContainer(kept)) if kept else ureg.dimensionless
+    value = magnitude * factor
+    # Normalise 1.20E+8 to 120000000 for readable reprs; the value itself is unchanged.
+    if value == value.to_integral_value():
+        value = value.quantize(Decimal(1))
+    else:
+        value = value.normalize()
+    return ureg.Quantity(value, base)
+
+
+def as_quantity(value: Any, unit: Any = None) -> pint.Quantity[Any]:
+    """Accept a quantity from the user and return it in :data:`ureg`, checking its dimension.
+
+    Strings are parsed exactly with :func:`parse_quantity`; a string that is only a number takes
+    ``unit``, like a bare number. A quantity of another pint registry is
+    converted through its unit name (or refused if the name is unknown here). A bare number takes
+    ``unit``.
+
+    Args:
+        value: A string, a pint quantity, or a plain number (only when ``unit`` is given).
+        unit: The unit the value must be convertible to; ``None`` accepts any.
+
+    Returns:
+        The quantity in :data:`ureg`, converted to ``unit`` when one is given.
+
+    Raises:
+        UnitMismatchError: If the dimension differs from ``unit``'s (e.g. USD for CNY).
+        UnitParseError: If the value cannot be read as a quantity.
+
+    Example:
+        >>> as_quantity("3 wan CNY", "CNY")
+        <Quantity(30000, 'CNY')>
+        >>> as_quantity("3 USD", "CNY")
+        Traceback (most recent call last):
+        ...
+        targetcascade.errors.UnitMismatchError: 3 USD has dimension [currency_USD] ...
+    """
+    target = None if unit is None else parse_unit(unit)
+    if isinstance(value, str):
+        bare = _NUMBER.match(value)
+        if bare is not None and not bare.group(2).strip():
+            # "12.6" for a percent metric means 12.6 percent, as the number 12.6 would.
+            value = Decimal(bare.group(1))
+        else:
+            value = parse_quantity(value)
+    if isinstance(value, pint.Quantity):
+        quantity = _foreign_to_ureg(value)
+    elif isinstance(value, numbers.Real | Decimal) and not isinstance(value, bool):
+        if isinstance(value, numbers.Integral):
+            value = int(value)
+        elif not isinstance(value, Decimal):
+            value = float(value)
+        if target is None:
+            raise UnitParseError(
+                f"bare number {value!r} has no unit",
+                hint="pass a unit, or a quantity string such as '100 CNY'",
+            )
+        quantity = ureg.Quantity(value, target)
+    else:
+        raise UnitParseError(f"cannot read {value!r} ({type(value).__name__}) as a quantity")
+    if target is None:
+        return quantity
+    if quantity.dimensionality != target.dimensionality:
+        raise UnitMismatchError(
+            f"{quantity} has dimension {_dims(quantity)} but {target} needs {_dims(target)}",
+            expected=str(target),
+            actual=str(quantity.units),
+            hint="currencies and counts never convert into each other; convert explicitly first",
+        )
+    if quantity.units == target:
+        return quantity
+    if isinstance(quantity.magnitude, Decimal):
+        return _convert_decimal(quantity, target)
+    return quantity.to(target)
+
+
+def _foreign_to_ureg(value: pint.Quantity[Any]) -> pint.Quantity[Any]:
+    if value._REGISTRY is ureg:
+        return value
+    return ureg.Quantity(value.magnitude, parse_unit(str(value.units)))
+
+
+def _convert_decimal(quantity: pint.Quantity[Any], target: pint.Unit) -> pint.Quantity[Any]:
+    """Convert a Decimal quantity exactly when both units differ only by scale words."""
+    source = _strip_scale_words(quantity.magnitude, parse_unit(quantity.units))
+    goal = _strip_scale_words(Decimal(1), target)
+    if source.units == goal.units:
+        with localcontext(EXACT):
+            magnitude = source.magnitude / goal.magnitude
+        return ureg.Quantity(magnitude, target)
+    return quantity.to(target)
+
+
+def format_unit(unit: Any) -> str:
+    """A canonical, deterministic text for a unit: scale words first, then names alphabetically.
+
+    pint's own ``str(unit)`` may order factors differently from one process to the next; plans and
+    reports need the same text every run.
+
+    Args:
+        unit: A unit, unit string or quantity.
+
+    Returns:
+        e.g. ``'wan * CNY'``, ``'CNY / customer'``, ``'dimensionless'``.
+
+    Example:
+        >>> format_unit("CNY wan"), format_unit("CNY / customer"), format_unit("")
+        ('wan * CNY', 'CNY / customer', 'dimensionless')
+    """
+    items = {name: cast("float", power) for name, power in parse_unit(unit)._units.items()}
+    if not items:
+        return "dimensionless"
+    scale_order = list(SCALE_WORDS)
+
+    def key(name: str) -> tuple[int, int, str]:
+        return (0, scale_order.index(name), "") if name in SCALE_WORDS else (1, 0, name)
+
+    def term(name: str, power: float) -> str:
+        power = abs(power)
+        text = f"{power:g}"
+        return name if power == 1 else f"{name} ** {text}"
+
+    up = [term(n, p) for n, p in sorted(items.items(), key=lambda kv: key(kv[0])) if p > 0]
+    down = [term(n, p) for n, p in sorted(items.items(), key=lambda kv: key(kv[0])) if p < 0]
+    text = " * ".join(up) if up else "1"
+    if down:
+        text += " / " + (down[0] if len(down) == 1 else "(" + " * ".join(down) + ")")
+    return text
+
+
+def _dims(thing: pint.Quantity[Any] | pint.Unit) -> str:
+    return str(thing.dimensionality)
