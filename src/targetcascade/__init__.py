@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 from targetcascade import errors
+from targetcascade.allocation import History
 from targetcascade.calendar import (
     FiscalCalendar,
     Pattern,
@@ -21,11 +22,22 @@ from targetcascade.calendar import (
     WeekRule,
     YearNaming,
 )
+from targetcascade.cascade import (
+    AbsoluteBounds,
+    CascadeSpec,
+    Lock,
+    MetricCascade,
+    Mode,
+    RelativeBounds,
+    Split,
+    cascade,
+)
 from targetcascade.check import CheckReport, Rule, Violation, check
 from targetcascade.errors import TargetCascadeError
+from targetcascade.explain import Explanation, Step, explain
 from targetcascade.metric import Direction, Metric, Rollup, Rounding
 from targetcascade.org import DEFAULT_LEVELS, CompiledTree, Levels, Node, OrgTree
-from targetcascade.plan import Origin, Plan, PlanKind
+from targetcascade.plan import Origin, Plan, PlanKind, Provenance, Source
 from targetcascade.units import (
     as_quantity,
     define_count_unit,
@@ -39,12 +51,19 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "DEFAULT_LEVELS",
+    "AbsoluteBounds",
+    "CascadeSpec",
     "CheckReport",
     "CompiledTree",
     "Direction",
+    "Explanation",
     "FiscalCalendar",
+    "History",
     "Levels",
+    "Lock",
     "Metric",
+    "MetricCascade",
+    "Mode",
     "Node",
     "OrgTree",
     "Origin",
@@ -53,19 +72,26 @@ __all__ = [
     "PeriodLevel",
     "Plan",
     "PlanKind",
+    "Provenance",
+    "RelativeBounds",
     "Rollup",
     "Rounding",
     "Rule",
+    "Source",
+    "Split",
+    "Step",
     "TargetCascadeError",
     "Violation",
     "WeekRule",
     "YearNaming",
     "__version__",
     "as_quantity",
+    "cascade",
     "check",
     "define_count_unit",
     "define_currency",
     "errors",
+    "explain",
     "parse_quantity",
     "parse_unit",
     "ureg",

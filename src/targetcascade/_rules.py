@@ -11,7 +11,13 @@ from fractions import Fraction
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["div_round_half_even", "hedged_total", "segment_sums"]
+__all__ = [
+    "div_round_half_even",
+    "hedged_bounds",
+    "hedged_period_totals",
+    "hedged_total",
+    "segment_sums",
+]
 
 Int64Array = npt.NDArray[np.int64]
 
@@ -63,6 +69,77 @@ def hedged_total(parent: npt.NDArray[np.int64], hedge: Fraction) -> npt.NDArray[
         return values.copy()
     factor = 1 + hedge
     return div_round_half_even(values * factor.numerator, factor.denominator)
+
+
+def hedged_bounds(parent: Int64Array, hedge: Fraction) -> tuple[Int64Array, Int64Array]:
+    """Floor and ceiling of ``parent x (1 + hedge)``, exactly, elementwise.
+
+    Below the year, over-assigned children must sum to one of these two (see
+    :func:`hedged_period_totals` for why the year alone is rounded to nearest).
+
+    Args:
+        parent: Parent values in quanta.
+        hedge: Over-assignment as an exact fraction.
+
+    Returns:
+        ``(floor, ceiling)`` arrays.
+
+    Example:
+        >>> lo, hi = hedged_bounds(np.array([10, 20]), Fraction(1, 20))
+        >>> lo.tolist(), hi.tolist()
+        ([10, 21], [11, 21])
+    """
+    factor = 1 + hedge
+    scaled = np.asarray(parent, dtype=np.int64) * factor.numerator
+    low = scaled // factor.denominator
+    high = -((-scaled) // factor.denominator)
+    return low, high
+
+
+def hedged_period_totals(
+    values: Int64Array, hedge: Fraction, child_offsets: Int64Array
+) -> Int64Array:
+    """What over-assigned children must sum to in every period, additive over time.
+
+    Rounding each period on its own (``round(parent x (1 + h))`` per month) would break time
+    additivity: the months would no longer add up to the year. So the year is rounded to nearest
+    (half to even) and each period's total is then split among its sub-periods by their exact hedged
+    values ``x = parent x (1 + h)``: every sub-period gets ``floor(x)``, and the leftover quanta go to
+    the largest fractional parts (ties to the earlier period). Each result is the floor or the
+    ceiling of its exact hedged value, and the results add up exactly: the leftover is never more
+    than the number of sub-periods with a fractional part, because
+    ``sum(floor(x_c)) <= floor(x_p) <= H_p <= ceil(x_p) <= sum(ceil(x_c))``.
+
+    Args:
+        values: Parent values in quanta, shape (parents, periods) in the calendar's grid order.
+        hedge: Over-assignment as an exact fraction.
+        child_offsets: The calendar's CSR offsets (``FiscalCalendar.child_offsets``).
+
+    Returns:
+        The children's required sums, same shape.
+
+    Example:
+        >>> offsets = np.array([1, 3, 3, 3])  # a year with two halves, for the example
+        >>> hedged_period_totals(np.array([[10, 5, 5]]), Fraction(1, 10), offsets).tolist()
+        [[11, 6, 5]]
+    """
+    values = np.asarray(values, dtype=np.int64)
+    factor = 1 + hedge
+    scaled = values * factor.numerator
+    floors = scaled // factor.denominator
+    fractions = scaled - floors * factor.denominator  # numerators of the fractional parts
+    out = np.empty_like(values)
+    out[:, 0] = hedged_total(values[:, 0], hedge)
+    for p in range(child_offsets.size - 1):
+        lo, hi = int(child_offsets[p]), int(child_offsets[p + 1])
+        if hi <= lo:
+            continue
+        leftover = out[:, p] - floors[:, lo:hi].sum(axis=1)
+        order = np.argsort(-fractions[:, lo:hi], axis=1, kind="stable")
+        rank = np.empty_like(order)
+        np.put_along_axis(rank, order, np.arange(hi - lo)[None, :].repeat(len(values), 0), axis=1)
+        out[:, lo:hi] = floors[:, lo:hi] + (rank < leftover[:, None])
+    return out
 
 
 def segment_sums(

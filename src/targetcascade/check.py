@@ -47,7 +47,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from targetcascade._rules import hedged_total, segment_sums
+from targetcascade._rules import hedged_bounds, hedged_total, segment_sums
 from targetcascade.errors import CheckFailedError
 from targetcascade.metric import Metric, Rollup
 from targetcascade.plan import Origin, Plan, ratio_quanta
@@ -384,19 +384,37 @@ class _Checker:
             sizes = np.diff(offsets)[parents][:, None]
             complete = present[parents] & (counts == sizes)
             expected = values[parents].copy()
+            low = expected.copy()
+            high = expected.copy()
             codes = self.compiled.level_code[parents]
             for code in np.unique(codes).tolist():
-                hedge = self.plan.hedge(level_names[code])
+                hedge = self.plan.hedge(level_names[code], metric.name)
                 if hedge:
                     rows = codes == code
                     expected[rows] = hedged_total(values[parents][rows], hedge)
-            bad_rows, bad_cols = np.nonzero(complete & (sums != expected))
+                    low[rows], high[rows] = hedged_bounds(values[parents][rows], hedge)
+            # Over-assigned: the year must be the rounded hedged value; other periods the floor or
+            # ceiling of their exact hedged value (see _rules.hedged_period_totals for why).
+            low[:, 0] = high[:, 0] = expected[:, 0]
+            wrong = (sums < low) | (sums > high)
+            bad_rows, bad_cols = np.nonzero(complete & wrong)
             for i in range(self._room(Rule.ORG_ADDITIVITY, bad_rows.size)):
                 r, p = int(bad_rows[i]), int(bad_cols[i])
                 node = int(parents[r])
-                want, got = int(expected[r, p]), int(sums[r, p])
-                hedge = self.plan.hedge(level_names[self.compiled.level_code[node]])
-                rule = "the parent" if not hedge else f"parent x (1 + {hedge}) rounded"
+                got = int(sums[r, p])
+                hedge = self.plan.hedge(level_names[self.compiled.level_code[node]], metric.name)
+                if not hedge:
+                    want = int(expected[r, p])
+                    rule = f"the parent is {metric.format(want)}"
+                elif p == 0:
+                    want = int(expected[r, p])
+                    rule = f"parent x (1 + {hedge}) rounded is {metric.format(want)}"
+                else:
+                    want = int(low[r, p]) if got < low[r, p] else int(high[r, p])
+                    rule = (
+                        f"parent x (1 + {hedge}) lies between {metric.format(int(low[r, p]))} "
+                        f"and {metric.format(int(high[r, p]))}"
+                    )
                 self._add(
                     Rule.ORG_ADDITIVITY,
                     node=node,
@@ -405,7 +423,7 @@ class _Checker:
                     expected=want,
                     actual=got,
                     message=f"{self._path(node)!r} children sum to {metric.format(got)} but "
-                    f"{rule} is {metric.format(want)} in {self.periods[p].label} "
+                    f"{rule} in {self.periods[p].label} "
                     f"(off by {metric.format(got - want)})",
                 )
 

@@ -2,17 +2,19 @@
 
 Sub-commands:
 
-* ``targetcascade demo [--seed N]``: generate the seeded synthetic demo company, build last year's
-  plan bottom-up from its people's monthly actuals, print it as a tree table, and print the
-  invariant check report.
+* ``targetcascade demo [--seed N]``: generate the seeded synthetic demo company (4 regions, 10
+  teams, 60 people with new hires on a ramp and a leaver, two years of monthly history), cascade its
+  revenue and new-customer targets (:func:`demo_spec`), and print the tree of annual and quarterly
+  targets, the invariant check report and two explanations.
 * ``targetcascade check PLAN.json``: load a plan written by :meth:`Plan.to_dict` (as JSON), check every
   invariant and print the report; exit status 1 when a rule is broken.
 
 Example:
     >>> main(["demo", "--seed", "2027", "--depth", "1"])  # doctest: +ELLIPSIS
-    targetcascade demo: Acme Sales, seed 2027
+    targetcascade demo: Acme Sales, seed 2027, FY2027
     ...
     check: ok: ... cells, no violations
+    ...
     0
 """
 
@@ -22,38 +24,111 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 
+from targetcascade.allocation import (
+    CapacityWeighted,
+    Equal,
+    Even,
+    HistoricalSeasonality,
+    Proportional,
+    ProportionOfAverages,
+)
+from targetcascade.cascade import CascadeSpec, Lock, MetricCascade, Split, cascade
 from targetcascade.check import check
 from targetcascade.errors import TargetCascadeError
+from targetcascade.explain import explain
 from targetcascade.plan import Plan
-from targetcascade.synthetic import demo_company
+from targetcascade.synthetic import SyntheticCompany, demo_company
 
-__all__ = ["main"]
+__all__ = ["demo_spec", "main"]
+
+
+def demo_spec(company: SyntheticCompany) -> CascadeSpec:
+    """The cascade the demo runs on :func:`~targetcascade.synthetic.demo_company`.
+
+    Revenue: last year's actual grown 15 % (rounded to a wan) split over the months by the company's
+    historical seasonality, then to regions and teams by historical share (Gross-Sohl proportion of
+    averages; teams without history fall back to their capacity), and to people by capacity with a
+    ramp for new hires, teams over-assigned by 5 %, and one person's year locked. New customers:
+    1,600, phased evenly, split by regional market potential, equally to teams, by capacity to people.
+
+    Args:
+        company: The synthetic company.
+
+    Returns:
+        The spec.
+
+    Example:
+        >>> spec = demo_spec(demo_company())
+        >>> [m.metric.name for m in spec.metrics]
+        ['revenue', 'new_customers']
+    """
+    revenue, customers = company.metrics
+    last_year = company.history[company.calendar.fiscal_year - 1]
+    actual = last_year.value(company.tree.root, last_year.calendar.label, revenue.name)
+    assert actual is not None
+    wan = Decimal(10_000)
+    target = (actual.magnitude * Decimal("1.15") / wan).quantize(Decimal(1)) * wan
+    return CascadeSpec(
+        metrics=[
+            MetricCascade(
+                metric=revenue,
+                target=f"{target} {revenue.unit_label}",
+                time=HistoricalSeasonality(window=2),
+                splits={
+                    "company": Split(strategy=ProportionOfAverages(window=2)),
+                    "region": Split(
+                        strategy=ProportionOfAverages(window=2, fallback=CapacityWeighted())
+                    ),
+                    "team": Split(strategy=CapacityWeighted(), hedge="0.05"),
+                },
+                locks=[Lock(node="east-1-1", period=company.calendar.label, value="150 wan CNY")],
+            ),
+            MetricCascade(
+                metric=customers,
+                target=f"1600 {customers.unit_label}",
+                time=Even(),
+                splits={
+                    "company": Split(strategy=Proportional(attribute="potential")),
+                    "region": Split(strategy=Equal()),
+                    "team": Split(strategy=CapacityWeighted()),
+                },
+            ),
+        ]
+    )
 
 
 def _demo(args: argparse.Namespace) -> int:
     company = demo_company(seed=args.seed)
-    year = company.calendar.fiscal_year - 1
-    actuals = company.history[year]
     tree = company.tree
-    print(f"targetcascade demo: {tree.node(tree.root).name}, seed {args.seed}")
+    calendar = company.calendar
+    spec = demo_spec(company)
+    plan = cascade(spec, tree, calendar, history=company.history)
+    print(f"targetcascade demo: {tree.node(tree.root).name}, seed {args.seed}, {calendar.label}")
     levels = {
         level: len(tree.nodes_at(level)) for level in tree.levels.names if tree.nodes_at(level)
     }
     print("organisation: " + ", ".join(f"{level} {n}" for level, n in levels.items()))
-    print(
-        f"history: FY{year - 1} and FY{year}, monthly actuals of "
-        + ", ".join(m.name for m in company.metrics)
-        + f"; built bottom-up from {len(actuals.tree.leaves())} people's months"
-    )
+    print(f"history: {', '.join(f'FY{y}' for y in sorted(company.history))} monthly actuals")
+    for item in spec.metrics:
+        print(f"target: {item.metric.name} {item.target} ({item.mode.value})")
     print()
-    for metric in company.metrics:
-        print(f"FY{year} actual {metric.name}, rolled up from the people's months:")
-        print(actuals.table(metric.name, max_depth=args.depth))
+    for item in spec.metrics:
+        print(f"{calendar.label} {item.metric.name} targets:")
+        depth = args.depth if item.metric.name != "revenue" else max(args.depth, 3)
+        print(plan.table(item.metric.name, max_depth=depth))
         print()
-    report = check(actuals)
+    report = check(plan)
     print(f"check: {report}")
+    for node, period, metric in (
+        ("east-1-4", f"{calendar.label}-M07", "revenue"),
+        ("south", f"{calendar.label}-M03", "new_customers"),
+    ):
+        print()
+        print(f"explain({node!r}, {period!r}, {metric!r}):")
+        print(explain(plan, node, period, metric))
     return 0 if report.ok else 1
 
 
@@ -75,7 +150,10 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the seeded synthetic demo company")
     demo.add_argument("--seed", type=int, default=2027, help="seed of the synthetic company")
     demo.add_argument(
-        "--depth", type=int, default=2, help="deepest org level to print (0 = company only)"
+        "--depth",
+        type=int,
+        default=2,
+        help="deepest org level of the new-customer table (revenue shows everyone)",
     )
     demo.set_defaults(run=_demo)
     check_cmd = sub.add_parser("check", help="check the invariants of a plan JSON file")

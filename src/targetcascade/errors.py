@@ -32,6 +32,7 @@ __all__ = [
     "PlanError",
     "QuantumError",
     "SerializationError",
+    "SpecError",
     "StrategyError",
     "TargetCascadeError",
     "UnitMismatchError",
@@ -181,6 +182,10 @@ class SerializationError(TargetCascadeError, ValueError):
 
 class StrategyError(TargetCascadeError, ValueError):
     """A strategy was given invalid parameters, or returned invalid weights."""
+
+
+class SpecError(TargetCascadeError, ValueError):
+    """A cascade specification is inconsistent (a level without a split, a lock on a derived cell, ...)."""
 
 
 class InfeasibleAllocationError(TargetCascadeError, ValueError):

@@ -118,6 +118,60 @@ class PlanKind(enum.Enum):
     ACTUAL = "actual"
 
 
+class Source(enum.IntEnum):
+    """How the engine derived a cell (recorded in :class:`Provenance`).
+
+    Example:
+        >>> Source.ORG_SPLIT.name
+        'ORG_SPLIT'
+    """
+
+    NONE = 0
+    TARGET = 1
+    ORG_SPLIT = 2
+    TIME_SPLIT = 3
+    ROLLED_UP = 4
+    LOCKED = 5
+    BALANCED = 6
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class Provenance:
+    """How each cell of an engine-built plan was derived; what ``explain`` reads.
+
+    Arrays are per metric name, shaped (nodes, periods) like the grid, except ``org_strategy`` and
+    ``time_strategy`` (one entry per node: an index into ``labels``, -1 where none applies).
+
+    Attributes:
+        source: :class:`Source` code of each cell.
+        weight: The strategy weight the cell was split with (NaN where not split).
+        quota: The exact (float) share of the split total before rounding.
+        adjustment: Quanta added by rounding (value minus the quota rounded toward zero).
+        bound: 0, or 1 where a floor held the cell, 2 where a cap did.
+        split_total: The total that was split among the cell's siblings (hedged), in quanta.
+        org_strategy: Which label split each node's value from its parent.
+        time_strategy: Which label phased each node's year over its months.
+        labels: Descriptions of the strategies used.
+        mode: The cascade mode.
+
+    Example:
+        >>> Provenance(source={}, weight={}, quota={}, adjustment={}, bound={}, split_total={},
+        ...            org_strategy={}, time_strategy={}, labels=(), mode="time_first").mode
+        'time_first'
+    """
+
+    source: Mapping[str, UInt8Array]
+    weight: Mapping[str, npt.NDArray[np.float64]]
+    quota: Mapping[str, npt.NDArray[np.float64]]
+    adjustment: Mapping[str, npt.NDArray[np.int64]]
+    bound: Mapping[str, UInt8Array]
+    split_total: Mapping[str, Int64Array]
+    org_strategy: Mapping[str, npt.NDArray[np.int64]]
+    time_strategy: Mapping[str, npt.NDArray[np.int64]]
+    labels: tuple[str, ...]
+    mode: str
+
+
 def _to_fraction(value: Any) -> Fraction:
     if isinstance(value, bool):
         raise PlanError(f"over-assignment {value!r} is not a number")
@@ -156,9 +210,13 @@ class Plan:
         values: ``int64`` quanta, shape (metrics, nodes, periods), nodes in ``tree.compiled`` order
             and periods in ``calendar.periods`` order; zero where the origin is MISSING.
         origins: ``uint8`` :class:`Origin` codes of the same shape.
-        hedges: Over-assignment per parent level (``{"team": Fraction(1, 20)}``: a team's people
+        hedges: Over-assignment per parent level, for every metric (``{"team": Fraction(1, 20)}``:
+            a team's people carry 105 % of the team's target), or per metric then level
+            (``{"revenue": {"team": "0.05"}}``); stored per metric. Levels not named have 0.
             carry 105 % of the team's target). Levels not named have 0.
         kind: What the grid holds.
+        provenance: How an engine-built plan derived its cells (None for plans built otherwise);
+            not part of equality or of :meth:`to_dict` (re-run the cascade spec to rebuild it).
 
     Raises:
         PlanError: On a shape mismatch, duplicate metric names or a broken ratio definition.
@@ -176,8 +234,9 @@ class Plan:
     metrics: tuple[Metric, ...] = attrs.field(converter=_metric_tuple)
     values: Int64Array = attrs.field(repr=False)
     origins: UInt8Array = attrs.field(repr=False)
-    hedges: Mapping[str, Fraction] = attrs.field(factory=dict, repr=False)
+    hedges: Mapping[str, Mapping[str, Fraction]] = attrs.field(factory=dict, repr=False)
     kind: PlanKind = attrs.field(default=PlanKind.TARGET, converter=PlanKind)
+    provenance: Provenance | None = attrs.field(default=None, repr=False)
 
     def __attrs_post_init__(self) -> None:
         names = [m.name for m in self.metrics]
@@ -212,23 +271,42 @@ class Plan:
             raise PlanError(f"origin codes must be 0..{int(max(Origin))}")
         object.__setattr__(self, "values", _freeze(values))
         object.__setattr__(self, "origins", _freeze(origins))
+        object.__setattr__(self, "hedges", self._normalised_hedges(dict(self.hedges)))
+
+    def _normalised_hedges(self, given: dict[str, Any]) -> dict[str, dict[str, Fraction]]:
+        """{level: h} for all metrics, or {metric: {level: h}} -> {metric: {level: h}} without 0s."""
         level_names = set(self.tree.levels.names)
-        hedges: dict[str, Fraction] = {}
-        for level, hedge in dict(self.hedges).items():
-            if level not in level_names:
+        metric_names = [m.name for m in self.metrics]
+        nested = any(isinstance(v, Mapping) for v in given.values())
+        per_metric = given if nested else dict.fromkeys(metric_names, given)
+        out: dict[str, dict[str, Fraction]] = {}
+        for metric, levels in per_metric.items():
+            if metric not in metric_names:
                 raise PlanError(
-                    f"over-assignment given for unknown level {level!r}",
-                    hint=f"levels are {list(self.tree.levels.names)}",
+                    f"over-assignment given for unknown metric {metric!r}",
+                    hint=f"metrics are {metric_names}",
                 )
-            fraction = _to_fraction(hedge)
-            if fraction <= -1:
+            if not isinstance(levels, Mapping):
                 raise PlanError(
-                    f"over-assignment {hedge} for level {level!r} would make children carry nothing",
-                    hint="give a fraction above -1, e.g. 0.05 for 5 % over-assignment",
+                    f"over-assignment for {metric!r} must map levels to fractions",
+                    hint='write e.g. {"revenue": {"team": "0.05"}}',
                 )
-            if fraction != 0:
-                hedges[level] = fraction
-        object.__setattr__(self, "hedges", dict(sorted(hedges.items())))
+            for level, hedge in levels.items():
+                if level not in level_names:
+                    raise PlanError(
+                        f"over-assignment given for unknown level {level!r}",
+                        hint=f"levels are {list(self.tree.levels.names)}",
+                    )
+                fraction = _to_fraction(hedge)
+                if fraction <= -1:
+                    raise PlanError(
+                        f"over-assignment {hedge} for level {level!r} would make children carry "
+                        "nothing",
+                        hint="give a fraction above -1, e.g. 0.05 for 5 % over-assignment",
+                    )
+                if fraction != 0:
+                    out.setdefault(metric, {})[level] = fraction
+        return {metric: dict(sorted(levels.items())) for metric, levels in sorted(out.items())}
 
     # ------------------------------------------------------------------ construction
 
@@ -816,11 +894,12 @@ class Plan:
         """
         return int(np.count_nonzero(self.origins))
 
-    def hedge(self, level: str) -> Fraction:
+    def hedge(self, level: str, metric: str | None = None) -> Fraction:
         """Over-assignment declared for the children of nodes at ``level`` (0 when none).
 
         Args:
             level: Level name of the parent.
+            metric: Metric name; may be omitted when the plan has one metric.
 
         Returns:
             The exact fraction.
@@ -832,7 +911,14 @@ class Plan:
             ...            hedges={"team": "0.05"}).hedge("team")
             Fraction(1, 20)
         """
-        return self.hedges.get(level, Fraction(0))
+        if metric is None:
+            if len(self.metrics) != 1:
+                raise PlanError(
+                    "over-assignment is per metric; name the metric",
+                    hint=f"metrics are {[m.name for m in self.metrics]}",
+                )
+            metric = self.metrics[0].name
+        return self.hedges.get(metric, {}).get(level, Fraction(0))
 
     def to_records(self, *, include_missing: bool = False) -> list[dict[str, Any]]:
         """The grid as a list of plain dicts, one per cell.
@@ -918,7 +1004,10 @@ class Plan:
             "tree": self.tree.to_dict(),
             "calendar": self.calendar.to_dict(),
             "metrics": [m.to_dict() for m in self.metrics],
-            "hedges": {level: str(h) for level, h in self.hedges.items()},
+            "hedges": {
+                metric: {level: str(h) for level, h in levels.items()}
+                for metric, levels in self.hedges.items()
+            },
             "origin_codes": {o.name.lower(): int(o) for o in Origin},
             "cells": cells,
         }
@@ -975,7 +1064,10 @@ class Plan:
             metrics=tuple(metrics),
             values=values,
             origins=origins,
-            hedges={level: Fraction(h) for level, h in data.get("hedges", {}).items()},
+            hedges={
+                metric: {level: Fraction(h) for level, h in levels.items()}
+                for metric, levels in data.get("hedges", {}).items()
+            },
             kind=PlanKind(data.get("kind", PlanKind.TARGET.value)),
         )
 

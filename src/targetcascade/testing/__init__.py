@@ -1,4 +1,8 @@
-"""Public test helpers: hypothesis strategies for trees, calendars, metrics and plans.
+"""Public test helpers: the strategy conformance suite and hypothesis strategies for the model.
+
+:func:`check_strategy` runs the checks every allocation strategy must pass (plug-in authors: run it on
+yours). :func:`org_trees`, :func:`calendars`, :func:`metric_sets` and :func:`plans` generate valid
+random inputs for property tests.
 
 Use them to property-test code that builds on targetcascade. They need hypothesis
 (``pip install 'targetcascade[testing]'``).
@@ -27,7 +31,17 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     ) from exc
 
 from targetcascade.testing._calendars import calendars
+from targetcascade.testing._conformance import CHECKS, CheckResult, check_strategy, children_batch
 from targetcascade.testing._plans import metric_sets, plans
 from targetcascade.testing._trees import org_trees
 
-__all__ = ["calendars", "metric_sets", "org_trees", "plans"]
+__all__ = [
+    "CHECKS",
+    "CheckResult",
+    "calendars",
+    "check_strategy",
+    "children_batch",
+    "metric_sets",
+    "org_trees",
+    "plans",
+]

@@ -1,0 +1,1416 @@
+"""The exact apportionment kernel: split segment totals into whole quanta, vectorised (private).
+
+Children are stored in CSR order: segment ``s`` (a parent) owns rows ``offsets[s]:offsets[s + 1]`` of
+a ``(children, periods)`` weight array, and each column is split on its own. Every segment-column is
+a *group*; all groups are solved at once with numpy.
+
+Largest remainder (Hamilton) in quanta: ``q_i = T * w_i / W``, ``a_i = floor(q_i)``, and the
+``T - sum(a_i)`` leftover quanta go to the largest fractional parts; ties go to the larger weight, then
+to the earlier row. The quotas are *exact* rationals (the float weights are exact binary fractions and
+``W`` is their exact sum), so the result is the one exact arithmetic gives, byte for byte:
+
+1. a float pass computes ``q_i`` with a rigorous error bound ``E`` per group (recursive-summation
+   bound, Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., 2002, sec. 4.2); a
+   group whose floors could be off by the float error is *uncertified*;
+2. uncertified groups are redone in exact integers: the weights of a group are scaled by a common
+   power of two to int64 integers ``M_i`` and ``T * M_i - a_i * W_M`` is computed modulo 2**64,
+   which is exact because the float estimate of ``a_i`` is within one or two of the truth; groups
+   whose integers would not fit (weights spanning more than ~2**8 in magnitude with full 53-bit
+   mantissas and huge totals) are solved in Python integers, one group at a time (a cold path);
+3. the leftover quanta go by one ``np.sort`` of packed float keys (group id in the high bits, the
+   remainder quantised in the low bits) which finds each group's threshold remainder; children whose
+   remainder lies within the error band of the threshold are ranked exactly (same weight: by row;
+   different weights: by the exact integer remainders).
+
+Floors and caps are met by water-filling (find the ``lambda`` with
+``sum(clip(lambda * w_i, floor_i, cap_i)) == T``; fix children outside their bounds, repeat), then
+the free children are rounded by largest remainder; a child sitting at its cap has a zero remainder,
+so it never receives a leftover quantum. The float classification is verified exactly afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any, Final, NamedTuple, Protocol, runtime_checkable
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from targetcascade.errors import InfeasibleAllocationError, StrategyError
+
+__all__ = [
+    "MAX_QUANTA",
+    "ApportionMethod",
+    "Apportionment",
+    "LargestRemainder",
+    "apportion",
+    "apportion_detailed",
+]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: Largest magnitude of a total, lock or floor, in quanta (about 9.007e15: 90 trillion CNY in cents).
+#: Caps above it are treated as "no cap".
+MAX_QUANTA: Final = 2**53
+
+_EPS: Final = 2.0**-52  # twice the unit roundoff of float64
+_FLOAT_TOTAL_LIMIT: Final = 2.0**52  # float floors of larger totals are never trusted
+_INT_LIMIT: Final = 2.0**61  # integer path: scaled weights and their sums stay below this
+_TINY: Final = 2.0**-1000  # absolute slack for underflow in the float quotas
+_W_MIN: Final = 2.0**-900  # weight sums outside [_W_MIN, _W_MAX] skip the float path
+_W_MAX: Final = 2.0**900
+_INT_REM_ERR: Final = 2.0**-50  # error of R / W_M computed in float (three roundings, with margin)
+_NO_LSB: Final = 1 << 20  # "lowest set bit" of a zero weight: larger than any float exponent
+_MODE_FLOAT: Final = 0
+_MODE_INT: Final = 1
+_MODE_PYTHON: Final = 2
+_SHOWN: Final = 5  # children named in an error message
+
+
+# ---------------------------------------------------------------------------------------------
+# Public types
+
+
+@runtime_checkable
+class ApportionMethod(Protocol):
+    """How a group's total is rounded to whole quanta among its children.
+
+    :func:`apportion` validates the input, takes locked children out, handles negative totals by
+    symmetry and lays the data out as 1-D CSR groups (one group per segment and period), then
+    calls :meth:`split`. Implementations: :class:`LargestRemainder` (Hamilton, the default; keeps
+    the quota rule) and the divisor methods ``Webster``, ``Jefferson`` and ``Adams``
+    (house-monotone, so free of the Alabama paradox).
+
+    Example:
+        >>> isinstance(LargestRemainder(), ApportionMethod)
+        True
+    """
+
+    def split(self, totals: IntArray, weights: FloatArray, offsets: IntArray) -> IntArray:
+        """Round ``totals[g] * w_i / sum(w of group g)`` to integers summing to ``totals[g]``.
+
+        Args:
+            totals: ``(groups,)`` integers in ``[0, MAX_QUANTA]``.
+            weights: ``(cells,)`` finite floats ``>= 0``; group ``g`` owns
+                ``weights[offsets[g]:offsets[g + 1]]``, rows in order; a group with a positive
+                total has a positive weight.
+            offsets: ``(groups + 1,)`` CSR offsets, every group non-empty.
+
+        Returns:
+            ``(cells,)`` int64 whose group sums equal ``totals`` exactly.
+        """
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class LargestRemainder:
+    """Largest-remainder (Hamilton) rounding with ties to the larger weight, then the earlier row.
+
+    Every child gets the floor or the ceiling of its exact quota (the quota rule), but adding a
+    quantum to the total can take one away from a child (the Alabama paradox); use a divisor method
+    (``Webster``) where that matters more than the quota rule.
+
+    Example:
+        >>> LargestRemainder().split(np.array([100]), np.array([1.0, 1.0, 1.0]),
+        ...                          np.array([0, 3])).tolist()
+        [34, 33, 33]
+    """
+
+    def split(self, totals: IntArray, weights: FloatArray, offsets: IntArray) -> IntArray:
+        """Round exact quotas by largest remainder; see :class:`ApportionMethod`.
+
+        Args:
+            totals: ``(groups,)`` integers in ``[0, MAX_QUANTA]``.
+            weights: ``(cells,)`` finite floats ``>= 0``.
+            offsets: ``(groups + 1,)`` CSR offsets.
+
+        Returns:
+            The rounded split, group sums equal to ``totals``.
+
+        Example:
+            >>> LargestRemainder().split(np.array([10]), np.array([1.0, 3.0]),
+            ...                          np.array([0, 2])).tolist()
+            [2, 8]
+        """
+        t = np.asarray(totals, dtype=np.int64)
+        w = np.asarray(weights, dtype=np.float64)
+        off = np.asarray(offsets, dtype=np.int64)
+        return _hamilton(t, w, off, np.add.reduceat(w, off[:-1]), quota=False).values
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class Apportionment:
+    """A split with the numbers that explain it, each of shape ``(children, periods)``.
+
+    Attributes:
+        values: The split in quanta (what :func:`apportion` returns).
+        quota: The exact share ``T * w / W`` as float64 (within a few units in the last place); a
+            locked child's lock, a child held at a floor or cap that bound.
+        adjustment: ``values`` minus the quota rounded toward zero: ``+1`` where the child received
+            a leftover quantum (``-1`` under a negative total split by symmetry), else ``0``.
+        at_floor: The child was held at its floor.
+        at_cap: The child was held at its cap.
+
+    The arrays are read-only views, shaped ``(children, periods)`` (Fortran-ordered) or
+    ``(children,)`` for 1-D input.
+
+    Example:
+        >>> d = apportion_detailed(np.array([100]), np.array([1.0, 1.0, 1.0]), np.array([0, 3]))
+        >>> d.values.tolist(), d.adjustment.tolist()
+        ([34, 33, 33], [1, 0, 0])
+        >>> [round(q, 4) for q in d.quota.tolist()]
+        [33.3333, 33.3333, 33.3333]
+    """
+
+    values: IntArray
+    quota: FloatArray
+    adjustment: IntArray
+    at_floor: BoolArray
+    at_cap: BoolArray
+
+
+def apportion(
+    totals: npt.ArrayLike,
+    weights: npt.ArrayLike,
+    offsets: npt.ArrayLike,
+    *,
+    locked: npt.ArrayLike | None = None,
+    lock_mask: npt.ArrayLike | None = None,
+    floors: npt.ArrayLike | None = None,
+    caps: npt.ArrayLike | None = None,
+    method: ApportionMethod | None = None,
+    segment_labels: Sequence[str] | None = None,
+    column_labels: Sequence[str] | None = None,
+    child_labels: Sequence[str] | None = None,
+) -> IntArray:
+    """Split each segment's total among its children by weight, exactly, in whole quanta.
+
+    Segment ``s`` owns rows ``offsets[s]:offsets[s + 1]``; each column (period) is split on its
+    own. The result's segment column sums equal ``totals`` exactly.
+
+    Policies:
+
+    * ``locked`` with ``lock_mask``: where the mask is true the child keeps ``locked`` exactly and
+      the rest of the total is split among the others by weight. Locks must not overshoot the
+      total: for a total ``T >= 0`` they sum to at most ``T``, for ``T < 0`` to at least ``T``.
+    * ``floors`` / ``caps`` (largest remainder only): each unlocked child ends in
+      ``[floor, cap]`` (a missing array means floor 0 / no cap), as close to proportional as the
+      bounds allow (water-filling); children with zero weight take their floor.
+    * Negative totals (a planned loss) are split by symmetry, ``-split(-T)``, when the call has no
+      floors or caps; with floors or caps a negative total is infeasible.
+
+    Args:
+        totals: Integers ``(segments, periods)`` in quanta, already hedged; ``|T| <= MAX_QUANTA``.
+            1-D totals with 1-D weights mean a single period.
+        weights: Floats ``(children, periods)``, finite and ``>= 0``.
+        offsets: CSR offsets ``(segments + 1,)``: 0 first, the number of children last, strictly
+            increasing (every segment has a child).
+        locked: Integers shaped like ``weights``; read only where ``lock_mask`` is true.
+        lock_mask: Booleans shaped like ``weights``; required with ``locked``.
+        floors: Integers ``>= 0`` shaped like ``weights``.
+        caps: Integers ``>= floors`` shaped like ``weights``.
+        method: The rounding rule; :class:`LargestRemainder` by default.
+        segment_labels: Names of the segments (parent nodes), for error messages.
+        column_labels: Names of the columns (periods), for error messages.
+        child_labels: Names of the children (rows), for error messages.
+
+    Returns:
+        Read-only int64 array shaped like ``weights`` (Fortran-ordered: the kernel works period
+        by period). Passing Fortran-ordered weights (built as ``(periods, children)`` and
+        transposed) saves a transposing copy.
+
+    Raises:
+        StrategyError: A weight is negative, NaN or infinite, or floors / caps are used with a
+            rounding method other than largest remainder.
+        InfeasibleAllocationError: Locks overshoot the total, floors sum above it, caps sum below
+            it, every (unlocked) weight is zero under a non-zero total, a lock lies outside its
+            bounds, or the input is malformed; the message names the segment, period and children.
+
+    Example:
+        >>> apportion(np.array([100]), np.array([1.0, 1.0, 1.0]), np.array([0, 3])).tolist()
+        [34, 33, 33]
+        >>> apportion(np.array([[100, 10]]), np.array([[1.0, 1.0], [1.0, 3.0]]), np.array([0, 2]),
+        ...           locked=np.array([[60, 0], [0, 0]]), lock_mask=np.array([[True, False],
+        ...           [False, False]])).tolist()
+        [[60, 2], [40, 8]]
+        >>> apportion(np.array([-7]), np.array([1.0, 1.0]), np.array([0, 2])).tolist()
+        [-4, -3]
+    """
+    return _run(
+        totals,
+        weights,
+        offsets,
+        locked=locked,
+        lock_mask=lock_mask,
+        floors=floors,
+        caps=caps,
+        method=method,
+        labels=_Labels(segment_labels, column_labels, child_labels),
+        detailed=False,
+    ).values
+
+
+def apportion_detailed(
+    totals: npt.ArrayLike,
+    weights: npt.ArrayLike,
+    offsets: npt.ArrayLike,
+    *,
+    locked: npt.ArrayLike | None = None,
+    lock_mask: npt.ArrayLike | None = None,
+    floors: npt.ArrayLike | None = None,
+    caps: npt.ArrayLike | None = None,
+    segment_labels: Sequence[str] | None = None,
+    column_labels: Sequence[str] | None = None,
+    child_labels: Sequence[str] | None = None,
+) -> Apportionment:
+    """Like :func:`apportion` (largest remainder), also returning quotas and rounding adjustments.
+
+    Args:
+        totals: As for :func:`apportion`.
+        weights: As for :func:`apportion`.
+        offsets: As for :func:`apportion`.
+        locked: As for :func:`apportion`.
+        lock_mask: As for :func:`apportion`.
+        floors: As for :func:`apportion`.
+        caps: As for :func:`apportion`.
+        segment_labels: As for :func:`apportion`.
+        column_labels: As for :func:`apportion`.
+        child_labels: As for :func:`apportion`.
+
+    Returns:
+        The split with its exact quotas and the leftover quantum each child received.
+
+    Raises:
+        StrategyError: A weight is negative, NaN or infinite.
+        InfeasibleAllocationError: The policies cannot all hold (see :func:`apportion`).
+
+    Example:
+        >>> d = apportion_detailed(np.array([10]), np.array([1.0, 1.0, 1.0]), np.array([0, 3]),
+        ...                        caps=np.array([2, 9, 9]))
+        >>> d.values.tolist(), d.at_cap.tolist(), d.adjustment.tolist()
+        ([2, 4, 4], [True, False, False], [0, 0, 0])
+    """
+    split = _run(
+        totals,
+        weights,
+        offsets,
+        locked=locked,
+        lock_mask=lock_mask,
+        floors=floors,
+        caps=caps,
+        method=None,
+        labels=_Labels(segment_labels, column_labels, child_labels),
+        detailed=True,
+    )
+    return Apportionment(
+        values=split.values,
+        quota=split.quota,
+        adjustment=split.adjustment,
+        at_floor=split.at_floor,
+        at_cap=split.at_cap,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation and messages
+
+
+@attrs.frozen
+class _Labels:
+    segments: Sequence[str] | None
+    columns: Sequence[str] | None
+    children: Sequence[str] | None
+
+    def where(self, s: int, p: int) -> str:
+        seg = f"parent {self.segments[s]!r}" if self.segments is not None else f"segment {s}"
+        col = f"in {self.columns[p]}" if self.columns is not None else f"(column {p})"
+        return f"{seg} {col}"
+
+    def node(self, s: int) -> str | None:
+        return None if self.segments is None else str(self.segments[s])
+
+    def period(self, p: int) -> str | None:
+        return None if self.columns is None else str(self.columns[p])
+
+    def child(self, i: int) -> str:
+        return repr(self.children[i]) if self.children is not None else f"row {i}"
+
+    def children_list(self, rows: Sequence[int], values: Sequence[Any] | None = None) -> str:
+        shown = list(rows)[:_SHOWN]
+        if values is None:
+            text = ", ".join(self.child(i) for i in shown)
+        else:
+            text = ", ".join(f"{self.child(i)} ({v})" for i, v in zip(shown, values, strict=False))
+        more = len(rows) - len(shown)
+        return text + (f" and {more} more" if more > 0 else "")
+
+
+class _Flat(NamedTuple):
+    """The problem in group-major 1-D CSR form: group ``g = p * S + s``, cell ``p * N + i``."""
+
+    n_rows: int
+    n_seg: int
+    n_cols: int
+    totals: IntArray  # (G,)
+    weights: FloatArray  # (L,)
+    offsets: IntArray  # (G + 1,)
+    lock_mask: BoolArray | None
+    locked: IntArray | None
+    floors: IntArray | None
+    caps: IntArray | None
+    one_d: bool
+
+    def group(self, g: int) -> tuple[int, int]:
+        """(segment, column) of group ``g``."""
+        return g % self.n_seg, g // self.n_seg
+
+    def row(self, cell: int) -> int:
+        return cell % self.n_rows
+
+    def cells(self, g: int) -> range:
+        return range(int(self.offsets[g]), int(self.offsets[g + 1]))
+
+
+def _infeasible(
+    labels: _Labels, flat: _Flat, g: int, problem: str, *, expected: Any, actual: Any, hint: str
+) -> InfeasibleAllocationError:
+    s, p = flat.group(g)
+    return InfeasibleAllocationError(
+        f"{labels.where(s, p)}: {problem}",
+        node=labels.node(s),
+        period=labels.period(p),
+        expected=expected,
+        actual=actual,
+        hint=hint,
+    )
+
+
+def _malformed(problem: str, hint: str) -> InfeasibleAllocationError:
+    return InfeasibleAllocationError(problem, hint=hint)
+
+
+def _int_array(value: npt.ArrayLike, name: str) -> IntArray:
+    array = np.asarray(value)
+    if array.dtype == np.bool_ or not (np.issubdtype(array.dtype, np.integer) or array.size == 0):
+        raise _malformed(
+            f"{name} must be an integer array (quanta), got dtype {array.dtype}",
+            hint=f"convert {name} to whole quanta first (Metric.to_quanta)",
+        )
+    if array.dtype == np.uint64 and array.size and int(array.max()) > np.iinfo(np.int64).max:
+        raise _malformed(f"{name} exceeds the int64 range", hint="use values below 2**63")
+    return array.astype(np.int64, copy=False)
+
+
+def _group_major(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """(N, P) -> (P * N,), column after column; free when the array is Fortran-ordered."""
+    return np.ascontiguousarray(array.T).reshape(-1)
+
+
+def _prepare(
+    totals: npt.ArrayLike,
+    weights: npt.ArrayLike,
+    offsets: npt.ArrayLike,
+    *,
+    locked: npt.ArrayLike | None,
+    lock_mask: npt.ArrayLike | None,
+    floors: npt.ArrayLike | None,
+    caps: npt.ArrayLike | None,
+    labels: _Labels,
+) -> _Flat:
+    w = np.asarray(weights)
+    if not (np.issubdtype(w.dtype, np.floating) or np.issubdtype(w.dtype, np.integer)):
+        raise StrategyError(
+            f"weights must be numbers, got dtype {w.dtype}", hint="return float64 weights"
+        )
+    w = w.astype(np.float64, copy=False)
+    one_d = w.ndim == 1
+    if one_d:
+        w = w[:, None]
+    if w.ndim != 2:
+        raise _malformed(
+            f"weights must have shape (children, periods), got {w.shape}",
+            hint="pass one row per child and one column per period",
+        )
+    n_rows, n_cols = w.shape
+    t = _int_array(totals, "totals")
+    if one_d and t.ndim == 1:
+        t = t[:, None]
+    off = _int_array(offsets, "offsets")
+    if off.ndim != 1 or off.size < 2:
+        raise _malformed(
+            f"offsets must be 1-D with at least 2 entries, got shape {off.shape}",
+            hint="give offsets[s]:offsets[s + 1] as the rows of segment s",
+        )
+    if off[0] != 0 or off[-1] != n_rows:
+        raise _malformed(
+            f"offsets must start at 0 and end at the number of children {n_rows}, "
+            f"got {int(off[0])} ... {int(off[-1])}",
+            hint="build offsets from the CSR order of the children",
+        )
+    sizes = np.diff(off)
+    if (sizes <= 0).any():
+        s = int(np.flatnonzero(sizes <= 0)[0])
+        raise _malformed(
+            f"segment {s} has no children (offsets {int(off[s])} -> {int(off[s + 1])})",
+            hint="every parent passed to apportion needs at least one child",
+        )
+    n_seg = off.size - 1
+    if t.shape != (n_seg, n_cols):
+        raise _malformed(
+            f"totals must have shape {(n_seg, n_cols)} (segments, periods), got {t.shape}",
+            hint="pass one row of totals per segment, one column per period",
+        )
+    for name, sequence, size in (
+        ("segment_labels", labels.segments, n_seg),
+        ("column_labels", labels.columns, n_cols),
+        ("child_labels", labels.children, n_rows),
+    ):
+        if sequence is not None and len(sequence) != size:
+            raise _malformed(
+                f"{name} has {len(sequence)} entries, expected {size}",
+                hint=f"give one label per {name.split('_')[0]}",
+            )
+    _check_weights(w, off, labels)
+
+    def cellwise(value: npt.ArrayLike | None, name: str, dtype: Any) -> npt.NDArray[Any] | None:
+        if value is None:
+            return None
+        array = np.asarray(value) if dtype is np.bool_ else _int_array(value, name)
+        if one_d and array.ndim == 1:
+            array = array[:, None]
+        if array.shape != w.shape or (dtype is np.bool_ and array.dtype != np.bool_):
+            raise _malformed(
+                f"{name} must be a {np.dtype(dtype).name} array of the shape of weights {w.shape}, "
+                f"got {array.dtype} {array.shape}",
+                hint=f"give {name} one value per child and period",
+            )
+        return _group_major(array)
+
+    lock_values = cellwise(locked, "locked", np.int64)
+    mask = cellwise(lock_mask, "lock_mask", np.bool_)
+    if (mask is None) != (lock_values is None):
+        raise _malformed(
+            "locked and lock_mask must be given together",
+            hint="pass lock_mask=True where the value in locked is pinned",
+        )
+    if mask is not None and not mask.any():
+        mask, lock_values = None, None
+    if lock_values is not None and mask is not None:
+        lock_values = np.where(mask, lock_values, 0)
+    col_base = np.arange(n_cols, dtype=np.int64)[:, None] * n_rows
+    flat = _Flat(
+        n_rows=n_rows,
+        n_seg=n_seg,
+        n_cols=n_cols,
+        totals=np.ascontiguousarray(t.T).reshape(-1),
+        weights=_group_major(w),
+        offsets=np.append((col_base + off[None, :-1]).reshape(-1), n_rows * n_cols),
+        lock_mask=mask,
+        locked=lock_values,
+        floors=cellwise(floors, "floors", np.int64),
+        caps=cellwise(caps, "caps", np.int64),
+        one_d=one_d,
+    )
+    for name, values in (("total", flat.totals), ("lock", flat.locked)):
+        if values is not None and (np.abs(values) > MAX_QUANTA).any():
+            where = int(np.flatnonzero(np.abs(values) > MAX_QUANTA)[0])
+            g = where if name == "total" else _group_of_cell(flat, where)
+            what = "" if name == "total" else f" of child {labels.child(flat.row(where))}"
+            raise _infeasible(
+                labels,
+                flat,
+                g,
+                f"{name} {int(values[where])}{what} exceeds the kernel's limit of {MAX_QUANTA} quanta",
+                expected=MAX_QUANTA,
+                actual=int(values[where]),
+                hint="use a coarser quantum for this metric",
+            )
+    return flat
+
+
+def _check_weights(w: FloatArray, off: IntArray, labels: _Labels) -> None:
+    # Two reductions: NaN fails `>= 0`, inf fails `< inf`; the cell is looked up only on failure.
+    if w.size == 0 or (w.min() >= 0.0 and w.max() < np.inf):
+        return
+    i, p = (int(x) for x in np.argwhere(~((w >= 0.0) & (w < np.inf)))[0])
+    s = int(np.searchsorted(off, i, side="right")) - 1
+    raise StrategyError(
+        f"weight {w[i, p]!r} of child {labels.child(i)} under {labels.where(s, p)} is invalid; "
+        "weights must be finite and >= 0",
+        node=labels.node(s),
+        period=labels.period(p),
+        row=i,
+        actual=float(w[i, p]),
+        hint="fix the strategy or the attribute it reads (negative, NaN and infinite weights are "
+        "never clipped or zeroed silently)",
+    )
+
+
+def _group_of_cell(flat: _Flat, cell: int) -> int:
+    return int(np.searchsorted(flat.offsets, cell, side="right")) - 1
+
+
+def _group_sum(values: IntArray, offsets: IntArray) -> tuple[IntArray, FloatArray]:
+    """Exact int64 group sums, with float sums to detect the (absurd) overflow case."""
+    starts = offsets[:-1]
+    as_float = np.add.reduceat(values.astype(np.float64), starts)
+    return np.add.reduceat(values, starts), as_float
+
+
+# ---------------------------------------------------------------------------------------------
+# The pipeline
+
+
+class _Split(NamedTuple):
+    values: IntArray
+    quota: FloatArray
+    adjustment: IntArray
+    at_floor: BoolArray
+    at_cap: BoolArray
+
+
+def _run(
+    totals: npt.ArrayLike,
+    weights: npt.ArrayLike,
+    offsets: npt.ArrayLike,
+    *,
+    locked: npt.ArrayLike | None,
+    lock_mask: npt.ArrayLike | None,
+    floors: npt.ArrayLike | None,
+    caps: npt.ArrayLike | None,
+    method: ApportionMethod | None,
+    labels: _Labels,
+    detailed: bool,
+) -> _Split:
+    """Validate, take locks out, split, put locks back; arrays come back shaped like the input.
+
+    Without ``detailed`` only ``values`` is filled (the other fields are empty).
+    """
+    flat = _prepare(
+        totals,
+        weights,
+        offsets,
+        locked=locked,
+        lock_mask=lock_mask,
+        floors=floors,
+        caps=caps,
+        labels=labels,
+    )
+    bounded = flat.floors is not None or flat.caps is not None
+    if bounded and method is not None and not isinstance(method, LargestRemainder):
+        raise StrategyError(
+            f"floors and caps need LargestRemainder rounding, got {type(method).__name__}",
+            hint="drop the floors/caps or use LargestRemainder()",
+        )
+    t, w, off = flat.totals, flat.weights, flat.offsets
+    sizes = np.diff(off)
+    starts = off[:-1]
+    if flat.lock_mask is not None:
+        assert flat.locked is not None
+        w_eff = np.where(flat.lock_mask, 0.0, w)
+        lock_sum, lock_sum_f = _group_sum(flat.locked, off)
+        _check_locks(flat, labels, lock_sum, lock_sum_f)
+        remaining = t - lock_sum
+    else:
+        w_eff = w
+        remaining = t
+    empty_f = np.zeros(0)
+    empty_b = np.zeros(0, dtype=np.bool_)
+    if bounded:
+        split = _run_bounded(flat, labels, w_eff, remaining)
+    else:
+        weight_sum = np.add.reduceat(w_eff, starts)
+        dead = (weight_sum == 0) & (remaining != 0)
+        if dead.any():
+            raise _zero_weights(flat, labels, int(np.flatnonzero(dead)[0]), remaining)
+        negative = remaining < 0
+        magnitude = np.abs(remaining)
+        quota, adjustment = empty_f, empty_b.astype(np.int64)
+        if method is None or isinstance(method, LargestRemainder):
+            rounded = _hamilton(magnitude, w_eff, off, weight_sum, quota=detailed)
+            values = rounded.values
+            if detailed:
+                quota, adjustment = rounded.quota, values - rounded.floors
+        else:
+            values = np.asarray(method.split(magnitude, w_eff, off), dtype=np.int64)
+            if values.shape != w.shape:
+                raise StrategyError(
+                    f"{type(method).__name__}.split returned shape {values.shape}, expected "
+                    f"{w.shape}",
+                    hint="return one integer per weight",
+                )
+            if detailed:
+                scale = np.zeros(magnitude.shape)
+                with np.errstate(all="ignore"):
+                    np.divide(
+                        magnitude.astype(np.float64), weight_sum, out=scale, where=weight_sum > 0
+                    )
+                    quota = np.nan_to_num(w_eff * np.repeat(scale, sizes))
+                adjustment = values - np.floor(quota).astype(np.int64)
+        if negative.any():
+            sign = np.repeat(np.where(negative, -1, 1), sizes)
+            values = values * sign
+            if detailed:
+                quota, adjustment = quota * sign, adjustment * sign
+        none = np.zeros(w.shape if detailed else 0, dtype=np.bool_)
+        split = _Split(values, quota, adjustment, none, none)
+    if flat.lock_mask is not None:
+        assert flat.locked is not None
+        mask = flat.lock_mask
+        values = np.where(mask, flat.locked, split.values)
+        if detailed:
+            split = _Split(
+                values,
+                np.where(mask, flat.locked.astype(np.float64), split.quota),
+                np.where(mask, 0, split.adjustment),
+                split.at_floor & ~mask,
+                split.at_cap & ~mask,
+            )
+        else:
+            split = split._replace(values=values)
+    # The promise, checked where it is cheap: every group sums to its total, exactly.
+    assert (np.add.reduceat(split.values, starts) == t).all(), "kernel lost a quantum"
+    return _Split(
+        values=_shape_back(flat, split.values),
+        quota=_shape_back(flat, split.quota) if detailed else split.quota,
+        adjustment=_shape_back(flat, split.adjustment) if detailed else split.adjustment,
+        at_floor=_shape_back(flat, split.at_floor) if detailed else split.at_floor,
+        at_cap=_shape_back(flat, split.at_cap) if detailed else split.at_cap,
+    )
+
+
+def _shape_back(flat: _Flat, array: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """(P * N,) group-major -> (N, P) (a Fortran-ordered view, no copy), or (N,) for 1-D input."""
+    out = array.reshape(flat.n_cols, flat.n_rows).T
+    if flat.one_d:
+        out = out[:, 0]
+    out.flags.writeable = False
+    return out
+
+
+def _check_locks(flat: _Flat, labels: _Labels, lock_sum: IntArray, lock_sum_f: FloatArray) -> None:
+    t = flat.totals
+    over = ((t >= 0) & (lock_sum > t)) | ((t < 0) & (lock_sum < t)) | (np.abs(lock_sum_f) > 2**60)
+    if not over.any():
+        return
+    g = int(np.flatnonzero(over)[0])
+    assert flat.lock_mask is not None
+    assert flat.locked is not None
+    cells = [c for c in flat.cells(g) if flat.lock_mask[c]]
+    total = int(t[g])
+    locks = sum(int(flat.locked[c]) for c in cells)
+    side = "above" if total >= 0 else "below"
+    rows = [flat.row(c) for c in cells]
+    raise _infeasible(
+        labels,
+        flat,
+        g,
+        f"locked children sum to {locks}, {side} the total {total} (off by {locks - total}); "
+        f"locked: {labels.children_list(rows, [int(flat.locked[c]) for c in cells])}",
+        expected=total,
+        actual=locks,
+        hint="unlock or lower a locked child, or raise the parent total",
+    )
+
+
+def _zero_weights(
+    flat: _Flat, labels: _Labels, g: int, remaining: IntArray
+) -> InfeasibleAllocationError:
+    left = int(remaining[g])
+    cells = list(flat.cells(g))
+    if flat.lock_mask is not None:
+        if all(flat.lock_mask[c] for c in cells):
+            return _infeasible(
+                labels,
+                flat,
+                g,
+                f"every child is locked and the locks miss the total by {left}",
+                expected=int(flat.totals[g]),
+                actual=int(flat.totals[g]) - left,
+                hint="unlock a child or make the locks add up to the total",
+            )
+        cells = [c for c in cells if not flat.lock_mask[c]]
+    which = "unlocked child" if flat.lock_mask is not None else "child"
+    return _infeasible(
+        labels,
+        flat,
+        g,
+        f"{left} quanta are to be split but every {which} has weight 0 "
+        f"({labels.children_list([flat.row(c) for c in cells])})",
+        expected="a positive weight",
+        actual=0.0,
+        hint="give the strategy a fallback (equal share, capacity) for children without a base",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Largest remainder core (1-D CSR: groups contiguous, rows in order within a group)
+
+
+class _Hamilton(NamedTuple):
+    values: IntArray  # (L,) the rounded split
+    floors: IntArray  # (L,) exact floor of each quota
+    quota: FloatArray  # (L,) the quota in float
+    rem: FloatArray  # (L,) remainder estimate, within `err` of the exact remainder
+    mode: npt.NDArray[np.int8]  # (G,) _MODE_FLOAT / _MODE_INT / _MODE_PYTHON
+    err: FloatArray  # (G,)
+    scale: FloatArray  # (G,) T / W in float (0 where W is out of the float path's range)
+
+
+class _Subset(NamedTuple):
+    """Cells of some groups, gathered group by group into 1-D CSR form."""
+
+    groups: IntArray  # (G',)
+    idx: IntArray  # (L',) cell index into the full arrays
+    offsets: IntArray  # (G' + 1,)
+
+
+def _gather(offsets: IntArray, groups: IntArray) -> _Subset:
+    sizes = np.diff(offsets)[groups]
+    sub = np.zeros(groups.size + 1, dtype=np.int64)
+    np.cumsum(sizes, out=sub[1:])
+    idx = np.repeat(offsets[groups] - sub[:-1], sizes) + np.arange(int(sub[-1]), dtype=np.int64)
+    return _Subset(groups, idx, sub)
+
+
+def _hamilton(
+    totals: IntArray,
+    w: FloatArray,
+    offsets: IntArray,
+    weight_sum: FloatArray,
+    *,
+    quota: bool,
+    accurate: bool = False,
+) -> _Hamilton:
+    """Largest remainder for every group; totals >= 0, weights validated (see module docs).
+
+    ``weight_sum`` is the plain float sum of each group's weights; ``quota`` asks for the quotas;
+    ``accurate`` skips the first, cheap float pass (used when it was not sharp enough).
+    """
+    sizes = np.diff(offsets)
+    starts = offsets[:-1]
+    t_float = totals.astype(np.float64)
+    w_max = np.maximum.reduceat(w, starts)
+    # Equal weights (the "equal" strategy): T // n each, the first T % n rows one more. Integers
+    # only, and no float pass at all when every group is such.
+    is_equal = (np.minimum.reduceat(w, starts) == w_max) & (w_max > 0)
+    equal = np.flatnonzero(is_equal)
+    if equal.size == totals.size:
+        return _equal_split(totals, w_max, offsets, quota=quota)
+    usable = (weight_sum >= _W_MIN) & (weight_sum <= _W_MAX)
+    # Recursive summation is within (n - 1) u of the exact sum (Higham, sec. 4.2), T / W and
+    # w * (T / W) add u each: every quota is within (n + 1.01) u of exact; the bound takes
+    # (n + 3) 2u of T, and an absolute term for underflow of tiny quotas (error <= 2**-1075 * T).
+    first = _float_pass(
+        totals,
+        w,
+        offsets,
+        weight_sum=weight_sum,
+        usable=usable,
+        err=t_float * ((sizes + 3) * _EPS) + _TINY,
+    )
+    if accurate:
+        first.certified[:] = False
+    first.certified[equal] = True
+    floors_f, rem, scale, leftover = first.floors, first.rem, first.scale, first.leftover
+    err = first.err
+    mode = np.where(first.certified, _MODE_FLOAT, _MODE_INT).astype(np.int8)
+    rest = np.flatnonzero(~first.certified)
+    tough = rest[:0]
+    if rest.size:
+        # Second try with an accurate weight sum: the bound shrinks from (n + 3) 2u of T to about
+        # 4u of the largest quota.
+        sub = _gather(offsets, rest)
+        ws = w[sub.idx]
+        sub_sizes = np.diff(sub.offsets)
+        better_sum, ok_sum = _accurate_sum(ws, w_max[rest], sub_sizes, sub.offsets[:-1])
+        max_q = np.zeros(rest.size)
+        np.divide(t_float[rest], better_sum, out=max_q, where=ok_sum)
+        max_q *= w_max[rest]
+        tight = max_q * (2.0**-51 + 8.0 * (sub_sizes + 2.0) ** 3 * 2.0**-106) + _TINY
+        second = _float_pass(
+            totals[rest], ws, sub.offsets, weight_sum=better_sum, usable=ok_sum, err=tight
+        )
+        good = second.certified
+        good_cells = np.repeat(good, sub_sizes)
+        cells = sub.idx[good_cells]
+        floors_f[cells] = second.floors[good_cells]
+        rem[cells] = second.rem[good_cells]
+        fixed = rest[good]
+        leftover[fixed] = second.leftover[good]
+        scale[fixed] = second.scale[good]
+        err[fixed] = second.err[good]
+        mode[fixed] = _MODE_FLOAT
+        tough = rest[~good]
+    floors = floors_f.astype(np.int64)
+    err[mode != _MODE_FLOAT] = _INT_REM_ERR
+    if tough.size:
+        sub = _gather(offsets, tough)
+        sub_sizes = np.diff(sub.offsets)
+        exact = _int_quotas(totals[tough], w[sub.idx], sub.offsets)
+        ok_cells = np.repeat(exact.ok, sub_sizes)
+        cells = sub.idx[ok_cells]
+        floors[cells] = exact.floors[ok_cells]
+        w_m = np.repeat(exact.weight_sum, sub_sizes)[ok_cells]
+        rem[cells] = exact.rem[ok_cells] / np.where(w_m > 0, w_m, 1)
+        sums = np.add.reduceat(exact.floors, sub.offsets[:-1])
+        leftover[tough[exact.ok]] = (totals[tough] - sums)[exact.ok]
+        mode[tough[~exact.ok]] = _MODE_PYTHON
+    leftover[equal] = 0
+    leftover[mode == _MODE_PYTHON] = 0
+    values, unsettled = _distribute(
+        floors, rem, w, leftover=leftover, err=err, offsets=offsets, totals=totals
+    )
+    if not accurate and unsettled.size:
+        # Near-ties between different weights that the first float pass could not separate:
+        # redo those groups with the accurate sum before falling back to exact integers.
+        sub = _gather(offsets, unsettled)
+        again = _hamilton(
+            totals[unsettled],
+            w[sub.idx],
+            sub.offsets,
+            weight_sum[unsettled],
+            quota=False,
+            accurate=True,
+        )
+        values[sub.idx] = again.values
+        floors[sub.idx] = again.floors
+        rem[sub.idx] = again.rem
+        mode[unsettled] = np.where(again.mode == _MODE_PYTHON, _MODE_FLOAT, again.mode)
+        err[unsettled] = again.err
+        scale[unsettled] = again.scale
+        unsettled = unsettled[again.mode == _MODE_PYTHON]
+    mode[unsettled] = _MODE_PYTHON
+    mode[equal] = _MODE_INT
+    if equal.size:
+        sub = _gather(offsets, equal)
+        part = _equal_split(totals[equal], w_max[equal], sub.offsets, quota=False)
+        values[sub.idx] = part.values
+        floors[sub.idx] = part.floors
+        rem[sub.idx] = part.rem
+    # Quotas: q_hat for float groups, floor + R / W_M for exact ones.
+    quotas = floors + rem if quota else rem[:0]
+    for g in np.flatnonzero(mode == _MODE_PYTHON).tolist():
+        lo, hi = int(offsets[g]), int(offsets[g + 1])
+        got, got_floors, got_quota = _exact_hamilton(int(totals[g]), w[lo:hi].tolist())
+        values[lo:hi] = got
+        floors[lo:hi] = got_floors
+        if quota:
+            quotas[lo:hi] = got_quota
+    return _Hamilton(values, floors, quotas, rem, mode, err, scale)
+
+
+def _equal_split(
+    totals: IntArray, weight: FloatArray, offsets: IntArray, *, quota: bool
+) -> _Hamilton:
+    """Every group has equal positive weights: ``T // n`` each, the first ``T % n`` get one more."""
+    sizes = np.diff(offsets)
+    each, extra = np.divmod(totals, sizes)
+    rank = np.arange(int(offsets[-1])) - np.repeat(offsets[:-1], sizes)
+    floors = np.repeat(each, sizes)
+    rem = np.repeat(extra / sizes, sizes)
+    values = floors + (rank < np.repeat(extra, sizes))
+    mode = np.full(totals.shape, _MODE_INT, dtype=np.int8)
+    err = np.full(totals.shape, _INT_REM_ERR)
+    scale = np.zeros(totals.shape)  # T / W, for the bounded path's checks
+    usable = (weight >= _W_MIN) & (weight <= _W_MAX)
+    np.divide(totals / sizes, weight, out=scale, where=usable)
+    return _Hamilton(values, floors, floors + rem if quota else rem[:0], rem, mode, err, scale)
+
+
+class _FloatPass(NamedTuple):
+    floors: FloatArray  # (L,) floor of q_hat (certain where `certified`)
+    rem: FloatArray  # (L,) q_hat - floor
+    certified: BoolArray  # (G,)
+    leftover: IntArray  # (G,) T - sum(floors), valid where certified
+    scale: FloatArray  # (G,) T / W
+    err: FloatArray  # (G,) bound on |q_hat - q|
+
+
+def _float_pass(
+    totals: IntArray,
+    w: FloatArray,
+    offsets: IntArray,
+    *,
+    weight_sum: FloatArray,
+    usable: BoolArray,
+    err: FloatArray,
+) -> _FloatPass:
+    """Quotas in float; a group is certified when no quota lies within ``err`` of an integer."""
+    sizes = np.diff(offsets)
+    starts = offsets[:-1]
+    t_float = totals.astype(np.float64)
+    scale = np.zeros(totals.shape)
+    np.divide(t_float, weight_sum, out=scale, where=usable)
+    rem = np.repeat(scale, sizes)
+    np.multiply(rem, w, out=rem)
+    floors = np.floor(rem)
+    np.subtract(rem, floors, out=rem)  # exact: the low bits of the quota
+    # A floor is certain when the error interval around q stays inside (a, a + 1); a quota below
+    # 1 always floors to 0 (exact quotas are >= 0), so small remainders matter only where a >= 1.
+    high = np.maximum.reduceat(rem, starts)
+    low = np.minimum.reduceat(rem, starts)
+    certified = (high < 1.0 - err) & (t_float < _FLOAT_TOTAL_LIMIT) & ((totals == 0) | usable)
+    suspicious = np.flatnonzero(certified & (low < err))
+    if suspicious.size:
+        sub = _gather(offsets, suspicious)
+        masked = np.where(floors[sub.idx] > 0, rem[sub.idx], 1.0)
+        certified[suspicious] = np.minimum.reduceat(masked, sub.offsets[:-1]) >= err[suspicious]
+    leftover = (t_float - np.add.reduceat(floors, starts)).astype(np.int64)
+    return _FloatPass(floors, rem, certified, leftover, scale, err)
+
+
+def _accurate_sum(
+    w: FloatArray, w_max: FloatArray, sizes: IntArray, starts: IntArray
+) -> tuple[FloatArray, BoolArray]:
+    """Group sums of ``w >= 0`` within u + 4 (n + 2)**3 u**2 of exact, and where to trust them.
+
+    Error-free extraction (Rump, Ogita & Oishi, "Accurate floating-point summation part I",
+    SIAM J. Sci. Comput. 31(1), 2008, doi:10.1137/050645671): with ``sigma = 2**k >= (n + 2) *
+    max(w)``, ``hi = (w + sigma) - sigma`` are multiples of ``2**-53 sigma`` that sum exactly in any
+    order, and the small rests ``w - hi`` add an error below ``n**2 u**2 sigma``.
+    """
+    usable = (w_max >= _W_MIN) & (w_max <= _W_MAX)
+    exponent = np.frexp(w_max)[1].astype(np.int64) + np.ceil(np.log2(sizes + 2)).astype(np.int64)
+    sigma = np.ldexp(1.0, np.where(usable, exponent, 0).astype(np.int32))
+    spread = np.repeat(sigma, sizes)
+    part = w + spread
+    part -= spread
+    high = np.add.reduceat(part, starts)
+    np.subtract(w, part, out=part)
+    low = np.add.reduceat(part, starts)
+    return high + low, usable
+
+
+class _Exact(NamedTuple):
+    ok: BoolArray  # (G',) group solved exactly in int64
+    floors: IntArray  # (L',) exact floors (valid where ok)
+    rem: IntArray  # (L',) exact remainder numerators R = T * M - a * W_M, 0 <= R < W_M
+    weight_sum: IntArray  # (G',) W_M
+
+
+def _int_quotas(totals: IntArray, w: FloatArray, offsets: IntArray) -> _Exact:
+    """Exact floors and remainders in int64 for groups whose scaled weights fit (1-D CSR input)."""
+    sizes = np.diff(offsets)
+    starts = offsets[:-1]
+    positive = w > 0
+    mantissa, exponent = np.frexp(w)  # w = mantissa * 2**exponent, mantissa in [0.5, 1)
+    digits = np.ldexp(mantissa, 53).astype(np.int64)  # the 53-bit integer significand
+    lowest = np.frexp((digits & -digits).astype(np.float64))[1] - 1  # its trailing zero bits
+    lsb = np.where(positive, exponent.astype(np.int64) - 53 + lowest, _NO_LSB)
+    scale_exp = np.minimum.reduceat(lsb, starts)
+    top = np.maximum.reduceat(np.where(positive, exponent, -_NO_LSB), starts)
+    empty = scale_exp == _NO_LSB
+    scale_exp = np.where(empty, 0, scale_exp)
+    fits = empty | (top - scale_exp <= 61)
+    shift = np.repeat(np.where(fits, -scale_exp, 0), sizes)
+    scaled = np.where(np.repeat(fits, sizes), np.ldexp(w, shift.astype(np.int32)), 0.0)
+    scaled_sum = np.add.reduceat(scaled, starts)
+    t_float = totals.astype(np.float64)
+    # The float guess T * (M / W_M) is within T * 2**-51 + 1 of the exact floor (M and W_M are
+    # exact or within u, the quotient and product add a rounding each).
+    off_by = t_float * 2.0**-51 + 1.0
+    ok = fits & (scaled_sum <= _INT_LIMIT) & ((off_by + 1.0) * scaled_sum <= 2.0**62)
+    ok &= ~((scaled_sum == 0) & (totals != 0))
+    ok_cells = np.repeat(ok, sizes)
+    m = np.where(ok_cells, scaled, 0.0).astype(np.int64)
+    w_m = np.add.reduceat(m, starts)
+    w_rep = np.repeat(w_m, sizes)
+    share = np.zeros(w.shape)
+    np.divide(m.astype(np.float64), w_rep.astype(np.float64), out=share, where=w_rep > 0)
+    guess = np.floor(share * np.repeat(t_float, sizes)).astype(np.int64)
+    # T * M - guess * W_M modulo 2**64; the true value is below (off_by + 1) * W_M <= 2**62 in
+    # magnitude, so the wrapped int64 is exact.
+    rem = (
+        np.repeat(totals, sizes).astype(np.uint64) * m.astype(np.uint64)
+        - guess.astype(np.uint64) * w_rep.astype(np.uint64)
+    ).view(np.int64)
+    safe = np.where(w_rep > 0, w_rep, 1)
+    fix = rem // safe
+    return _Exact(ok, guess + fix, rem - fix * safe, w_m)
+
+
+def _distribute(
+    floors: IntArray,
+    rem: FloatArray,
+    w: FloatArray,
+    *,
+    leftover: IntArray,
+    err: FloatArray,
+    offsets: IntArray,
+    totals: IntArray,
+) -> tuple[IntArray, IntArray]:
+    """Give each group's leftover quanta to its largest remainders (exact floors given).
+
+    One ``np.sort`` of packed keys (group id above, remainder below) finds each group's threshold,
+    the ``leftover``-th largest key ``tau``. A cell whose key is more than ``delta`` (the float error
+    plus the packing's rounding) above ``tau`` surely wins, more than ``delta`` below surely loses;
+    when every cell within ``delta`` wins, the group is done, else the band is ranked exactly.
+
+    Returns the values and the groups that need the Python path (mixed-weight near-ties whose
+    integers do not fit).
+    """
+    sizes = np.diff(offsets)
+    n_groups = leftover.size
+    step = 2.0 ** (51 - max(n_groups - 1, 1).bit_length())
+    # key = 2 * group * step + rem * step, below 2**53, so the addition rounds by at most half a
+    # unit; the gap of a whole step between groups keeps their keys apart.
+    key = rem * step
+    key += np.repeat(np.arange(0, 2 * n_groups, 2, dtype=np.float64) * step, sizes)
+    ordered = np.sort(key)
+    has = leftover > 0
+    ends = offsets[1:]
+    tau = ordered[np.where(has, ends - leftover, 0)]
+    delta = np.ceil(2.0 * err * step) + 2.0
+    lower = np.where(has, tau - delta, np.inf)
+    win = key >= np.repeat(lower, sizes)
+    values = floors + win
+    # More than `leftover` keys reach `lower` iff the next key down does (keys sorted per group).
+    below = ordered[np.maximum(ends - leftover - 1, 0)]
+    partial = np.flatnonzero(has & (leftover < sizes) & (below >= lower))
+    if not partial.size:
+        return values, partial
+    sub = _gather(offsets, partial)
+    sub_sizes = np.diff(sub.offsets)
+    sub_starts = sub.offsets[:-1]
+    assert (np.add.reduceat(win[sub.idx], sub_starts, dtype=np.int64) > leftover[partial]).all()
+    sub_key = key[sub.idx]
+    clear = sub_key > np.repeat(tau[partial] + delta[partial], sub_sizes)
+    band = win[sub.idx] & ~clear
+    need = leftover[partial] - np.add.reduceat(clear, sub_starts, dtype=np.int64)
+    ws = w[sub.idx]
+    w_min = np.minimum.reduceat(np.where(band, ws, np.inf), sub_starts)
+    w_max = np.maximum.reduceat(np.where(band, ws, -np.inf), sub_starts)
+    single = w_min == w_max
+    # One weight in the band: equal weights give equal exact remainders, so rows decide.
+    counted = np.cumsum(band, dtype=np.int64)
+    before = np.concatenate(([0], counted[sub.offsets[1:-1] - 1]))
+    rank = counted - np.repeat(before, sub_sizes)
+    chosen = clear | (band & (rank <= np.repeat(need, sub_sizes)) & np.repeat(single, sub_sizes))
+    python = np.zeros(0, dtype=np.int64)
+    mixed = np.flatnonzero(~single)
+    if mixed.size:
+        msub = _gather(offsets, partial[mixed])
+        msizes = np.diff(msub.offsets)
+        exact = _int_quotas(totals[partial[mixed]], w[msub.idx], msub.offsets)
+        group = np.repeat(np.arange(mixed.size), msizes)
+        # Positions in msub map to positions in sub by the groups' start offsets.
+        to_sub = np.arange(msub.idx.size) + np.repeat(sub_starts[mixed] - msub.offsets[:-1], msizes)
+        cells = np.flatnonzero(band[to_sub] & np.repeat(exact.ok, msizes))
+        order = np.lexsort((cells, -w[msub.idx][cells], -exact.rem[cells], group[cells]))
+        ranked = cells[order]
+        first = np.searchsorted(group[ranked], np.arange(mixed.size))
+        place = np.arange(ranked.size) - first[group[ranked]]
+        chosen[to_sub[ranked[place < need[mixed][group[ranked]]]]] = True
+        python = partial[mixed[~exact.ok]]
+    values[sub.idx] = floors[sub.idx] + chosen
+    return values, python
+
+
+def _integer_weights(weights: Sequence[float]) -> list[int]:
+    """The weights times a common power of two, as exact Python integers."""
+    ratios = [float(x).as_integer_ratio() for x in weights]
+    common = max((den for _, den in ratios), default=1)
+    return [num * (common // den) for num, den in ratios]
+
+
+def _exact_hamilton(
+    total: int, weights: Sequence[float]
+) -> tuple[list[int], list[int], list[float]]:
+    """Largest remainder in Python integers: the cold path for groups numpy could not settle."""
+    scaled = _integer_weights(weights)
+    weight_sum = sum(scaled)
+    if weight_sum == 0:
+        zeros = [0] * len(weights)
+        return zeros, zeros, [0.0] * len(weights)
+    parts = [divmod(total * m, weight_sum) for m in scaled]
+    floors = [a for a, _ in parts]
+    order = sorted(range(len(weights)), key=lambda i: (-parts[i][1], -weights[i], i))
+    values = list(floors)
+    for i in order[: total - sum(floors)]:
+        values[i] += 1
+    return values, floors, [total * m / weight_sum for m in scaled]
+
+
+# ---------------------------------------------------------------------------------------------
+# Floors and caps
+
+
+def _run_bounded(flat: _Flat, labels: _Labels, w_eff: FloatArray, remaining: IntArray) -> _Split:
+    off = flat.offsets
+    sizes = np.diff(off)
+    starts = off[:-1]
+    n_cells = w_eff.size
+    free_cells = np.ones(n_cells, dtype=np.bool_) if flat.lock_mask is None else ~flat.lock_mask
+    floors = np.zeros(n_cells, dtype=np.int64) if flat.floors is None else flat.floors
+    caps_in = np.full(n_cells, MAX_QUANTA, dtype=np.int64) if flat.caps is None else flat.caps
+    _check_bounds(flat, labels, floors, caps_in)
+    negative = np.flatnonzero(remaining < 0)
+    if negative.size:
+        g = int(negative[0])
+        raise _infeasible(
+            labels,
+            flat,
+            g,
+            f"the amount to split is negative ({int(remaining[g])}) but floors/caps are set; "
+            "bounded splits need a total >= 0",
+            expected=">= 0",
+            actual=int(remaining[g]),
+            hint="drop the floors/caps for this metric, or split the negative total without bounds",
+        )
+    # A cap above what is left to split never binds (every child gets >= 0).
+    caps = np.where(free_cells, np.minimum(caps_in, np.repeat(remaining, sizes)), 0)
+    floors = np.where(free_cells, floors, 0)
+    _check_feasible(
+        flat, labels, w_eff, floors=floors, caps=caps, remaining=remaining, free_cells=free_cells
+    )
+
+    at_floor, at_cap = _water_fill(
+        w_eff, floors, caps, totals=remaining, free_cells=free_cells, offsets=off
+    )
+    free = free_cells & ~at_floor & ~at_cap
+    fixed = np.where(at_floor, floors, 0) + np.where(at_cap, caps, 0)
+    t_free = remaining - np.add.reduceat(fixed, starts)
+    w_free = np.where(free, w_eff, 0.0)
+    w_free_sum = np.add.reduceat(w_free, starts)
+    bad = (t_free < 0) | ((w_free_sum == 0) & (t_free != 0))
+    bad |= (t_free > 0) & ((w_free_sum < _W_MIN) | (w_free_sum > _W_MAX))
+    # Both kinds of clamp and no free weight: lambda is pinned between them; the exact path judges.
+    bad |= (
+        (w_free_sum == 0)
+        & (np.add.reduceat(at_floor & (w_eff > 0), starts, dtype=np.int64) > 0)
+        & (np.add.reduceat(at_cap, starts, dtype=np.int64) > 0)
+    )
+    rounded = _hamilton(np.where(bad, 0, t_free), w_free, off, w_free_sum, quota=True)
+    # Exact verification of the float classification: a child held at its floor must have
+    # lambda * w <= floor, one at its cap lambda * w >= cap, a free one floor <= quota <= cap (the
+    # free quotas have exact floors). Overflow gives inf / NaN, which fails the comparisons and so
+    # sends the group to the exact path.
+    a = rounded.floors
+    zero_rem = np.repeat(rounded.mode == _MODE_INT, sizes) & (rounded.rem == 0)
+    with np.errstate(all="ignore"):
+        quota_all = w_eff * np.repeat(rounded.scale, sizes)
+        cell_err = quota_all * np.repeat((sizes + 3) * _EPS, sizes) + _TINY
+        wrong = at_floor & ~(quota_all + cell_err <= floors)
+        spread = np.repeat(w_free_sum > 0, sizes)
+        wrong |= at_cap & ~(quota_all - cell_err >= caps) & spread
+    wrong |= free & ((a < floors) | (a > caps) | ((a == caps) & ~zero_rem))
+    bad |= np.add.reduceat(wrong, starts, dtype=np.int64) > 0
+    bad |= rounded.mode == _MODE_PYTHON
+    values = np.where(at_floor, floors, np.where(at_cap, caps, rounded.values))
+    quota = np.where(at_floor, floors.astype(np.float64), np.where(at_cap, caps, rounded.quota))
+    adjustment = np.where(free, rounded.values - a, 0)
+    for g in np.flatnonzero(bad).tolist():
+        cells = np.array([c for c in flat.cells(g) if free_cells[c]], dtype=np.int64)
+        got = _exact_bounded(
+            int(remaining[g]),
+            w_eff[cells].tolist(),
+            floors[cells].tolist(),
+            caps[cells].tolist(),
+        )
+        values[cells] = got.values
+        quota[cells] = got.quota
+        adjustment[cells] = got.adjustment
+        at_floor[cells] = got.at_floor
+        at_cap[cells] = got.at_cap
+    return _Split(values, quota, adjustment, at_floor, at_cap)
+
+
+def _check_bounds(flat: _Flat, labels: _Labels, floors: IntArray, caps: IntArray) -> None:
+    problems = (
+        (floors < 0, "floor {f} of child {c} is negative", "give floors >= 0"),
+        (floors > MAX_QUANTA, "floor {f} of child {c} exceeds the kernel's limit", "lower it"),
+        (
+            caps < floors,
+            "cap {k} of child {c} is below its floor {f}",
+            "raise the cap or lower the floor",
+        ),
+    )
+    for mask, text, hint in problems:
+        if mask.any():
+            cell = int(np.flatnonzero(mask)[0])
+            raise _infeasible(
+                labels,
+                flat,
+                _group_of_cell(flat, cell),
+                text.format(f=int(floors[cell]), k=int(caps[cell]), c=labels.child(flat.row(cell))),
+                expected=int(floors[cell]),
+                actual=int(caps[cell]) if "cap" in text else int(floors[cell]),
+                hint=hint,
+            )
+    if flat.lock_mask is not None:
+        assert flat.locked is not None
+        outside = flat.lock_mask & ((flat.locked < floors) | (flat.locked > caps))
+        if outside.any():
+            cell = int(np.flatnonzero(outside)[0])
+            bounds = f"[{int(floors[cell])}, {int(caps[cell])}]"
+            raise _infeasible(
+                labels,
+                flat,
+                _group_of_cell(flat, cell),
+                f"child {labels.child(flat.row(cell))} is locked at {int(flat.locked[cell])}, "
+                f"outside its bounds {bounds}",
+                expected=bounds,
+                actual=int(flat.locked[cell]),
+                hint="change the lock or widen the floor/cap of that child",
+            )
+
+
+def _check_feasible(
+    flat: _Flat,
+    labels: _Labels,
+    w_eff: FloatArray,
+    *,
+    floors: IntArray,
+    caps: IntArray,
+    remaining: IntArray,
+    free_cells: BoolArray,
+) -> None:
+    off = flat.offsets
+    locks = "" if flat.lock_mask is None else " after locks"
+    # Children with zero weight stay at their floor; the others can rise to their caps.
+    floor_sum, floor_sum_f = _group_sum(floors, off)
+    low = np.flatnonzero((floor_sum_f > 2**60) | (floor_sum > remaining))
+    if low.size:
+        g = int(low[0])
+        cells = sorted(
+            (c for c in flat.cells(g) if free_cells[c] and floors[c] > 0), key=lambda c: -floors[c]
+        )
+        need = sum(int(floors[c]) for c in flat.cells(g))
+        rest = int(remaining[g])
+        raise _infeasible(
+            labels,
+            flat,
+            g,
+            f"floors sum to {need}, above the {rest} to split{locks} (short by {need - rest}); "
+            "largest floors: "
+            f"{labels.children_list([flat.row(c) for c in cells], [int(floors[c]) for c in cells])}",
+            expected=rest,
+            actual=need,
+            hint="lower some floors or raise the parent total",
+        )
+    reach_sum, reach_sum_f = _group_sum(np.where(w_eff > 0, caps, floors), off)
+    high = np.flatnonzero((reach_sum_f < 2**60) & (reach_sum < remaining))
+    if high.size:
+        g = int(high[0])
+        capped = [c for c in flat.cells(g) if free_cells[c] and w_eff[c] > 0]
+        idle = [flat.row(c) for c in flat.cells(g) if free_cells[c] and w_eff[c] == 0]
+        top = int(reach_sum[g])
+        rest = int(remaining[g])
+        note = (
+            f"; children with zero weight stay at their floors: {labels.children_list(idle)}"
+            if idle
+            else ""
+        )
+        listed = labels.children_list([flat.row(c) for c in capped], [int(caps[c]) for c in capped])
+        raise _infeasible(
+            labels,
+            flat,
+            g,
+            f"caps of the children with positive weight allow at most {top}, below the {rest} to "
+            f"split{locks} (short by {rest - top}); capped: {listed or 'none'}{note}",
+            expected=rest,
+            actual=top,
+            hint="raise some caps, give weight to more children, or lower the parent total",
+        )
+
+
+def _water_fill(
+    w: FloatArray,
+    floors: IntArray,
+    caps: IntArray,
+    *,
+    totals: IntArray,
+    free_cells: BoolArray,
+    offsets: IntArray,
+) -> tuple[BoolArray, BoolArray]:
+    """Float water-filling: which children sit at their floor / cap in the continuous solution.
+
+    Each round splits what is left among the free children; if the overshoot above caps exceeds
+    the shortfall below floors, the true lambda is larger, so the capped children stay capped (and
+    symmetrically); equal means lambda is found. Every round fixes a child: at most n rounds.
+    """
+    sizes = np.diff(offsets)
+    starts = offsets[:-1]
+    at_floor = np.zeros(w.shape, dtype=np.bool_)
+    at_cap = np.zeros(w.shape, dtype=np.bool_)
+    floors_f = floors.astype(np.float64)
+    caps_f = caps.astype(np.float64)
+    # Overflow here only misguides the classification, which is verified exactly afterwards.
+    with np.errstate(all="ignore"):
+        for _ in range(int(sizes.max()) + 1):
+            free = free_cells & ~at_floor & ~at_cap
+            fixed = np.where(at_floor, floors, 0) + np.where(at_cap, caps, 0)
+            left = (totals - np.add.reduceat(fixed, starts)).astype(np.float64)
+            wsum = np.add.reduceat(np.where(free, w, 0.0), starts)
+            lam = np.zeros(left.shape)
+            np.divide(left, wsum, out=lam, where=wsum > 0)
+            x = w * np.repeat(lam, sizes)
+            below = free & (x < floors_f)
+            above = free & (x > caps_f)
+            if not (below.any() or above.any()):
+                break
+            short = np.add.reduceat(np.where(below, floors_f - x, 0.0), starts)
+            over = np.add.reduceat(np.where(above, x - caps_f, 0.0), starts)
+            at_cap |= above & np.repeat(over >= short, sizes)
+            at_floor |= below & np.repeat(short >= over, sizes)
+    return at_floor, at_cap
+
+
+class _Bounded(NamedTuple):
+    values: list[int]
+    quota: list[float]
+    adjustment: list[int]
+    at_floor: list[bool]
+    at_cap: list[bool]
+
+
+def _exact_bounded(
+    total: int, weights: list[float], floors: list[int], caps: list[int]
+) -> _Bounded:
+    """Water-filling and largest remainder in exact rationals for one group (the cold path)."""
+    n = len(weights)
+    scaled = _integer_weights(weights)
+    lo = [False] * n
+    hi = [False] * n
+
+    def left() -> int:
+        return (
+            total
+            - sum(floors[i] for i in range(n) if lo[i])
+            - sum(caps[i] for i in range(n) if hi[i])
+        )
+
+    while True:
+        free = [i for i in range(n) if not (lo[i] or hi[i])]
+        wsum = sum(scaled[i] for i in free)
+        if wsum == 0:
+            # Only zero-weight children are free: lambda * 0 = 0, so they sit at their floors.
+            for i in free:
+                lo[i] = floors[i] > 0
+            break
+        lam = Fraction(left(), wsum)
+        below = [i for i in free if lam * scaled[i] < floors[i]]
+        above = [i for i in free if lam * scaled[i] > caps[i]]
+        if not below and not above:
+            break
+        short = sum((floors[i] - lam * scaled[i] for i in below), Fraction(0))
+        over = sum((lam * scaled[i] - caps[i] for i in above), Fraction(0))
+        for i in above if over >= short else []:
+            hi[i] = True
+        for i in below if short >= over else []:
+            lo[i] = True
+    free = [i for i in range(n) if not (lo[i] or hi[i])]
+    got, got_floors, got_quota = _exact_hamilton(left(), [weights[i] for i in free])
+    values = [floors[i] if lo[i] else caps[i] for i in range(n)]
+    quota = [float(v) for v in values]
+    adjustment = [0] * n
+    for j, i in enumerate(free):
+        values[i] = got[j]
+        quota[i] = got_quota[j]
+        adjustment[i] = got[j] - got_floors[j]
+    return _Bounded(values, quota, adjustment, lo, hi)

@@ -1,0 +1,1337 @@
+"""The cascade: split a company target through the calendar and the organisation, exactly.
+
+A :class:`CascadeSpec` says, per metric, what the company's annual target is (:class:`MetricCascade`),
+how each level splits among its children (:class:`Split`: a strategy, over-assignment, floors and
+caps; per-node overrides), how time is split (a time strategy) and which cells are locked
+(:class:`Lock`). :func:`cascade` runs it and returns a :class:`~targetcascade.plan.Plan` whose
+:func:`~targetcascade.check.check` is ok, with the provenance :func:`explain` reads.
+
+Three modes (:class:`Mode`):
+
+* ``time_first`` (default): the root's year is split into quarters and months by the time strategy;
+  then every month is split down the org, level by level, by each level's strategy. Quarters and years
+  below the root are the sums of their months.
+* ``org_first``: each node's year is split down the tree by the org strategies; then every leaf's year
+  is phased over its months by its own time strategy, and inner nodes' months are the sums of their
+  children's.
+* ``balanced``: both margins fixed: the children's annual totals come from the org split of the year and
+  the parent's months from the level above; each child x month table is fitted by iterative proportional
+  fitting and rounded so that both row and column sums stay exact (2-D controlled rounding).
+
+Example:
+    >>> from targetcascade.allocation import CapacityWeighted, Equal, Even
+    >>> from targetcascade.synthetic import demo_company
+    >>> company = demo_company()
+    >>> spec = CascadeSpec(metrics=[MetricCascade(
+    ...     metric=company.metrics[1], target="1500 customers", time=Even(),
+    ...     splits={"company": Split(strategy=Equal()), "region": Split(strategy=Equal()),
+    ...             "team": Split(strategy=CapacityWeighted())})])
+    >>> plan = cascade(spec, company.tree, company.calendar)
+    >>> plan.value("acme", "FY2027-Q1", "new_customers")
+    <Quantity(375, 'customer')>
+    >>> from targetcascade import check
+    >>> check(plan).ok
+    True
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
+from fractions import Fraction
+from functools import partial
+from typing import Any, Final
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from targetcascade._rules import hedged_period_totals
+from targetcascade.allocation._batch import OrgBatch, TimeBatch
+from targetcascade.allocation._history import History
+from targetcascade.allocation._kernel import Apportionment, apportion_detailed
+from targetcascade.allocation._protocol import OrgStrategy, TimeStrategy
+from targetcascade.allocation._registry import StrategyRegistry, default_registry, reads_history
+from targetcascade.allocation.org_strategies import checked_weights
+from targetcascade.allocation.time_strategies import Even, checked_profile
+from targetcascade.calendar import FiscalCalendar, PeriodLevel
+from targetcascade.errors import SerializationError, SpecError, TargetCascadeError
+from targetcascade.metric import Metric, Rollup
+from targetcascade.org import OrgTree
+from targetcascade.plan import Origin, Plan, Provenance, Source
+
+__all__ = [
+    "SPEC_SCHEMA_VERSION",
+    "AbsoluteBounds",
+    "CascadeSpec",
+    "Lock",
+    "MetricCascade",
+    "Mode",
+    "RelativeBounds",
+    "Split",
+    "cascade",
+]
+
+#: Version of the dict / JSON layout written by :meth:`CascadeSpec.to_dict`.
+SPEC_SCHEMA_VERSION: Final = 1
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+_AT_FLOOR: Final = 1
+_AT_CAP: Final = 2
+
+
+class Mode(enum.Enum):
+    """The order in which time and the organisation are split.
+
+    Example:
+        >>> Mode("org_first")
+        <Mode.ORG_FIRST: 'org_first'>
+    """
+
+    TIME_FIRST = "time_first"
+    ORG_FIRST = "org_first"
+    BALANCED = "balanced"
+
+
+def _to_fraction(value: Any) -> Fraction:
+    if isinstance(value, bool):
+        raise SpecError(f"{value!r} is not a number")
+    if isinstance(value, float):
+        value = Decimal(repr(value))
+    try:
+        return Fraction(value)
+    except (ValueError, TypeError, ZeroDivisionError) as exc:
+        raise SpecError(f"{value!r} is not a number", hint="write e.g. '0.05'") from exc
+
+
+def _to_optional_fraction(value: Any) -> Fraction | None:
+    return None if value is None else _to_fraction(value)
+
+
+@attrs.frozen(kw_only=True)
+class AbsoluteBounds:
+    """Floors and caps in the metric's unit, for each child cell being split.
+
+    The bounds apply to the periods the org strategy splits: months in ``time_first`` mode, years in
+    ``org_first`` and ``balanced`` modes.
+
+    Args:
+        floor: Smallest value a child may get (a quantity string or number in the metric's unit).
+        cap: Largest value a child may get.
+
+    Example:
+        >>> AbsoluteBounds(floor="2 wan CNY", cap="30 wan CNY").to_dict()
+        {'type': 'absolute', 'floor': '2 wan CNY', 'cap': '30 wan CNY'}
+    """
+
+    floor: Any = None
+    cap: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe description (values as text).
+
+        Example:
+            >>> AbsoluteBounds(cap=5).to_dict()["cap"]
+            '5'
+        """
+        return {
+            "type": "absolute",
+            "floor": None if self.floor is None else str(self.floor),
+            "cap": None if self.cap is None else str(self.cap),
+        }
+
+
+@attrs.frozen(kw_only=True)
+class RelativeBounds:
+    """Floors and caps relative to each child's value in the same period of the last history year.
+
+    "No one below 80 % or above 150 % of last year": ``RelativeBounds(floor="0.8", cap="1.5")``. A
+    child without last year's value (a new hire) is not bounded.
+
+    Args:
+        floor: Fraction of last year's value a child must at least get (rounded up to the quantum).
+        cap: Fraction of last year's value a child may at most get (rounded down to the quantum).
+
+    Raises:
+        SpecError: If a fraction is negative or the floor exceeds the cap.
+
+    Example:
+        >>> RelativeBounds(floor="0.8", cap="1.5").to_dict()
+        {'type': 'relative', 'floor': '4/5', 'cap': '3/2'}
+    """
+
+    floor: Fraction | None = attrs.field(default=None, converter=_to_optional_fraction)
+    cap: Fraction | None = attrs.field(default=None, converter=_to_optional_fraction)
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("floor", "cap"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise SpecError(f"relative {name} {value} is negative", hint="give e.g. '0.8'")
+        if self.floor is not None and self.cap is not None and self.floor > self.cap:
+            raise SpecError(f"relative floor {self.floor} is above the cap {self.cap}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe description (fractions as text).
+
+        Example:
+            >>> RelativeBounds(cap=2).to_dict()["cap"]
+            '2'
+        """
+        return {
+            "type": "relative",
+            "floor": None if self.floor is None else str(self.floor),
+            "cap": None if self.cap is None else str(self.cap),
+        }
+
+
+Bounds = AbsoluteBounds | RelativeBounds
+
+
+def _bounds_from_dict(data: Mapping[str, Any] | None) -> Bounds | None:
+    if data is None:
+        return None
+    kind = data.get("type")
+    if kind == "absolute":
+        return AbsoluteBounds(floor=data.get("floor"), cap=data.get("cap"))
+    if kind == "relative":
+        return RelativeBounds(floor=data.get("floor"), cap=data.get("cap"))
+    raise SerializationError(
+        f"bounds of unknown type {kind!r}", hint="use 'absolute' or 'relative'"
+    )
+
+
+def _check_org_strategy(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    del instance, attribute
+    if not isinstance(value, OrgStrategy):
+        raise SpecError(
+            f"{value!r} is not an org strategy",
+            hint="use e.g. Equal(), CapacityWeighted() or ProportionOfAverages()",
+        )
+
+
+@attrs.frozen(kw_only=True)
+class Split:
+    """How a parent's value is split among its children.
+
+    Args:
+        strategy: The org strategy giving the children's weights.
+        hedge: Over-assignment: the children carry ``round(parent x (1 + hedge))`` in the year, and
+            the floor or ceiling of ``parent x (1 + hedge)`` in every quarter and month.
+        bounds: Floors and caps for the children, or None.
+
+    Raises:
+        SpecError: If the strategy is not an org strategy or the hedge is not above -1.
+
+    Example:
+        >>> from targetcascade.allocation import Equal
+        >>> Split(strategy=Equal(), hedge="0.05").hedge
+        Fraction(1, 20)
+    """
+
+    strategy: OrgStrategy = attrs.field(validator=_check_org_strategy)
+    hedge: Fraction = attrs.field(default=Fraction(0), converter=_to_fraction)
+    bounds: Bounds | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.hedge <= -1:
+            raise SpecError(f"over-assignment {self.hedge} would leave the children nothing")
+
+    def describe(self) -> str:
+        """A short label for explanations, e.g. ``'capacity_weighted +5%'``.
+
+        Example:
+            >>> from targetcascade.allocation import Equal
+            >>> Split(strategy=Equal(), hedge="0.05").describe()
+            'equal, over-assigned 5%'
+        """
+        text = self.strategy.name
+        if self.hedge:
+            text += f", over-assigned {float(self.hedge) * 100:g}%"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe description.
+
+        Example:
+            >>> from targetcascade.allocation import Equal
+            >>> Split(strategy=Equal()).to_dict()
+            {'strategy': {'strategy': 'equal'}, 'hedge': '0', 'bounds': None}
+        """
+        return {
+            "strategy": self.strategy.to_dict(),
+            "hedge": str(self.hedge),
+            "bounds": None if self.bounds is None else self.bounds.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], registry: StrategyRegistry | None = None) -> Split:
+        """Rebuild a split from :meth:`to_dict` output.
+
+        Args:
+            data: The dict.
+            registry: Where strategy names are looked up (default: the default registry).
+
+        Returns:
+            The split.
+
+        Example:
+            >>> from targetcascade.allocation import Equal
+            >>> Split.from_dict(Split(strategy=Equal()).to_dict()) == Split(strategy=Equal())
+            True
+        """
+        reg = registry or default_registry()
+        return cls(
+            strategy=reg.from_dict(data["strategy"], kind="org"),
+            hedge=data.get("hedge", "0"),
+            bounds=_bounds_from_dict(data.get("bounds")),
+        )
+
+
+@attrs.frozen(kw_only=True)
+class Lock:
+    """A cell pinned to a value: the engine keeps it and splits the rest among the siblings.
+
+    Args:
+        node: Node id.
+        period: Period label (a month, quarter or year).
+        value: The value (quantity string or number in the metric's unit).
+
+    Example:
+        >>> Lock(node="east-1-1", period="FY2027", value="120 wan CNY").to_dict()
+        {'node': 'east-1-1', 'period': 'FY2027', 'value': '120 wan CNY'}
+    """
+
+    node: str
+    period: str
+    value: Any
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe description.
+
+        Example:
+            >>> Lock(node="a", period="FY2027", value=5).to_dict()["value"]
+            '5'
+        """
+        return {"node": self.node, "period": self.period, "value": str(self.value)}
+
+
+def _splits(value: Mapping[str, Split] | None) -> dict[str, Split]:
+    return dict(value or {})
+
+
+def _time_overrides(value: Mapping[str, TimeStrategy] | None) -> dict[str, TimeStrategy]:
+    return dict(value or {})
+
+
+def _locks(value: Iterable[Lock] | None) -> tuple[Lock, ...]:
+    return tuple(value or ())
+
+
+def _check_time_strategy(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    del instance, attribute
+    if not isinstance(value, TimeStrategy):
+        raise SpecError(
+            f"{value!r} is not a time strategy",
+            hint="use e.g. Even(), Seasonal(...), HistoricalSeasonality() or WorkingDays()",
+        )
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class MetricCascade:
+    """What to cascade for one metric.
+
+    Args:
+        metric: A sum metric.
+        target: The company's annual target (quantity string, Decimal, int or float in the unit).
+        splits: Split per parent level name (``{"company": ..., "region": ..., "team": ...}``).
+        overrides: Split per parent node id, replacing its level's split for its children.
+        time: Time strategy phasing the year over the months.
+        time_overrides: Time strategy per node id (used where a node's own year is phased: the root in
+            ``time_first`` and ``balanced`` modes, every leaf in ``org_first`` mode).
+        locks: Pinned cells.
+        mode: :class:`Mode`.
+
+    Raises:
+        SpecError: If the metric is not a sum metric.
+
+    Example:
+        >>> from targetcascade import Metric
+        >>> from targetcascade.allocation import Equal
+        >>> MetricCascade(metric=Metric(name="deals", unit="deal"), target=120,
+        ...               splits={"company": Split(strategy=Equal())}).mode
+        <Mode.TIME_FIRST: 'time_first'>
+    """
+
+    metric: Metric
+    target: Any
+    splits: dict[str, Split] = attrs.field(factory=dict, converter=_splits)
+    overrides: dict[str, Split] = attrs.field(factory=dict, converter=_splits)
+    time: TimeStrategy = attrs.field(factory=Even, validator=_check_time_strategy)
+    time_overrides: dict[str, TimeStrategy] = attrs.field(factory=dict, converter=_time_overrides)
+    locks: tuple[Lock, ...] = attrs.field(factory=tuple, converter=_locks)
+    mode: Mode = attrs.field(default=Mode.TIME_FIRST, converter=Mode)
+
+    def __attrs_post_init__(self) -> None:
+        if self.metric.rollup is not Rollup.SUM:
+            raise SpecError(
+                f"metric {self.metric.name!r} has rollup {self.metric.rollup.value!r}; only sum "
+                "metrics are cascaded",
+                metric=self.metric.name,
+                hint="cascade the numerator and denominator of a ratio metric instead",
+            )
+        for split in (*self.splits.values(), *self.overrides.values()):
+            _check_org_strategy(self, attrs.fields(MetricCascade).splits, split.strategy)
+        for strategy in self.time_overrides.values():
+            _check_time_strategy(self, attrs.fields(MetricCascade).time, strategy)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MetricCascade):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash(json.dumps(self.to_dict(), sort_keys=True))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe description.
+
+        Example:
+            >>> from targetcascade import Metric
+            >>> MetricCascade(metric=Metric(name="deals", unit="deal"), target=12).to_dict()["target"]
+            '12'
+        """
+        return {
+            "metric": self.metric.to_dict(),
+            "target": str(self.target),
+            "splits": {level: s.to_dict() for level, s in self.splits.items()},
+            "overrides": {node: s.to_dict() for node, s in self.overrides.items()},
+            "time": self.time.to_dict(),
+            "time_overrides": {node: t.to_dict() for node, t in self.time_overrides.items()},
+            "locks": [lock.to_dict() for lock in self.locks],
+            "mode": self.mode.value,
+        }
+
+    @classmethod
+    def from_dict(
+        cls, data: Mapping[str, Any], registry: StrategyRegistry | None = None
+    ) -> MetricCascade:
+        """Rebuild from :meth:`to_dict` output.
+
+        Args:
+            data: The dict.
+            registry: Where strategy names are looked up.
+
+        Returns:
+            The metric cascade.
+
+        Example:
+            >>> from targetcascade import Metric
+            >>> m = MetricCascade(metric=Metric(name="deals", unit="deal"), target=12)
+            >>> MetricCascade.from_dict(m.to_dict()) == m
+            True
+        """
+        reg = registry or default_registry()
+        return cls(
+            metric=Metric.from_dict(data["metric"]),
+            target=data["target"],
+            splits={k: Split.from_dict(v, reg) for k, v in data.get("splits", {}).items()},
+            overrides={k: Split.from_dict(v, reg) for k, v in data.get("overrides", {}).items()},
+            time=reg.from_dict(data["time"], kind="time") if "time" in data else Even(),
+            time_overrides={
+                k: reg.from_dict(v, kind="time") for k, v in data.get("time_overrides", {}).items()
+            },
+            locks=[Lock(**lock) for lock in data.get("locks", [])],
+            mode=data.get("mode", Mode.TIME_FIRST.value),
+        )
+
+
+def _metric_cascades(value: Iterable[MetricCascade]) -> tuple[MetricCascade, ...]:
+    return tuple(value)
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class CascadeSpec:
+    """A whole cascade: one :class:`MetricCascade` per metric. Serialises to JSON and back.
+
+    Args:
+        metrics: The metric cascades, unique by metric name.
+
+    Raises:
+        SpecError: On a repeated metric.
+
+    Example:
+        >>> from targetcascade import Metric
+        >>> from targetcascade.allocation import Equal
+        >>> spec = CascadeSpec(metrics=[MetricCascade(
+        ...     metric=Metric(name="deals", unit="deal"), target=120,
+        ...     splits={"company": Split(strategy=Equal())})])
+        >>> CascadeSpec.from_json(spec.to_json()) == spec
+        True
+    """
+
+    metrics: tuple[MetricCascade, ...] = attrs.field(converter=_metric_cascades)
+
+    def __attrs_post_init__(self) -> None:
+        names = [m.metric.name for m in self.metrics]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise SpecError(f"metrics {repeated} are cascaded twice", hint="give each metric once")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CascadeSpec):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash(self.to_json())
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe description with a schema version.
+
+        Example:
+            >>> CascadeSpec(metrics=[]).to_dict()
+            {'schema_version': 1, 'metrics': []}
+        """
+        return {
+            "schema_version": SPEC_SCHEMA_VERSION,
+            "metrics": [m.to_dict() for m in self.metrics],
+        }
+
+    def to_json(self) -> str:
+        """The spec as canonical JSON (sorted keys): the same spec gives the same text.
+
+        Example:
+            >>> CascadeSpec(metrics=[]).to_json()
+            '{"metrics": [], "schema_version": 1}'
+        """
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(
+        cls, data: Mapping[str, Any], registry: StrategyRegistry | None = None
+    ) -> CascadeSpec:
+        """Rebuild from :meth:`to_dict` output.
+
+        Args:
+            data: The dict.
+            registry: Where strategy names are looked up (default: built-ins and plug-ins).
+
+        Returns:
+            The spec.
+
+        Raises:
+            SerializationError: On an unknown schema version or a malformed field.
+
+        Example:
+            >>> CascadeSpec.from_dict({"schema_version": 1, "metrics": []}).metrics
+            ()
+        """
+        if data.get("schema_version") != SPEC_SCHEMA_VERSION:
+            raise SerializationError(
+                f"cascade spec schema version {data.get('schema_version')!r} is not supported "
+                f"(this library reads {SPEC_SCHEMA_VERSION})",
+                hint="upgrade targetcascade, or re-export the spec",
+            )
+        try:
+            return cls(metrics=[MetricCascade.from_dict(m, registry) for m in data["metrics"]])
+        except TargetCascadeError:
+            raise
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SerializationError(f"malformed cascade spec: {exc!r}") from exc
+
+    @classmethod
+    def from_json(cls, text: str, registry: StrategyRegistry | None = None) -> CascadeSpec:
+        """Rebuild from :meth:`to_json` output.
+
+        Args:
+            text: The JSON text.
+            registry: Where strategy names are looked up.
+
+        Returns:
+            The spec.
+
+        Example:
+            >>> CascadeSpec.from_json('{"schema_version": 1, "metrics": []}').metrics
+            ()
+        """
+        return cls.from_dict(json.loads(text), registry)
+
+
+# ---------------------------------------------------------------------------------------------
+# The engine
+
+
+class _Labels(Sequence[str]):
+    """Node ids at given compiled positions, materialised only when an error message needs one."""
+
+    def __init__(self, tree: OrgTree, positions: IntArray) -> None:
+        self._ids = tree.compiled.ids
+        self._positions = positions
+
+    def __len__(self) -> int:
+        return int(self._positions.size)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self._ids[int(p)] for p in self._positions[index]]
+        return self._ids[int(self._positions[index])]
+
+
+class _CellLabels(Sequence[str]):
+    """Labels "node period" of node-major (node, period) rows, made only when a message needs one."""
+
+    def __init__(
+        self, tree: OrgTree, calendar: FiscalCalendar, nodes: IntArray, periods: IntArray
+    ) -> None:
+        self._ids = tree.compiled.ids
+        self._periods = calendar.periods
+        self._nodes = nodes
+        self._columns = periods
+
+    def __len__(self) -> int:
+        return int(self._nodes.size * self._columns.size)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        node, column = divmod(int(index), int(self._columns.size))
+        period = self._periods[int(self._columns[column])].label
+        return f"{self._ids[int(self._nodes[node])]} {period}"
+
+
+@attrs.define
+class _Grid:
+    """Mutable working arrays of one metric while the engine fills them."""
+
+    values: IntArray
+    origins: npt.NDArray[np.uint8]
+    source: npt.NDArray[np.uint8]
+    weight: FloatArray
+    quota: FloatArray
+    adjustment: IntArray
+    bound: npt.NDArray[np.uint8]
+    split_total: IntArray
+    org_strategy: IntArray
+    time_strategy: IntArray
+
+
+def cascade(
+    spec: CascadeSpec,
+    tree: OrgTree,
+    calendar: FiscalCalendar,
+    *,
+    history: History | Mapping[int, Plan] | Iterable[Plan] | None = None,
+) -> Plan:
+    """Run a cascade spec on a tree and calendar; return the exact, checked-to-be-coherent plan.
+
+    Args:
+        spec: What to cascade.
+        tree: The organisation.
+        calendar: The fiscal year.
+        history: Past years' actuals (a :class:`History`, a mapping year -> plan, or plans) for
+            strategies that need history and for relative bounds.
+
+    Returns:
+        A plan of kind ``target`` with :class:`~targetcascade.plan.Provenance` for :func:`explain`.
+
+    Raises:
+        SpecError: A level with children has no split, a lock names an unknown cell or a derived
+            cell, a strategy needs history that was not given, or a mode cannot honour a policy.
+        InfeasibleAllocationError: Locks, floors or caps cannot all hold (naming parent, period and
+            children), or all weights are zero under a non-zero parent.
+        StrategyError: A strategy returned weights that are negative, NaN or of the wrong shape.
+
+    Example:
+        >>> from targetcascade import FiscalCalendar, Metric, OrgTree
+        >>> from targetcascade.allocation import Equal
+        >>> tree = OrgTree.from_records([{"id": "acme", "level": "company"},
+        ...     {"id": "east", "parent": "acme", "level": "region"},
+        ...     {"id": "west", "parent": "acme", "level": "region"}])
+        >>> spec = CascadeSpec(metrics=[MetricCascade(metric=Metric(name="deals", unit="deal"),
+        ...     target=120, splits={"company": Split(strategy=Equal())})])
+        >>> plan = cascade(spec, tree, FiscalCalendar(fiscal_year=2027))
+        >>> [plan.quanta(n, "FY2027", "deals") for n in ("acme", "east", "west")]
+        [120, 60, 60]
+        >>> [plan.quanta("east", f"FY2027-Q{q}", "deals") for q in range(1, 5)]
+        [15, 15, 15, 15]
+    """
+    past = _as_history(history)
+    metrics = tuple(m.metric for m in spec.metrics)
+    shape = (len(tree), len(calendar.periods))
+    labels: list[str] = []
+    grids: dict[str, _Grid] = {}
+    hedges: dict[str, dict[str, Fraction]] = {}
+    for item in spec.metrics:
+        _validate(item, tree, calendar, past)
+        hedges[item.metric.name] = {
+            level: split.hedge for level, split in item.splits.items() if split.hedge
+        }
+        grid = _new_grid(shape)
+        engine = _Engine(item, tree, calendar, history=past, grid=grid, labels=labels)
+        engine.run()
+        grids[item.metric.name] = grid
+    values = np.zeros((len(metrics), *shape), dtype=np.int64)
+    origins = np.zeros((len(metrics), *shape), dtype=np.uint8)
+    for k, metric in enumerate(metrics):
+        values[k] = grids[metric.name].values
+        origins[k] = grids[metric.name].origins
+    provenance = Provenance(
+        source={k: g.source for k, g in grids.items()},
+        weight={k: g.weight for k, g in grids.items()},
+        quota={k: g.quota for k, g in grids.items()},
+        adjustment={k: g.adjustment for k, g in grids.items()},
+        bound={k: g.bound for k, g in grids.items()},
+        split_total={k: g.split_total for k, g in grids.items()},
+        org_strategy={k: g.org_strategy for k, g in grids.items()},
+        time_strategy={k: g.time_strategy for k, g in grids.items()},
+        labels=tuple(labels),
+        mode=",".join(sorted({m.mode.value for m in spec.metrics})),
+    )
+    return Plan(
+        tree=tree,
+        calendar=calendar,
+        metrics=metrics,
+        values=values,
+        origins=origins,
+        hedges=hedges,
+        provenance=provenance,
+    )
+
+
+def _as_history(history: History | Mapping[int, Plan] | Iterable[Plan] | None) -> History | None:
+    if history is None or isinstance(history, History):
+        return history
+    return History(plans=history)
+
+
+def _new_grid(shape: tuple[int, int]) -> _Grid:
+    nodes = shape[0]
+    return _Grid(
+        values=np.zeros(shape, dtype=np.int64),
+        origins=np.zeros(shape, dtype=np.uint8),
+        source=np.zeros(shape, dtype=np.uint8),
+        weight=np.full(shape, np.nan),
+        quota=np.full(shape, np.nan),
+        adjustment=np.zeros(shape, dtype=np.int64),
+        bound=np.zeros(shape, dtype=np.uint8),
+        split_total=np.zeros(shape, dtype=np.int64),
+        org_strategy=np.full(nodes, -1, dtype=np.int64),
+        time_strategy=np.full(nodes, -1, dtype=np.int64),
+    )
+
+
+def _validate(
+    item: MetricCascade, tree: OrgTree, calendar: FiscalCalendar, history: History | None
+) -> None:
+    """Check the spec against the tree and calendar before any work (validate at the door)."""
+    compiled = tree.compiled
+    names = tree.levels.names
+    inner_levels = {names[c] for c in np.unique(compiled.level_code[~compiled.is_leaf]).tolist()}
+    missing = sorted(
+        level
+        for level in inner_levels
+        if level not in item.splits
+        and any(
+            compiled.ids[i] not in item.overrides
+            for i in np.flatnonzero(
+                ~compiled.is_leaf & (compiled.level_code == tree.levels.code(level))
+            ).tolist()
+        )
+    )
+    if missing:
+        raise SpecError(
+            f"{item.metric.name!r}: no split for the children of level(s) {missing}",
+            metric=item.metric.name,
+            hint="add splits={level: Split(strategy=...)} for every level that has children",
+        )
+    for level in item.splits:
+        if level not in names:
+            raise SpecError(
+                f"{item.metric.name!r}: split given for unknown level {level!r}",
+                metric=item.metric.name,
+                hint=f"levels are {list(names)}",
+            )
+    for node in (*item.overrides, *item.time_overrides):
+        if node not in tree:
+            raise SpecError(
+                f"{item.metric.name!r}: override for unknown node {node!r}",
+                node=node,
+                metric=item.metric.name,
+            )
+    for node, split in item.overrides.items():
+        level = names[compiled.level_code[compiled.index(node)]]
+        level_hedge = item.splits[level].hedge if level in item.splits else Fraction(0)
+        if split.hedge != level_hedge:
+            raise SpecError(
+                f"{item.metric.name!r}: override for {node!r} over-assigns {split.hedge} but its "
+                f"level {level!r} over-assigns {level_hedge}",
+                node=node,
+                metric=item.metric.name,
+                hint="over-assignment is declared per level; give the override the level's hedge",
+            )
+    needs_history = [
+        s.strategy.name
+        for s in (*item.splits.values(), *item.overrides.values())
+        if reads_history(s.strategy)
+    ] + [t.name for t in (item.time, *item.time_overrides.values()) if reads_history(t)]
+    relative = [
+        s
+        for s in (*item.splits.values(), *item.overrides.values())
+        if isinstance(s.bounds, RelativeBounds)
+    ]
+    if (needs_history or relative) and (history is None or not history.plans):
+        what = needs_history or ["relative bounds"]
+        raise SpecError(
+            f"{item.metric.name!r}: {sorted(set(what))} need history, but none was given",
+            metric=item.metric.name,
+            hint="pass history=... (past years' plans) to cascade()",
+        )
+    if item.mode is Mode.ORG_FIRST and any(s.hedge for s in item.splits.values()):
+        raise SpecError(
+            f"{item.metric.name!r}: over-assignment needs a fixed parent phasing, which org_first "
+            "mode does not have (parents' months are the sums of their children's)",
+            metric=item.metric.name,
+            hint="use mode='time_first' or 'balanced' with over-assignment",
+        )
+    for lock in item.locks:
+        if lock.node not in tree:
+            raise SpecError(f"lock on unknown node {lock.node!r}", node=lock.node)
+        calendar.index(lock.period)  # PeriodError names the label
+        if lock.node == tree.root:
+            raise SpecError(
+                f"lock on the root {lock.node!r}: the root carries the target",
+                node=lock.node,
+                hint="change the target, or lock a child",
+            )
+
+
+class _Engine:
+    """Fills one metric's grid for one :class:`MetricCascade`."""
+
+    def __init__(
+        self,
+        item: MetricCascade,
+        tree: OrgTree,
+        calendar: FiscalCalendar,
+        *,
+        history: History | None,
+        grid: _Grid,
+        labels: list[str],
+    ) -> None:
+        self.item = item
+        self.metric = item.metric
+        self.tree = tree
+        self.compiled = tree.compiled
+        self.calendar = calendar
+        self.history = history
+        self.grid = grid
+        self.labels = labels
+        self.periods = calendar.periods
+        self.months = np.flatnonzero(calendar.level_array == PeriodLevel.MONTH).astype(np.int64)
+        self.year = 0
+        self.locks = self._lock_table()
+
+    # -------------------------------------------------------------- helpers
+
+    def _label(self, text: str) -> int:
+        if text not in self.labels:
+            self.labels.append(text)
+        return self.labels.index(text)
+
+    def _lock_table(self) -> dict[tuple[int, int], int]:
+        table: dict[tuple[int, int], int] = {}
+        for lock in self.item.locks:
+            key = (self.compiled.index(lock.node), self.calendar.index(lock.period))
+            if key in table:
+                raise SpecError(f"two locks on {lock.node!r} {lock.period}", node=lock.node)
+            table[key] = self.metric.to_quanta(lock.value)
+        return table
+
+    def _split_of(self, parent: int) -> Split:
+        node = self.compiled.ids[parent]
+        if node in self.item.overrides:
+            return self.item.overrides[node]
+        level = self.tree.levels.names[self.compiled.level_code[parent]]
+        return self.item.splits[level]
+
+    def _time_of(self, node: int) -> TimeStrategy:
+        return self.item.time_overrides.get(self.compiled.ids[node], self.item.time)
+
+    def _column_labels(self, periods: IntArray) -> list[str]:
+        return [self.periods[int(p)].label for p in periods]
+
+    # -------------------------------------------------------------- entry
+
+    def run(self) -> None:
+        target = self.metric.to_quanta(self.item.target)
+        g = self.grid
+        g.values[0, self.year] = target
+        g.origins[0, self.year] = Origin.MANUAL
+        g.source[0, self.year] = Source.TARGET
+        mode = self.item.mode
+        if mode is Mode.TIME_FIRST:
+            self._phase(np.array([0], dtype=np.int64))
+            self._org_pass(self.months)
+        elif mode is Mode.ORG_FIRST:
+            self._org_pass(np.array([self.year], dtype=np.int64))
+            leaves = np.flatnonzero(self.compiled.is_leaf).astype(np.int64)
+            self._phase(leaves)
+            self._roll_up_org_months()
+        else:
+            self._org_pass(np.array([self.year], dtype=np.int64))
+            self._phase(np.array([0], dtype=np.int64))
+            self._balanced_pass()
+            self._roll_up_time(np.arange(1, len(self.tree), dtype=np.int64))
+        self._check_locks_applied()
+
+    # -------------------------------------------------------------- time
+
+    def _phase(self, nodes: IntArray) -> None:
+        """Split each node's year into quarters and months by its time strategy, exactly."""
+        if nodes.size == 0:
+            return
+        g = self.grid
+        profile = np.empty((nodes.size, self.months.size))
+        groups: dict[int, list[int]] = {}
+        for row, node in enumerate(nodes.tolist()):
+            groups.setdefault(id(self._time_of(node)), []).append(row)
+        for rows in groups.values():
+            strategy = self._time_of(int(nodes[rows[0]]))
+            batch = TimeBatch(
+                tree=self.tree,
+                calendar=self.calendar,
+                metric=self.metric,
+                rows=nodes[rows],
+                history=self.history,
+            )
+            profile[rows] = checked_profile(strategy, batch, "time strategy")
+            g.time_strategy[nodes[rows]] = self._label(f"{strategy.name}: {strategy!r}")
+        offsets = self.calendar.child_offsets
+        levels = self.calendar.level_array
+        month_col = {int(m): j for j, m in enumerate(self.months)}
+        # weight of every grid period = sum of its months' profile
+        period_weight = np.zeros((nodes.size, len(self.periods)))
+        period_weight[:, self.months] = profile
+        for level in sorted(set(levels.tolist()), reverse=True):
+            for p in np.flatnonzero(levels == level).tolist():
+                lo, hi = int(offsets[p]), int(offsets[p + 1])
+                if hi > lo:
+                    period_weight[:, p] = period_weight[:, lo:hi].sum(axis=1)
+        del month_col
+        # descend the period tree: year -> quarters -> months
+        for parent_period in np.flatnonzero(np.diff(offsets) > 0).tolist():
+            lo, hi = int(offsets[parent_period]), int(offsets[parent_period + 1])
+            children = np.arange(lo, hi)
+            k = children.size
+            totals = g.values[nodes, parent_period][:, None]  # (nodes, 1)
+            weights = period_weight[:, lo:hi].reshape(-1, 1)  # node-major: node i's k periods
+            seg_offsets = np.arange(0, nodes.size * k + 1, k, dtype=np.int64)
+            locked, mask = self._time_locks(nodes, children)
+            split = apportion_detailed(
+                totals,
+                weights,
+                seg_offsets,
+                locked=locked,
+                lock_mask=mask,
+                segment_labels=_Labels(self.tree, nodes),
+                column_labels=[self.periods[parent_period].label],
+                child_labels=_CellLabels(self.tree, self.calendar, nodes, children),
+            )
+            vals = split.values.reshape(nodes.size, k)
+            g.values[np.ix_(nodes, children)] = vals
+            g.weight[np.ix_(nodes, children)] = weights.reshape(nodes.size, k)
+            g.quota[np.ix_(nodes, children)] = split.quota.reshape(nodes.size, k)
+            g.adjustment[np.ix_(nodes, children)] = split.adjustment.reshape(nodes.size, k)
+            g.split_total[np.ix_(nodes, children)] = totals
+            locked_cells = mask.reshape(nodes.size, k) if mask is not None else None
+            src = np.full((nodes.size, k), Source.TIME_SPLIT, dtype=np.uint8)
+            org = np.full((nodes.size, k), Origin.ALLOCATED, dtype=np.uint8)
+            if locked_cells is not None:
+                src[locked_cells] = Source.LOCKED
+                org[locked_cells] = Origin.LOCKED
+            g.source[np.ix_(nodes, children)] = src
+            g.origins[np.ix_(nodes, children)] = org
+
+    def _time_locks(
+        self, nodes: IntArray, children: IntArray
+    ) -> tuple[IntArray | None, BoolArray | None]:
+        if not self.locks:
+            return None, None
+        node_row = {int(n): i for i, n in enumerate(nodes.tolist())}
+        locked = np.zeros((nodes.size, children.size), dtype=np.int64)
+        mask = np.zeros((nodes.size, children.size), dtype=bool)
+        for (node, period), value in self.locks.items():
+            if node in node_row and period in set(children.tolist()):
+                j = int(np.flatnonzero(children == period)[0])
+                locked[node_row[node], j] = value
+                mask[node_row[node], j] = True
+        if not mask.any():
+            return None, None
+        return locked.reshape(-1, 1), mask.reshape(-1, 1)
+
+    def _roll_up_time(self, nodes: IntArray) -> None:
+        """Quarters and years of ``nodes`` become the sums of their months."""
+        g = self.grid
+        offsets = self.calendar.child_offsets
+        levels = self.calendar.level_array
+        for level in sorted({int(v) for v in levels.tolist()} - {PeriodLevel.MONTH}, reverse=True):
+            for p in np.flatnonzero(levels == level).tolist():
+                lo, hi = int(offsets[p]), int(offsets[p + 1])
+                g.values[nodes, p] = g.values[nodes, lo:hi].sum(axis=1)
+                g.origins[nodes, p] = Origin.ROLLED_UP
+                g.source[nodes, p] = Source.ROLLED_UP
+
+    def _roll_up_org_months(self) -> None:
+        """In org_first mode: inner nodes' quarters and months are their children's sums."""
+        g = self.grid
+        c = self.compiled
+        counts = np.diff(c.child_offsets)
+        sub = np.flatnonzero(self.calendar.level_array > PeriodLevel.YEAR)
+        for d in range(int(c.depth.max(initial=0)) - 1, -1, -1):
+            parents = np.flatnonzero((c.depth == d) & (counts > 0))
+            if parents.size == 0:
+                continue
+            first, last = int(c.child_offsets[parents[0]]), int(c.child_offsets[parents[-1] + 1])
+            sums = np.add.reduceat(g.values[first:last][:, sub], c.child_offsets[parents] - first)
+            g.values[np.ix_(parents, sub)] = sums
+            g.origins[np.ix_(parents, sub)] = Origin.ROLLED_UP
+            g.source[np.ix_(parents, sub)] = Source.ROLLED_UP
+
+    # -------------------------------------------------------------- org
+
+    def _org_pass(self, columns: IntArray) -> None:
+        """Split ``columns`` of every inner node among its children, level by level."""
+        c = self.compiled
+        counts = np.diff(c.child_offsets)
+        for d in range(int(c.depth.max(initial=0))):
+            parents = np.flatnonzero((c.depth == d) & (counts > 0)).astype(np.int64)
+            if parents.size == 0:
+                continue
+            by_split: dict[int, list[int]] = {}
+            splits: dict[int, Split] = {}
+            for p in parents.tolist():
+                split = self._split_of(p)
+                by_split.setdefault(id(split), []).append(p)
+                splits[id(split)] = split
+            for key, members in by_split.items():
+                self._split_parents(np.asarray(members, dtype=np.int64), splits[key], columns)
+
+    def _split_parents(self, parents: IntArray, split: Split, columns: IntArray) -> None:
+        c = self.compiled
+        g = self.grid
+        starts = c.child_offsets[parents]
+        sizes = c.child_offsets[parents + 1] - starts
+        offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+        rows = _ranges(starts, sizes)
+        batch = OrgBatch(
+            tree=self.tree,
+            calendar=self.calendar,
+            metric=self.metric,
+            rows=rows,
+            offsets=offsets,
+            parents=parents,
+            periods=columns,
+            history=self.history,
+        )
+        weights = checked_weights(split.strategy, batch, "org strategy")
+        totals = self._hedged_totals(parents, split.hedge, columns)
+        locked, mask = self._org_locks(rows, columns)
+        floors, caps = self._bounds(split.bounds, rows, columns)
+        split_one = partial(
+            apportion_detailed,
+            segment_labels=_Labels(self.tree, parents),
+            child_labels=_Labels(self.tree, rows),
+        )
+        if columns.size > 1:
+            detail = _carried_split(
+                split_one,
+                totals,
+                weights,
+                offsets,
+                locked=locked,
+                mask=mask,
+                floors=floors,
+                caps=caps,
+                column_labels=self._column_labels(columns),
+            )
+        else:
+            detail = split_one(
+                totals,
+                weights,
+                offsets,
+                locked=locked,
+                lock_mask=mask,
+                floors=floors,
+                caps=caps,
+                column_labels=self._column_labels(columns),
+            )
+        cells = np.ix_(rows, columns)
+        g.values[cells] = detail.values
+        g.weight[cells] = weights
+        g.quota[cells] = detail.quota
+        g.adjustment[cells] = detail.adjustment
+        g.bound[cells] = np.where(detail.at_floor, _AT_FLOOR, np.where(detail.at_cap, _AT_CAP, 0))
+        g.split_total[cells] = np.repeat(totals, sizes, axis=0)
+        src = np.full(detail.values.shape, Source.ORG_SPLIT, dtype=np.uint8)
+        org = np.full(detail.values.shape, Origin.ALLOCATED, dtype=np.uint8)
+        if mask is not None:
+            src[mask] = Source.LOCKED
+            org[mask] = Origin.LOCKED
+        g.source[cells] = src
+        g.origins[cells] = org
+        g.org_strategy[rows] = self._label(split.describe() + f": {split.strategy!r}")
+        if self.item.mode is Mode.TIME_FIRST:
+            # the children's quarters and year now follow from their months; the next level's
+            # over-assignment rounds from them
+            self._roll_up_time(rows)
+
+    def _hedged_totals(self, parents: IntArray, hedge: Fraction, columns: IntArray) -> IntArray:
+        values = self.grid.values[parents]
+        if not hedge:
+            return values[:, columns]
+        hedged = hedged_period_totals(values, hedge, self.calendar.child_offsets)
+        return hedged[:, columns]
+
+    def _org_locks(
+        self, rows: IntArray, columns: IntArray
+    ) -> tuple[IntArray | None, BoolArray | None]:
+        if not self.locks:
+            return None, None
+        locked = np.zeros((rows.size, columns.size), dtype=np.int64)
+        mask = np.zeros((rows.size, columns.size), dtype=bool)
+        row_of = {int(r): i for i, r in enumerate(rows.tolist())}
+        col_of = {int(p): j for j, p in enumerate(columns.tolist())}
+        for (node, period), value in self.locks.items():
+            if node not in row_of:
+                continue
+            if period in col_of:
+                locked[row_of[node], col_of[period]] = value
+                mask[row_of[node], col_of[period]] = True
+            elif self.item.mode is Mode.TIME_FIRST:
+                self._phase_lock(node, period, value, locked[row_of[node]], mask[row_of[node]])
+        if not mask.any():
+            return None, None
+        return locked, mask
+
+    def _phase_lock(
+        self, node: int, period: int, value: int, locked_row: IntArray, mask_row: BoolArray
+    ) -> None:
+        """A year or quarter lock in time_first mode: phase it like the parent's months."""
+        parent = int(self.compiled.parent[node])
+        period_obj = self.periods[period]
+        months = [
+            j
+            for j, m in enumerate(self.months.tolist())
+            if period_obj.start <= self.periods[m].start <= period_obj.end
+        ]
+        for j in months:
+            if mask_row[j]:
+                raise SpecError(
+                    f"{self.compiled.ids[node]!r} is locked both in {period_obj.label} and in "
+                    f"{self.periods[int(self.months[j])].label}",
+                    node=self.compiled.ids[node],
+                    hint="lock the months, or their quarter / year, not both",
+                )
+        shape = self.grid.values[parent, self.months[months]].astype(np.float64)
+        if not shape.any():
+            shape = np.ones(len(months))
+        split = apportion_detailed(
+            np.array([value]),
+            shape,
+            np.array([0, len(months)]),
+            segment_labels=[f"lock of {self.compiled.ids[node]}"],
+            column_labels=[period_obj.label],
+        )
+        locked_row[months] = split.values
+        mask_row[months] = True
+
+    def _bounds(
+        self, bounds: Bounds | None, rows: IntArray, columns: IntArray
+    ) -> tuple[IntArray | None, IntArray | None]:
+        if bounds is None:
+            return None, None
+        shape = (rows.size, columns.size)
+        if isinstance(bounds, AbsoluteBounds):
+            floor = None if bounds.floor is None else self.metric.to_quanta(bounds.floor)
+            cap = None if bounds.cap is None else self.metric.to_quanta(bounds.cap)
+            return (
+                None if floor is None else np.full(shape, floor, dtype=np.int64),
+                None if cap is None else np.full(shape, cap, dtype=np.int64),
+            )
+        reference = self._last_year(rows, columns)
+        known = ~np.isnan(reference)
+        ref = np.where(known, reference, 0.0)
+        floors = None
+        caps = None
+        if bounds.floor is not None:
+            lo = np.ceil(ref * float(bounds.floor) - 1e-9)
+            floors = np.where(known, lo, 0).astype(np.int64)
+        if bounds.cap is not None:
+            hi = np.floor(ref * float(bounds.cap) + 1e-9)
+            caps = np.where(known, hi, np.iinfo(np.int64).max // 4).astype(np.int64)
+        return floors, caps
+
+    def _last_year(self, rows: IntArray, columns: IntArray) -> FloatArray:
+        """Each row's value in the same periods of the last history year (NaN when absent)."""
+        assert self.history is not None  # validated at the door
+        last = self.history.window(1)
+        monthly = last.monthly(self.metric.name, self.tree)[rows]  # (rows, 12)
+        out = np.empty((rows.size, columns.size))
+        for j, p in enumerate(columns.tolist()):
+            period = self.periods[p]
+            months = [
+                i
+                for i, m in enumerate(self.months.tolist())
+                if period.start <= self.periods[m].start <= period.end
+            ]
+            out[:, j] = monthly[:, months].sum(axis=1)
+        return out
+
+    # -------------------------------------------------------------- balanced
+
+    def _balanced_pass(self) -> None:
+        """Months of every child from its annual total and the parent's months (two margins)."""
+        # networkx flows are needed by this mode only
+        from targetcascade.allocation._matrix import fit_ipf, round_matrix  # noqa: PLC0415
+
+        c = self.compiled
+        g = self.grid
+        if any(self.periods[p].level is not PeriodLevel.YEAR for _, p in self.locks):
+            raise SpecError(
+                f"{self.metric.name!r}: balanced mode keeps annual locks only",
+                metric=self.metric.name,
+                hint="lock years, or use time_first mode for month locks",
+            )
+        counts = np.diff(c.child_offsets)
+        for d in range(int(c.depth.max(initial=0))):
+            for parent in np.flatnonzero((c.depth == d) & (counts > 0)).tolist():
+                lo, hi = int(c.child_offsets[parent]), int(c.child_offsets[parent + 1])
+                rows = np.arange(lo, hi, dtype=np.int64)
+                split = self._split_of(parent)
+                columns = self._hedged_totals(np.array([parent]), split.hedge, self.months)[0]
+                row_totals = g.values[rows, self.year]
+                batch = OrgBatch(
+                    tree=self.tree,
+                    calendar=self.calendar,
+                    metric=self.metric,
+                    rows=rows,
+                    offsets=np.array([0, rows.size]),
+                    parents=np.array([parent]),
+                    periods=self.months,
+                    history=self.history,
+                )
+                seed = checked_weights(split.strategy, batch, "org strategy")
+                seed = np.where(seed > 0, seed, 0.0) + np.where(row_totals[:, None] > 0, 1e-12, 0)
+                fitted = fit_ipf(seed, row_totals, columns)
+                table = round_matrix(fitted, row_totals, columns)
+                g.values[np.ix_(rows, self.months)] = table
+                g.weight[np.ix_(rows, self.months)] = seed
+                g.quota[np.ix_(rows, self.months)] = fitted
+                g.adjustment[np.ix_(rows, self.months)] = table - np.trunc(fitted).astype(np.int64)
+                g.split_total[np.ix_(rows, self.months)] = columns[None, :]
+                g.source[np.ix_(rows, self.months)] = Source.BALANCED
+                g.origins[np.ix_(rows, self.months)] = Origin.ALLOCATED
+
+    # -------------------------------------------------------------- final checks
+
+    def _check_locks_applied(self) -> None:
+        for (node, period), value in self.locks.items():
+            got = int(self.grid.values[node, period])
+            if got != value:
+                raise SpecError(
+                    f"lock {self.compiled.ids[node]!r} {self.periods[period].label} = "
+                    f"{self.metric.format(value)} cannot be kept in {self.item.mode.value} mode "
+                    f"(the cell is derived and came to {self.metric.format(got)})",
+                    node=self.compiled.ids[node],
+                    period=self.periods[period].label,
+                    hint="in org_first mode lock years, or leaves' months and quarters",
+                )
+
+
+def _carried_split(
+    split_one: Callable[..., Apportionment],
+    totals: IntArray,
+    weights: FloatArray,
+    offsets: IntArray,
+    *,
+    locked: IntArray | None,
+    mask: BoolArray | None,
+    floors: IntArray | None,
+    caps: IntArray | None,
+    column_labels: list[str],
+) -> Apportionment:
+    """Split month by month, carrying each child's rounding difference into the next month.
+
+    Rounding every month on its own would hand each month's tie to the same (earliest) child, and a
+    child's year could drift by up to a quantum per month from its exact share. Here month ``m`` is
+    split by largest remainder on the carried quotas ``x_i = q_i,m + c_i``, where ``q_i,m`` is the
+    child's exact share of the month and ``c_i`` what earlier months' rounding owes it (exact shares
+    so far minus quanta received). Within a parent the carries sum to zero, so the month's total is
+    unchanged and stays exact; a child's running total stays within about one quantum of its exact
+    share. Children with zero weight in a month get nothing that month (a new hire before the start
+    date, a leaver after the end date), whatever they are owed; locked cells take their lock.
+    """
+    n, periods = weights.shape
+    segment = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
+    carry = np.zeros(n)
+    values = np.zeros((n, periods), dtype=np.int64)
+    quota = np.zeros((n, periods))
+    at_floor = np.zeros((n, periods), dtype=bool)
+    at_cap = np.zeros((n, periods), dtype=bool)
+    for j in range(periods):
+        free = weights[:, j] > 0 if mask is None else (weights[:, j] > 0) & ~mask[:, j]
+        w = np.where(free, weights[:, j], 0.0)
+        total = totals[:, j].astype(np.float64)
+        if locked is not None and mask is not None:
+            # locked siblings take their value; the others share what is left
+            total = total - np.add.reduceat(np.where(mask[:, j], locked[:, j], 0), offsets[:-1])
+        w_sum = np.add.reduceat(w, offsets[:-1]) if n else np.zeros(0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(w_sum[segment] > 0, w / w_sum[segment], 0.0)
+        exact = share * total[segment]
+        carried = np.where(free, np.maximum(exact + carry, 0.0), 0.0)
+        # a segment whose carried quotas all vanished falls back to the plain weights
+        c_sum = np.add.reduceat(carried, offsets[:-1]) if n else np.zeros(0)
+        use = np.where(c_sum[segment] > 0, carried, w)
+        detail = split_one(
+            totals[:, j : j + 1],
+            use[:, None],
+            offsets,
+            locked=None if locked is None else locked[:, j : j + 1],
+            lock_mask=None if mask is None else mask[:, j : j + 1],
+            floors=None if floors is None else floors[:, j : j + 1],
+            caps=None if caps is None else caps[:, j : j + 1],
+            column_labels=[column_labels[j]],
+        )
+        got = detail.values[:, 0]
+        bounded = detail.at_floor[:, 0] | detail.at_cap[:, 0]
+        values[:, j] = got
+        quota[:, j] = np.where(bounded | ~free, detail.quota[:, 0], exact)
+        at_floor[:, j] = detail.at_floor[:, 0]
+        at_cap[:, j] = detail.at_cap[:, 0]
+        # where a floor or cap held someone, the bounds, not the shares, decided the month: the
+        # whole parent starts afresh (carrying against unbounded shares would starve the others)
+        segment_bounded = (
+            np.add.reduceat(bounded.astype(np.int64), offsets[:-1]) > 0 if n else bounded
+        )
+        carry = np.where(free & ~segment_bounded[segment], carry + exact - got, 0.0)
+    adjustment = values - np.trunc(quota).astype(np.int64)
+    return Apportionment(
+        values=values, quota=quota, adjustment=adjustment, at_floor=at_floor, at_cap=at_cap
+    )
+
+
+def _ranges(starts: IntArray, sizes: IntArray) -> IntArray:
+    """Concatenate ``arange(start, start + size)`` for each pair, vectorised."""
+    total = int(sizes.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    base = np.repeat(starts - offsets, sizes)
+    return (base + np.arange(total)).astype(np.int64)

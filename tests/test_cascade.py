@@ -1,0 +1,545 @@
+"""Tests for targetcascade.cascade: exact cascades through time and the organisation."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from targetcascade import (
+    AbsoluteBounds,
+    CascadeSpec,
+    FiscalCalendar,
+    Levels,
+    Lock,
+    Metric,
+    MetricCascade,
+    Mode,
+    OrgTree,
+    Origin,
+    Plan,
+    RelativeBounds,
+    Split,
+    cascade,
+    check,
+)
+from targetcascade.allocation import (
+    CapacityWeighted,
+    Equal,
+    Even,
+    HistoricalSeasonality,
+    Proportional,
+    ProportionOfAverages,
+    Seasonal,
+)
+from targetcascade.errors import (
+    InfeasibleAllocationError,
+    PeriodError,
+    SerializationError,
+    SpecError,
+)
+from targetcascade.synthetic import demo_company
+from targetcascade.testing import calendars, org_trees
+
+DEALS = Metric(name="deals", unit="deal")
+REVENUE = Metric(name="revenue", unit="CNY")
+INNER = ("company", "region", "product_line", "team")
+
+
+def regions() -> OrgTree:
+    return OrgTree.from_records(
+        [
+            {"id": "acme", "level": "company"},
+            {"id": "north", "parent": "acme", "level": "region", "potential": 3},
+            {"id": "east", "parent": "acme", "level": "region", "potential": 3},
+            {"id": "west", "parent": "acme", "level": "region", "potential": 1},
+        ]
+    )
+
+
+def history_for(tree: OrgTree, per_node_year: dict[str, int], year: int = 2026) -> Plan:
+    """A history plan whose leaves earn the given yearly amount (quanta) in 12 equal months."""
+    leaves = [tree.compiled.ids[i] for i in np.flatnonzero(tree.compiled.is_leaf)]
+    grid = np.array([[per_node_year[n] // 12] * 12 for n in leaves], dtype=np.int64)
+    return Plan.from_leaf_arrays(
+        tree, FiscalCalendar(fiscal_year=year), [REVENUE], {"revenue": grid}, kind="history"
+    )
+
+
+TEAM_LEVELS = Levels(ranks=(("team",), ("individual",)))
+
+
+def team(*people: dict[str, object]) -> OrgTree:
+    """A one-team organisation (levels team > individual)."""
+    rows = [{"id": "t", "level": "team"}]
+    rows += [{"parent": "t", "level": "individual", **p} for p in people]
+    return OrgTree.from_records(rows, levels=TEAM_LEVELS)
+
+
+def one(metric: Metric, target: object, **kwargs: object) -> CascadeSpec:
+    return CascadeSpec(metrics=[MetricCascade(metric=metric, target=target, **kwargs)])
+
+
+class TestHandChecked:
+    def test_historical_share_with_rounding(self) -> None:
+        """Shares 3/7, 3/7, 1/7 of 1,000.00 CNY: west takes the leftover cent (largest remainder)."""
+        tree = regions()
+        history = history_for(tree, {"north": 3_000_000, "east": 3_000_000, "west": 1_000_000})
+        spec = one(
+            REVENUE,
+            "1000 CNY",
+            mode="org_first",
+            splits={"company": Split(strategy=ProportionOfAverages())},
+        )
+        plan = cascade(spec, tree, FiscalCalendar(fiscal_year=2027), history=[history])
+        # quotas 42857.14, 42857.14, 14285.71 cents: floors sum to 99999, west's .71 is largest
+        assert [plan.quanta(n, "FY2027", "revenue") for n in ("north", "east", "west")] == [
+            42857,
+            42857,
+            14286,
+        ]
+        assert check(plan).ok
+
+    def test_lock_takes_its_value_and_rest_is_split(self) -> None:
+        """East locked at 500.00: north and west share 500.00 as 3:1 = 375.00 and 125.00."""
+        tree = regions()
+        history = history_for(tree, {"north": 3_000_000, "east": 3_000_000, "west": 1_000_000})
+        spec = one(
+            REVENUE,
+            "1000 CNY",
+            mode="org_first",
+            splits={"company": Split(strategy=ProportionOfAverages())},
+            locks=[Lock(node="east", period="FY2027", value="500 CNY")],
+        )
+        plan = cascade(spec, tree, FiscalCalendar(fiscal_year=2027), history=[history])
+        assert plan.value("east", "FY2027", "revenue").magnitude == Decimal("500.00")
+        assert plan.value("north", "FY2027", "revenue").magnitude == Decimal("375.00")
+        assert plan.value("west", "FY2027", "revenue").magnitude == Decimal("125.00")
+        assert plan.origin_of("east", "FY2027", "revenue") is Origin.LOCKED
+        assert check(plan).ok
+
+    def test_time_first_even_split(self) -> None:
+        """120 deals, even months, equal regions: 10 a month at the company, 5 each per region."""
+        tree = OrgTree.from_records(
+            [
+                {"id": "acme", "level": "company"},
+                {"id": "east", "parent": "acme", "level": "region"},
+                {"id": "west", "parent": "acme", "level": "region"},
+            ]
+        )
+        plan = cascade(
+            one(DEALS, 120, splits={"company": Split(strategy=Equal())}),
+            tree,
+            FiscalCalendar(fiscal_year=2027),
+        )
+        assert plan.quanta("acme", "FY2027-M05", "deals") == 10
+        assert plan.quanta("west", "FY2027-M05", "deals") == 5
+        assert plan.quanta("west", "FY2027-Q2", "deals") == 15
+        assert plan.origin_of("west", "FY2027-Q2", "deals") is Origin.ROLLED_UP
+        assert plan.origin_of("west", "FY2027-M02", "deals") is Origin.ALLOCATED
+
+    def test_seasonal_quarters(self) -> None:
+        """A quarterly profile 1:1:1:2 of 100 deals gives 20, 20, 20, 40."""
+        tree = OrgTree.from_records([{"id": "solo", "level": "company"}])
+        plan = cascade(
+            one(DEALS, 100, time=Seasonal(profile=(1, 1, 1, 2))),
+            tree,
+            FiscalCalendar(fiscal_year=2027),
+        )
+        assert [plan.quanta("solo", f"FY2027-Q{q}", "deals") for q in range(1, 5)] == [
+            20,
+            20,
+            20,
+            40,
+        ]
+
+    def test_capacity_new_hire_gets_nothing_before_start(self) -> None:
+        """A rep hired on 1 July carries no deals before July."""
+        tree = team(
+            {"id": "old", "fte": 1.0, "start_date": "2020-01-01"},
+            {"id": "new", "fte": 1.0, "start_date": "2027-07-01"},
+        )
+        plan = cascade(
+            one(DEALS, 240, splits={"team": Split(strategy=CapacityWeighted())}),
+            tree,
+            FiscalCalendar(fiscal_year=2027),
+        )
+        assert plan.quanta("new", "FY2027-Q1", "deals") == 0
+        assert plan.quanta("new", "FY2027-Q2", "deals") == 0
+        # July: 20 deals, capacities 1 (old) and 0.25 (new, first month of the ramp) -> 16 and 4
+        assert plan.quanta("new", "FY2027-M07", "deals") == 4
+        assert plan.quanta("old", "FY2027-M07", "deals") == 16
+        assert check(plan).ok
+
+    def test_over_assignment(self) -> None:
+        """Teams over-assigned by 10 %: 100 deals a year give the people 110."""
+        tree = team({"id": "a"}, {"id": "b"})
+        plan = cascade(
+            one(DEALS, 100, splits={"team": Split(strategy=Equal(), hedge="0.1")}),
+            tree,
+            FiscalCalendar(fiscal_year=2027),
+        )
+        assert plan.quanta("a", "FY2027", "deals") + plan.quanta("b", "FY2027", "deals") == 110
+        assert plan.hedge("team") == Decimal("0.1")
+        assert check(plan).ok
+
+    def test_absolute_cap(self) -> None:
+        """A cap of 30 per person-month pushes the rest to the others."""
+        tree = team(
+            {"id": "a", "potential": 8}, {"id": "b", "potential": 1}, {"id": "c", "potential": 1}
+        )
+        spec = one(
+            DEALS,
+            600,
+            splits={
+                "team": Split(
+                    strategy=Proportional(attribute="potential"), bounds=AbsoluteBounds(cap=30)
+                )
+            },
+        )
+        plan = cascade(spec, tree, FiscalCalendar(fiscal_year=2027))
+        # 50 a month: a would get 40 but is capped at 30; b and c share the other 20 equally
+        assert plan.quanta("a", "FY2027-M01", "deals") == 30
+        assert plan.quanta("b", "FY2027-M01", "deals") == 10
+        assert check(plan).ok
+
+    def test_demo_company_all_modes(self) -> None:
+        """The demo company cascades in each mode and every plan checks ok."""
+        company = demo_company()
+        for mode in Mode:
+            spec = one(
+                company.metrics[0],
+                "6500 wan CNY",
+                mode=mode.value,
+                splits={
+                    "company": Split(strategy=ProportionOfAverages()),
+                    "region": Split(strategy=ProportionOfAverages(fallback=Equal())),
+                    "team": Split(strategy=CapacityWeighted()),
+                },
+                time=HistoricalSeasonality(),
+            )
+            plan = cascade(spec, company.tree, company.calendar, history=company.history)
+            report = check(plan)
+            assert report.ok, (mode, str(report))
+            assert plan.quanta("acme", "FY2027", "revenue") == 65_000_000_00
+
+
+class TestInfeasible:
+    def test_missing_split(self) -> None:
+        """A level with children and no split is named."""
+        with pytest.raises(
+            SpecError, match=r"no split for the children of level\(s\) \['company'\]"
+        ):
+            cascade(one(DEALS, 10), regions(), FiscalCalendar(fiscal_year=2027))
+
+    def test_history_needed(self) -> None:
+        """A history strategy without history is refused before any work."""
+        spec = one(DEALS, 10, splits={"company": Split(strategy=ProportionOfAverages())})
+        with pytest.raises(SpecError, match="need history"):
+            cascade(spec, regions(), FiscalCalendar(fiscal_year=2027))
+
+    def test_lock_above_parent(self) -> None:
+        """Locks summing above the parent raise, naming parent, period and child."""
+        spec = one(
+            DEALS,
+            12,
+            mode="org_first",
+            splits={"company": Split(strategy=Equal())},
+            locks=[Lock(node="east", period="FY2027", value=13)],
+        )
+        with pytest.raises(InfeasibleAllocationError) as info:
+            cascade(spec, regions(), FiscalCalendar(fiscal_year=2027))
+        message = str(info.value)
+        assert "acme" in message
+        assert "FY2027" in message
+        assert "east" in message
+
+    def test_floors_above_parent(self) -> None:
+        """Floors that cannot fit raise, naming the parent."""
+        spec = one(
+            DEALS,
+            12,
+            splits={"company": Split(strategy=Equal(), bounds=AbsoluteBounds(floor=1))},
+        )
+        with pytest.raises(InfeasibleAllocationError, match="acme"):
+            cascade(spec, regions(), FiscalCalendar(fiscal_year=2027))
+
+    def test_caps_below_parent(self) -> None:
+        """Caps that cannot hold the parent raise, naming the parent."""
+        spec = one(
+            DEALS,
+            1200,
+            splits={"company": Split(strategy=Equal(), bounds=AbsoluteBounds(cap=5))},
+        )
+        with pytest.raises(InfeasibleAllocationError, match="acme"):
+            cascade(spec, regions(), FiscalCalendar(fiscal_year=2027))
+
+    def test_all_zero_weights(self) -> None:
+        """All-zero weights under a non-zero parent raise instead of dividing by zero."""
+        tree = OrgTree.from_records(
+            [
+                {"id": "acme", "level": "company"},
+                {"id": "a", "parent": "acme", "level": "region", "potential": 0},
+                {"id": "b", "parent": "acme", "level": "region", "potential": 0},
+            ]
+        )
+        spec = one(
+            DEALS, 10, splits={"company": Split(strategy=Proportional(attribute="potential"))}
+        )
+        with pytest.raises(InfeasibleAllocationError, match="acme"):
+            cascade(spec, tree, FiscalCalendar(fiscal_year=2027))
+
+    def test_lock_on_root(self) -> None:
+        """The root carries the target and cannot be locked."""
+        spec = one(
+            DEALS,
+            10,
+            splits={"company": Split(strategy=Equal())},
+            locks=[Lock(node="acme", period="FY2027-Q1", value=1)],
+        )
+        with pytest.raises(SpecError, match="lock on the root 'acme'"):
+            cascade(spec, regions(), FiscalCalendar(fiscal_year=2027))
+
+    def test_lock_unknown_period(self) -> None:
+        """A lock in another year names the label."""
+        spec = one(
+            DEALS,
+            10,
+            splits={"company": Split(strategy=Equal())},
+            locks=[Lock(node="east", period="FY2029-Q1", value=1)],
+        )
+        with pytest.raises(PeriodError, match="FY2029-Q1"):
+            cascade(spec, regions(), FiscalCalendar(fiscal_year=2027))
+
+    def test_hedge_in_org_first(self) -> None:
+        """Over-assignment needs a fixed parent phasing; org_first refuses it."""
+        spec = one(
+            DEALS,
+            10,
+            mode="org_first",
+            splits={"company": Split(strategy=Equal(), hedge="0.1")},
+        )
+        with pytest.raises(SpecError, match="org_first"):
+            cascade(spec, regions(), FiscalCalendar(fiscal_year=2027))
+
+    def test_ratio_metric_refused(self) -> None:
+        """Ratio metrics are not cascaded."""
+        margin = Metric(name="m", unit="percent", rollup="ratio", numerator="p", denominator="r")
+        with pytest.raises(SpecError, match="only sum metrics"):
+            MetricCascade(metric=margin, target=1)
+
+
+class TestSpecSerialisation:
+    def test_json_round_trip_reruns_byte_for_byte(self) -> None:
+        """A spec stored as JSON and read back gives the identical plan."""
+        company = demo_company()
+        spec = CascadeSpec(
+            metrics=[
+                MetricCascade(
+                    metric=company.metrics[0],
+                    target="6500 wan CNY",
+                    time=HistoricalSeasonality(),
+                    splits={
+                        "company": Split(strategy=ProportionOfAverages()),
+                        "region": Split(
+                            strategy=Equal(), bounds=RelativeBounds(floor="0.5", cap="3")
+                        ),
+                        "team": Split(strategy=CapacityWeighted(), hedge="0.05"),
+                    },
+                    locks=[Lock(node="east-1-1", period="FY2027", value="150 wan CNY")],
+                ),
+                MetricCascade(
+                    metric=company.metrics[1],
+                    target=1500,
+                    mode="org_first",
+                    splits={lvl: Split(strategy=Equal()) for lvl in ("company", "region", "team")},
+                ),
+            ]
+        )
+        text = spec.to_json()
+        again = CascadeSpec.from_json(text)
+        assert again == spec
+        assert json.loads(again.to_json()) == json.loads(text)
+        first = cascade(spec, company.tree, company.calendar, history=company.history)
+        second = cascade(again, company.tree, company.calendar, history=company.history)
+        assert first.values.tobytes() == second.values.tobytes()
+        assert first.origins.tobytes() == second.origins.tobytes()
+
+    def test_unknown_schema(self) -> None:
+        """An unknown spec schema version is refused."""
+        with pytest.raises(SerializationError, match="schema version 7"):
+            CascadeSpec.from_dict({"schema_version": 7, "metrics": []})
+
+
+# ---------------------------------------------------------------------- properties
+
+
+Setup = tuple[OrgTree, FiscalCalendar, CascadeSpec, list[Plan]]
+
+
+@st.composite
+def setups(draw: st.DrawFn) -> Setup:
+    """A random tree, calendar, history, strategies per level, mode and maybe over-assignment."""
+    tree = draw(org_trees(max_nodes=25))
+    calendar = draw(calendars(fiscal_years=st.integers(2001, 2060)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    leaves = int(tree.compiled.is_leaf.sum())
+    past = calendar.previous()
+    history = Plan.from_leaf_arrays(
+        tree,
+        past,
+        [REVENUE],
+        {"revenue": rng.integers(1, 10**7, size=(leaves, 12))},
+        kind="history",
+    )
+    mode = draw(st.sampled_from(Mode))
+    org_choices = [Equal(), ProportionOfAverages(fallback=Equal()), CapacityWeighted()]
+    splits = {}
+    for level in INNER:
+        strategy = draw(st.sampled_from(org_choices))
+        hedge = (
+            draw(st.sampled_from(["0", "0", "0.05", "0.1"])) if mode is not Mode.ORG_FIRST else "0"
+        )
+        splits[level] = Split(strategy=strategy, hedge=hedge)
+    time = draw(st.sampled_from([Even(), HistoricalSeasonality(), Seasonal(profile=(1, 2, 3, 4))]))
+    target = draw(st.integers(0, 10**11))
+    spec = one(REVENUE, Decimal(target) / 100, splits=splits, time=time, mode=mode)
+    return tree, calendar, spec, [history]
+
+
+def _run(setup: Setup) -> Plan | None:
+    tree, calendar, spec, history = setup
+    try:
+        return cascade(spec, tree, calendar, history=history)
+    except InfeasibleAllocationError:
+        # capacity can be zero for a whole team (everyone left, or not yet started): a loud error
+        return None
+
+
+@given(setups())
+def test_cascade_is_exact_and_checks_ok(
+    setup: Setup,
+) -> None:
+    """Every cascade adds up along the org and time, non-negative, with its target at the root."""
+    plan = _run(setup)
+    assume(plan is not None)
+    assert plan is not None
+    report = check(plan, max_violations=5)
+    assert report.ok, str(report)
+    assert (plan.values >= 0).all()
+    target = setup[2].metrics[0].metric.to_quanta(setup[2].metrics[0].target)
+    assert plan.quanta(plan.tree.root, plan.calendar.periods[0].label, "revenue") == target
+
+
+@given(setups())
+def test_cascade_is_deterministic(
+    setup: Setup,
+) -> None:
+    """The same inputs give the same plan, byte for byte."""
+    first = _run(setup)
+    assume(first is not None)
+    second = _run(setup)
+    assert first is not None
+    assert second is not None
+    assert first.values.tobytes() == second.values.tobytes()
+    assert first.origins.tobytes() == second.origins.tobytes()
+
+
+@given(setups(), st.data())
+def test_locks_are_kept(setup: Setup, data: st.DataObject) -> None:
+    """Locking a child at half its unlocked value keeps the lock and still checks ok."""
+    tree, calendar, spec, history = setup
+    free = _run(setup)
+    assume(free is not None and len(tree) > 1)
+    assert free is not None
+    node = data.draw(st.sampled_from([n for n in tree if n != tree.root]))
+    item = spec.metrics[0]
+    period = (
+        f"FY{calendar.fiscal_year}"
+        if item.mode is not Mode.TIME_FIRST
+        else data.draw(
+            st.sampled_from([p.label for p in calendar.periods if p.level.name == "MONTH"])
+        )
+    )
+    if item.mode is Mode.BALANCED:
+        period = calendar.periods[0].label
+    value = (free.quanta(node, period, "revenue") or 0) // 2
+    locked_spec = CascadeSpec(
+        metrics=[
+            MetricCascade(
+                metric=item.metric,
+                target=item.target,
+                splits=item.splits,
+                time=item.time,
+                mode=item.mode,
+                locks=[Lock(node=node, period=period, value=REVENUE.from_quanta(value))],
+            )
+        ]
+    )
+    try:
+        plan = cascade(locked_spec, tree, calendar, history=history)
+    except InfeasibleAllocationError:
+        return  # e.g. the siblings all have zero weight; the error is the loud answer
+    assert plan.quanta(node, period, "revenue") == value
+    assert check(plan, max_violations=5).ok
+
+
+@given(st.integers(2, 6), st.integers(0, 2**32 - 1), st.integers(1, 10**9))
+def test_permuting_siblings_permutes_the_result(n: int, seed: int, target: int) -> None:
+    """Reordering children gives every child the same value (distinct weights, no ties)."""
+    rng = np.random.default_rng(seed)
+    ids = [f"c{i}" for i in range(n)]
+    order = rng.permutation(n)
+    shares = {c: int(v) for c, v in zip(ids, rng.integers(1, 10**6, size=n), strict=True)}
+    records = [{"id": "p", "level": "company"}]
+    tree_a = OrgTree.from_records(
+        records + [{"id": c, "parent": "p", "level": "region"} for c in ids]
+    )
+    tree_b = OrgTree.from_records(
+        records + [{"id": ids[i], "parent": "p", "level": "region"} for i in order]
+    )
+    spec = one(
+        REVENUE,
+        Decimal(target) / 100,
+        mode="org_first",
+        splits={"company": Split(strategy=ProportionOfAverages())},
+    )
+    year = FiscalCalendar(fiscal_year=2027)
+    plan_a = cascade(
+        spec, tree_a, year, history=[history_for(tree_a, {c: 12 * shares[c] for c in ids})]
+    )
+    plan_b = cascade(
+        spec, tree_b, year, history=[history_for(tree_b, {c: 12 * shares[c] for c in ids})]
+    )
+    for c in ids:
+        assert plan_a.quanta(c, "FY2027", "revenue") == plan_b.quanta(c, "FY2027", "revenue")
+
+
+@given(st.integers(0, 2**32 - 1))
+def test_relative_bounds_are_honoured(seed: int) -> None:
+    """With last year's shape and target, every child stays within 80 %..125 % of last year."""
+    rng = np.random.default_rng(seed)
+    tree = OrgTree.from_records(
+        [{"id": "acme", "level": "company"}]
+        + [{"id": f"r{i}", "parent": "acme", "level": "region"} for i in range(5)]
+    )
+    last = history_for(tree, {f"r{i}": int(rng.integers(12, 10**6)) * 12 for i in range(5)})
+    target = REVENUE.from_quanta(int(last.quanta("acme", "FY2026", "revenue")))
+    spec = one(
+        REVENUE,
+        target,
+        mode="org_first",
+        splits={"company": Split(strategy=Equal(), bounds=RelativeBounds(floor="0.8", cap="1.25"))},
+    )
+    plan = cascade(spec, tree, FiscalCalendar(fiscal_year=2027), history=[last])
+    for i in range(5):
+        got = plan.quanta(f"r{i}", "FY2027", "revenue")
+        ref = last.quanta(f"r{i}", "FY2026", "revenue")
+        assert got is not None
+        assert ref is not None
+        assert np.ceil(ref * 0.8) <= got <= np.floor(ref * 1.25)
+    assert check(plan).ok
