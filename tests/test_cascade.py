@@ -35,6 +35,7 @@ from targetcascade.allocation import (
     Proportional,
     ProportionOfAverages,
     Seasonal,
+    Webster,
 )
 from targetcascade.errors import (
     InfeasibleAllocationError,
@@ -543,3 +544,35 @@ def test_relative_bounds_are_honoured(seed: int) -> None:
         assert ref is not None
         assert np.ceil(ref * 0.8) <= got <= np.floor(ref * 1.25)
     assert check(plan).ok
+
+
+class TestDivisorRounding:
+    def test_webster_split_in_a_cascade(self) -> None:
+        """Webster rounding on the Alabama weights gives the hand-computed seats and checks ok."""
+        ids = ["a", "b", "c", "d", "e", "f"]
+        weights = [1500, 1500, 900, 500, 500, 200]
+        tree = OrgTree.from_records(
+            [{"id": "acme", "level": "company"}]
+            + [
+                {"id": i, "parent": "acme", "level": "region", "potential": w}
+                for i, w in zip(ids, weights, strict=True)
+            ]
+        )
+        spec = one(
+            DEALS,
+            26,
+            mode="org_first",
+            splits={
+                "company": Split(strategy=Proportional(attribute="potential"), rounding=Webster())
+            },
+        )
+        plan = cascade(spec, tree, FiscalCalendar(fiscal_year=2027))
+        # one quantum at a time to the largest w / (s + 1/2): see docs/cascade.md
+        assert [plan.quanta(i, "FY2027", "deals") for i in ids] == [8, 8, 5, 2, 2, 1]
+        assert check(plan).ok
+        assert CascadeSpec.from_json(spec.to_json()) == spec
+
+    def test_bounds_refused_with_divisor(self) -> None:
+        """Floors and caps need largest remainder; asking for both is a spec error."""
+        with pytest.raises(SpecError, match="largest-remainder"):
+            Split(strategy=Equal(), rounding=Webster(), bounds=AbsoluteBounds(cap=1))

@@ -50,8 +50,9 @@ import numpy.typing as npt
 
 from targetcascade._rules import hedged_period_totals
 from targetcascade.allocation._batch import OrgBatch, TimeBatch
+from targetcascade.allocation._divisor import Adams, Jefferson, Webster
 from targetcascade.allocation._history import History
-from targetcascade.allocation._kernel import Apportionment, apportion_detailed
+from targetcascade.allocation._kernel import Apportionment, apportion, apportion_detailed
 from targetcascade.allocation._protocol import OrgStrategy, TimeStrategy
 from targetcascade.allocation._registry import StrategyRegistry, default_registry, reads_history
 from targetcascade.allocation.org_strategies import checked_weights
@@ -215,6 +216,23 @@ def _check_org_strategy(instance: object, attribute: attrs.Attribute[Any], value
         )
 
 
+Divisor = Webster | Jefferson | Adams
+_DIVISORS: Final[dict[str, type[Webster] | type[Jefferson] | type[Adams]]] = {
+    "webster": Webster,
+    "jefferson": Jefferson,
+    "adams": Adams,
+}
+
+
+def _check_rounding(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    del instance, attribute
+    if value is not None and not isinstance(value, Webster | Jefferson | Adams):
+        raise SpecError(
+            f"rounding {value!r} is not a divisor method",
+            hint="use Webster(), Jefferson() or Adams(); largest remainder is the default",
+        )
+
+
 @attrs.frozen(kw_only=True)
 class Split:
     """How a parent's value is split among its children.
@@ -224,6 +242,9 @@ class Split:
         hedge: Over-assignment: the children carry ``round(parent x (1 + hedge))`` in the year, and
             the floor or ceiling of ``parent x (1 + hedge)`` in every quarter and month.
         bounds: Floors and caps for the children, or None.
+        rounding: A divisor method (``Webster()``, ``Jefferson()``, ``Adams()``) instead of the
+            default largest remainder, for splits that must never show the Alabama paradox. Divisor
+            methods take no floors or caps, and each period is rounded on its own (no carry).
 
     Raises:
         SpecError: If the strategy is not an org strategy or the hedge is not above -1.
@@ -237,10 +258,16 @@ class Split:
     strategy: OrgStrategy = attrs.field(validator=_check_org_strategy)
     hedge: Fraction = attrs.field(default=Fraction(0), converter=_to_fraction)
     bounds: Bounds | None = None
+    rounding: Divisor | None = attrs.field(default=None, validator=_check_rounding)
 
     def __attrs_post_init__(self) -> None:
         if self.hedge <= -1:
             raise SpecError(f"over-assignment {self.hedge} would leave the children nothing")
+        if self.rounding is not None and self.bounds is not None:
+            raise SpecError(
+                "floors and caps need largest-remainder rounding",
+                hint="drop rounding=..., or drop the bounds",
+            )
 
     def describe(self) -> str:
         """A short label for explanations, e.g. ``'capacity_weighted +5%'``.
@@ -261,12 +288,13 @@ class Split:
         Example:
             >>> from targetcascade.allocation import Equal
             >>> Split(strategy=Equal()).to_dict()
-            {'strategy': {'strategy': 'equal'}, 'hedge': '0', 'bounds': None}
+            {'strategy': {'strategy': 'equal'}, 'hedge': '0', 'bounds': None, 'rounding': None}
         """
         return {
             "strategy": self.strategy.to_dict(),
             "hedge": str(self.hedge),
             "bounds": None if self.bounds is None else self.bounds.to_dict(),
+            "rounding": None if self.rounding is None else type(self.rounding).__name__.lower(),
         }
 
     @classmethod
@@ -286,10 +314,16 @@ class Split:
             True
         """
         reg = registry or default_registry()
+        rounding = data.get("rounding")
+        if rounding is not None and rounding not in _DIVISORS:
+            raise SerializationError(
+                f"unknown rounding {rounding!r}", hint=f"use one of {sorted(_DIVISORS)}"
+            )
         return cls(
             strategy=reg.from_dict(data["strategy"], kind="org"),
             hedge=data.get("hedge", "0"),
             bounds=_bounds_from_dict(data.get("bounds")),
+            rounding=None if rounding is None else _DIVISORS[rounding](),
         )
 
 
@@ -1048,7 +1082,19 @@ class _Engine:
             segment_labels=_Labels(self.tree, parents),
             child_labels=_Labels(self.tree, rows),
         )
-        if columns.size > 1:
+        if split.rounding is not None:
+            detail = _divisor_split(
+                split.rounding,
+                totals,
+                weights,
+                offsets,
+                locked=locked,
+                mask=mask,
+                segment_labels=_Labels(self.tree, parents),
+                column_labels=self._column_labels(columns),
+                child_labels=_Labels(self.tree, rows),
+            )
+        elif columns.size > 1:
             detail = _carried_split(
                 split_one,
                 totals,
@@ -1228,8 +1274,14 @@ class _Engine:
                 )
                 seed = checked_weights(split.strategy, batch, "org strategy")
                 seed = np.where(seed > 0, seed, 0.0) + np.where(row_totals[:, None] > 0, 1e-12, 0)
-                fitted = fit_ipf(seed, row_totals, columns)
-                table = round_matrix(fitted, row_totals, columns)
+                row_labels = _Labels(self.tree, rows)
+                col_labels = [f"{c.ids[parent]} {self.periods[int(m)].label}" for m in self.months]
+                fitted = fit_ipf(
+                    seed, row_totals, columns, row_labels=row_labels, col_labels=col_labels
+                )
+                table = round_matrix(
+                    fitted, row_totals, columns, row_labels=row_labels, col_labels=col_labels
+                )
                 g.values[np.ix_(rows, self.months)] = table
                 g.weight[np.ix_(rows, self.months)] = seed
                 g.quota[np.ix_(rows, self.months)] = fitted
@@ -1252,6 +1304,50 @@ class _Engine:
                     period=self.periods[period].label,
                     hint="in org_first mode lock years, or leaves' months and quarters",
                 )
+
+
+def _divisor_split(
+    method: Divisor,
+    totals: IntArray,
+    weights: FloatArray,
+    offsets: IntArray,
+    *,
+    locked: IntArray | None,
+    mask: BoolArray | None,
+    segment_labels: Sequence[str],
+    column_labels: Sequence[str],
+    child_labels: Sequence[str],
+) -> Apportionment:
+    """Split by a divisor method; quotas are the plain proportional shares, for explanations."""
+    values = apportion(
+        totals,
+        weights,
+        offsets,
+        locked=locked,
+        lock_mask=mask,
+        method=method,
+        segment_labels=segment_labels,
+        column_labels=column_labels,
+        child_labels=child_labels,
+    )
+    segment = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
+    free = weights if mask is None else np.where(mask, 0.0, weights)
+    rest = totals.astype(np.float64)
+    if locked is not None and mask is not None:
+        rest = rest - np.add.reduceat(np.where(mask, locked, 0), offsets[:-1], axis=0)
+    w_sum = np.add.reduceat(free, offsets[:-1], axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        quota = np.where(w_sum[segment] > 0, free / w_sum[segment] * rest[segment], 0.0)
+    if mask is not None and locked is not None:
+        quota = np.where(mask, locked, quota)
+    none = np.zeros(values.shape, dtype=bool)
+    return Apportionment(
+        values=values,
+        quota=quota,
+        adjustment=values - np.trunc(quota).astype(np.int64),
+        at_floor=none,
+        at_cap=none,
+    )
 
 
 def _carried_split(

@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 from targetcascade.allocation._batch import OrgBatch, TimeBatch
+from targetcascade.allocation._divisor import Adams, Jefferson, Webster
 from targetcascade.allocation._history import History
 from targetcascade.allocation._kernel import (
     MAX_QUANTA,
@@ -24,6 +25,7 @@ from targetcascade.allocation._kernel import (
     apportion,
     apportion_detailed,
 )
+from targetcascade.allocation._matrix import fit_ipf, round_matrix
 from targetcascade.allocation._protocol import OrgStrategy, TimeStrategy
 from targetcascade.allocation._registry import (
     ENTRY_POINT_GROUP,
@@ -51,6 +53,7 @@ from targetcascade.allocation.time_strategies import (
 __all__ = [
     "ENTRY_POINT_GROUP",
     "MAX_QUANTA",
+    "Adams",
     "ApportionMethod",
     "Apportionment",
     "AverageOfProportions",
@@ -61,6 +64,7 @@ __all__ = [
     "HistoricalSeasonality",
     "HistoricalShare",
     "History",
+    "Jefferson",
     "LargestRemainder",
     "OrgBatch",
     "OrgStrategy",
@@ -72,8 +76,11 @@ __all__ = [
     "StrategyRegistry",
     "TimeBatch",
     "TimeStrategy",
+    "Webster",
     "WorkingDays",
     "apportion",
     "apportion_detailed",
     "default_registry",
+    "fit_ipf",
+    "round_matrix",
 ]

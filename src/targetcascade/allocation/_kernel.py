@@ -63,6 +63,7 @@ _INT_LIMIT: Final = 2.0**61  # integer path: scaled weights and their sums stay 
 _TINY: Final = 2.0**-1000  # absolute slack for underflow in the float quotas
 _W_MIN: Final = 2.0**-900  # weight sums outside [_W_MIN, _W_MAX] skip the float path
 _W_MAX: Final = 2.0**900
+_LOOSE: Final = 1e-7  # float bounds wider than this make the accurate sum pay for itself
 _INT_REM_ERR: Final = 2.0**-50  # error of R / W_M computed in float (three roundings, with margin)
 _NO_LSB: Final = 1 << 20  # "lowest set bit" of a zero weight: larger than any float exponent
 _MODE_FLOAT: Final = 0
@@ -801,37 +802,34 @@ def _hamilton(
     equal = np.flatnonzero(is_equal)
     if equal.size == totals.size:
         return _equal_split(totals, w_max, offsets, quota=quota)
-    usable = (weight_sum >= _W_MIN) & (weight_sum <= _W_MAX)
     # Recursive summation is within (n - 1) u of the exact sum (Higham, sec. 4.2), T / W and
     # w * (T / W) add u each: every quota is within (n + 1.01) u of exact; the bound takes
     # (n + 3) 2u of T, and an absolute term for underflow of tiny quotas (error <= 2**-1075 * T).
-    first = _float_pass(
-        totals,
-        w,
-        offsets,
-        weight_sum=weight_sum,
-        usable=usable,
-        err=t_float * ((sizes + 3) * _EPS) + _TINY,
-    )
-    if accurate:
-        first.certified[:] = False
+    loose = t_float * ((sizes + 3) * _EPS) + _TINY
+    # When that bound is too wide for most groups (large totals), the accurate sum is worth
+    # computing for every group straight away.
+    sharp = accurate or 4 * int(np.count_nonzero(loose > _LOOSE)) > totals.size
+    if sharp:
+        weight_sum, usable = _accurate_sum(w, w_max, sizes, starts)
+        err = _tight_err(t_float, weight_sum, usable, w_max, sizes)
+    else:
+        usable = (weight_sum >= _W_MIN) & (weight_sum <= _W_MAX)
+        err = loose
+    first = _float_pass(totals, w, offsets, weight_sum=weight_sum, usable=usable, err=err)
     first.certified[equal] = True
     floors_f, rem, scale, leftover = first.floors, first.rem, first.scale, first.leftover
     err = first.err
     mode = np.where(first.certified, _MODE_FLOAT, _MODE_INT).astype(np.int8)
     rest = np.flatnonzero(~first.certified)
-    tough = rest[:0]
-    if rest.size:
+    tough = rest
+    if rest.size and not sharp:
         # Second try with an accurate weight sum: the bound shrinks from (n + 3) 2u of T to about
         # 4u of the largest quota.
         sub = _gather(offsets, rest)
         ws = w[sub.idx]
         sub_sizes = np.diff(sub.offsets)
         better_sum, ok_sum = _accurate_sum(ws, w_max[rest], sub_sizes, sub.offsets[:-1])
-        max_q = np.zeros(rest.size)
-        np.divide(t_float[rest], better_sum, out=max_q, where=ok_sum)
-        max_q *= w_max[rest]
-        tight = max_q * (2.0**-51 + 8.0 * (sub_sizes + 2.0) ** 3 * 2.0**-106) + _TINY
+        tight = _tight_err(t_float[rest], better_sum, ok_sum, w_max[rest], sub_sizes)
         second = _float_pass(
             totals[rest], ws, sub.offsets, weight_sum=better_sum, usable=ok_sum, err=tight
         )
@@ -863,9 +861,16 @@ def _hamilton(
     leftover[equal] = 0
     leftover[mode == _MODE_PYTHON] = 0
     values, unsettled = _distribute(
-        floors, rem, w, leftover=leftover, err=err, offsets=offsets, totals=totals
+        floors,
+        rem,
+        w,
+        leftover=leftover,
+        err=err,
+        offsets=offsets,
+        totals=totals,
+        settle=(mode != _MODE_FLOAT) | sharp,
     )
-    if not accurate and unsettled.size:
+    if not sharp and unsettled.size:
         # Near-ties between different weights that the first float pass could not separate:
         # redo those groups with the accurate sum before falling back to exact integers.
         sub = _gather(offsets, unsettled)
@@ -902,6 +907,16 @@ def _hamilton(
         if quota:
             quotas[lo:hi] = got_quota
     return _Hamilton(values, floors, quotas, rem, mode, err, scale)
+
+
+def _tight_err(
+    t_float: FloatArray, weight_sum: FloatArray, usable: BoolArray, w_max: FloatArray, sizes: IntArray
+) -> FloatArray:
+    """Error bound of float quotas computed from an accurate weight sum (see _accurate_sum)."""
+    max_q = np.zeros(t_float.shape)
+    np.divide(t_float, weight_sum, out=max_q, where=usable)
+    max_q *= w_max
+    return max_q * (2.0**-51 + 8.0 * (sizes + 2.0) ** 3 * 2.0**-106) + _TINY
 
 
 def _equal_split(
@@ -1043,6 +1058,7 @@ def _distribute(
     err: FloatArray,
     offsets: IntArray,
     totals: IntArray,
+    settle: BoolArray,
 ) -> tuple[IntArray, IntArray]:
     """Give each group's leftover quanta to its largest remainders (exact floors given).
 
@@ -1051,8 +1067,9 @@ def _distribute(
     plus the packing's rounding) above ``tau`` surely wins, more than ``delta`` below surely loses;
     when every cell within ``delta`` wins, the group is done, else the band is ranked exactly.
 
-    Returns the values and the groups that need the Python path (mixed-weight near-ties whose
-    integers do not fit).
+    Returns the values and the groups left unsettled: mixed-weight near-ties in groups that may
+    not ``settle`` here (their bound is loose; the caller retries them sharper) or whose integers
+    do not fit the exact int64 path.
     """
     sizes = np.diff(offsets)
     n_groups = leftover.size
@@ -1091,8 +1108,9 @@ def _distribute(
     before = np.concatenate(([0], counted[sub.offsets[1:-1] - 1]))
     rank = counted - np.repeat(before, sub_sizes)
     chosen = clear | (band & (rank <= np.repeat(need, sub_sizes)) & np.repeat(single, sub_sizes))
-    python = np.zeros(0, dtype=np.int64)
     mixed = np.flatnonzero(~single)
+    python = partial[mixed[~settle[partial[mixed]]]]
+    mixed = mixed[settle[partial[mixed]]]
     if mixed.size:
         msub = _gather(offsets, partial[mixed])
         msizes = np.diff(msub.offsets)
@@ -1106,7 +1124,7 @@ def _distribute(
         first = np.searchsorted(group[ranked], np.arange(mixed.size))
         place = np.arange(ranked.size) - first[group[ranked]]
         chosen[to_sub[ranked[place < need[mixed][group[ranked]]]]] = True
-        python = partial[mixed[~exact.ok]]
+        python = np.concatenate([python, partial[mixed[~exact.ok]]])
     values[sub.idx] = floors[sub.idx] + chosen
     return values, python
 
