@@ -6,6 +6,7 @@ the same way, so it lives here, below both of them on the import path.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
@@ -13,6 +14,7 @@ import numpy.typing as npt
 
 __all__ = [
     "div_round_half_even",
+    "exact_fraction",
     "hedged_bounds",
     "hedged_period_totals",
     "hedged_total",
@@ -20,6 +22,37 @@ __all__ = [
 ]
 
 Int64Array = npt.NDArray[np.int64]
+
+
+def exact_fraction(value: object) -> Fraction:
+    """Read a number exactly, floats as the decimal they print as.
+
+    Ints, Decimals, fractions and decimal strings are taken as they are; ``0.05`` is 1/20, not the
+    binary double nearest to it.
+
+    Args:
+        value: The number.
+
+    Returns:
+        The exact fraction.
+
+    Raises:
+        ValueError: If the value is a bool or does not read as a number.
+
+    Example:
+        >>> exact_fraction(0.05), exact_fraction("1/3"), exact_fraction(2)
+        (Fraction(1, 20), Fraction(1, 3), Fraction(2, 1))
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a number")
+    if isinstance(value, float):
+        value = Decimal(repr(value))
+    if not isinstance(value, int | Fraction | Decimal | str):
+        raise ValueError(f"{value!r} is not a number")
+    try:
+        return Fraction(value)
+    except (ValueError, ZeroDivisionError) as exc:
+        raise ValueError(f"{value!r} is not a number") from exc
 
 
 def div_round_half_even(

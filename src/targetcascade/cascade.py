@@ -39,7 +39,6 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from decimal import Decimal
 from fractions import Fraction
 from functools import partial
 from typing import Any, Final
@@ -48,7 +47,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from targetcascade._rules import hedged_period_totals
+from targetcascade._rules import exact_fraction, hedged_period_totals
 from targetcascade.allocation._batch import OrgBatch, TimeBatch
 from targetcascade.allocation._divisor import Adams, Jefferson, Webster
 from targetcascade.allocation._history import History
@@ -100,13 +99,9 @@ class Mode(enum.Enum):
 
 
 def _to_fraction(value: Any) -> Fraction:
-    if isinstance(value, bool):
-        raise SpecError(f"{value!r} is not a number")
-    if isinstance(value, float):
-        value = Decimal(repr(value))
     try:
-        return Fraction(value)
-    except (ValueError, TypeError, ZeroDivisionError) as exc:
+        return exact_fraction(value)
+    except ValueError as exc:
         raise SpecError(f"{value!r} is not a number", hint="write e.g. '0.05'") from exc
 
 
@@ -887,6 +882,15 @@ class _Engine:
             table[key] = self.metric.to_quanta(lock.value)
         return table
 
+    def _months_of(self, period: int) -> list[int]:
+        """Positions within ``self.months`` of the months that make up grid period ``period``."""
+        span = self.periods[period]
+        return [
+            j
+            for j, m in enumerate(self.months.tolist())
+            if span.start <= self.periods[m].start <= span.end
+        ]
+
     def _split_of(self, parent: int) -> Split:
         node = self.compiled.ids[parent]
         if node in self.item.overrides:
@@ -1171,11 +1175,7 @@ class _Engine:
         """A year or quarter lock in time_first mode: phase it like the parent's months."""
         parent = int(self.compiled.parent[node])
         period_obj = self.periods[period]
-        months = [
-            j
-            for j, m in enumerate(self.months.tolist())
-            if period_obj.start <= self.periods[m].start <= period_obj.end
-        ]
+        months = self._months_of(period)
         for j in months:
             if mask_row[j]:
                 raise SpecError(
@@ -1230,13 +1230,7 @@ class _Engine:
         monthly = last.monthly(self.metric.name, self.tree)[rows]  # (rows, 12)
         out = np.empty((rows.size, columns.size))
         for j, p in enumerate(columns.tolist()):
-            period = self.periods[p]
-            months = [
-                i
-                for i, m in enumerate(self.months.tolist())
-                if period.start <= self.periods[m].start <= period.end
-            ]
-            out[:, j] = monthly[:, months].sum(axis=1)
+            out[:, j] = monthly[:, self._months_of(p)].sum(axis=1)
         return out
 
     # -------------------------------------------------------------- balanced

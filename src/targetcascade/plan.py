@@ -37,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 import pint
 
-from targetcascade._rules import div_round_half_even
+from targetcascade._rules import div_round_half_even, exact_fraction
 from targetcascade.calendar import FiscalCalendar
 from targetcascade.errors import (
     MetricError,
@@ -173,17 +173,12 @@ class Provenance:
 
 
 def _to_fraction(value: Any) -> Fraction:
-    if isinstance(value, bool):
-        raise PlanError(f"over-assignment {value!r} is not a number")
-    if isinstance(value, float):
-        value = Decimal(repr(value))
     try:
-        result = Fraction(value)
-    except (ValueError, TypeError, ZeroDivisionError) as exc:
+        return exact_fraction(value)
+    except ValueError as exc:
         raise PlanError(
             f"over-assignment {value!r} is not a number", hint="write e.g. '0.05' for 5 %"
         ) from exc
-    return result
 
 
 def _metric_tuple(metrics: Iterable[Metric]) -> tuple[Metric, ...]:
