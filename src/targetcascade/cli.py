@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from decimal import Decimal
@@ -174,7 +175,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Example:
         >>> main(["check", "/nonexistent.json"])
-        targetcascade: cannot read /nonexistent.json: ...
         2
     """
     args = _parser().parse_args(argv)
@@ -183,8 +183,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TargetCascadeError as exc:
         print(f"targetcascade: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader went away (e.g. `targetcascade demo | head`): stop quietly, like other tools
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:
-        print(f"targetcascade: cannot read {exc.filename}: {exc.strerror}")
+        print(f"targetcascade: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 2
     return status
 

@@ -1,0 +1,71 @@
+"""Tests for the command line: the demo and checking a plan file."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from targetcascade import FiscalCalendar, Metric, OrgTree, Plan
+from targetcascade.cli import main
+
+
+def small_plan() -> Plan:
+    tree = OrgTree.from_records(
+        [{"id": "acme", "level": "company"}, {"id": "east", "parent": "acme", "level": "region"}]
+    )
+    rows = [
+        {"node": "east", "period": f"FY2027-M{m:02d}", "metric": "deals", "value": 1}
+        for m in range(1, 13)
+    ]
+    return Plan.from_leaf_values(
+        tree, FiscalCalendar(fiscal_year=2027), [Metric(name="deals", unit="deal")], rows
+    )
+
+
+class TestMain:
+    def test_demo_runs_and_checks_ok(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """The demo cascades the synthetic company, prints targets, an ok check and explanations."""
+        assert main(["demo"]) == 0
+        out = capsys.readouterr().out
+        assert "FY2027 revenue targets:" in out
+        assert "check: ok: 2,550 cells, no violations" in out
+        assert "explain('east-1-4', 'FY2027-M07', 'revenue'):" in out
+        assert "acme FY2027 1,600 customer = the target" in out
+
+    def test_check_ok_file(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A coherent plan file checks ok with exit status 0."""
+        path = tmp_path / "plan.json"
+        path.write_text(json.dumps(small_plan().to_dict()))
+        assert main(["check", str(path)]) == 0
+        assert "ok: 34 cells, no violations" in capsys.readouterr().out
+
+    def test_check_broken_file(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A hand-edited plan that breaks a sum exits 1 and names the cell."""
+        broken = small_plan().with_values(
+            [{"node": "east", "period": "FY2027-M03", "metric": "deals", "value": 2}]
+        )
+        path = tmp_path / "plan.json"
+        path.write_text(json.dumps(broken.to_dict()))
+        assert main(["check", str(path)]) == 1
+        assert "'acme' children sum to 2 deal but the parent is 1 deal" in capsys.readouterr().out
+
+    def test_missing_file(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """A missing file exits 2 with the path on stderr."""
+        assert main(["check", "/nonexistent/plan.json"]) == 2
+        assert "/nonexistent/plan.json" in capsys.readouterr().err
+
+    def test_python_dash_m(self) -> None:
+        """`python -m targetcascade demo` works like the console script."""
+        result = subprocess.run(
+            [sys.executable, "-m", "targetcascade", "demo", "--depth", "0"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith("targetcascade demo: Acme Sales, seed 2027, FY2027")
