@@ -114,7 +114,8 @@ def _demo(args: argparse.Namespace) -> int:
     print("organisation: " + ", ".join(f"{level} {n}" for level, n in levels.items()))
     print(f"history: {', '.join(f'FY{y}' for y in sorted(company.history))} monthly actuals")
     for item in spec.metrics:
-        print(f"target: {item.metric.name} {item.target} ({item.mode.value})")
+        target = item.metric.format(item.metric.to_quanta(item.target))
+        print(f"target: {item.metric.name} {target} ({item.mode.value})")
     print()
     for item in spec.metrics:
         print(f"{calendar.label} {item.metric.name} targets:")
