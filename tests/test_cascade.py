@@ -576,3 +576,20 @@ class TestDivisorRounding:
         """Floors and caps need largest remainder; asking for both is a spec error."""
         with pytest.raises(SpecError, match="largest-remainder"):
             Split(strategy=Equal(), rounding=Webster(), bounds=AbsoluteBounds(cap=1))
+
+
+class TestLocksAndBounds:
+    def test_lock_overrides_bounds(self) -> None:
+        """A lock below the level's floor is kept; the siblings still respect their bounds."""
+        tree = team({"id": "a"}, {"id": "b"}, {"id": "c"})
+        spec = one(
+            DEALS,
+            36,
+            mode="org_first",
+            splits={"team": Split(strategy=Equal(), bounds=AbsoluteBounds(floor=10, cap=20))},
+            locks=[Lock(node="a", period="FY2027", value=2)],
+        )
+        plan = cascade(spec, tree, FiscalCalendar(fiscal_year=2027))
+        # a keeps 2 although the floor is 10; b and c share 34 equally, inside [10, 20]
+        assert [plan.quanta(n, "FY2027", "deals") for n in "abc"] == [2, 17, 17]
+        assert check(plan).ok

@@ -1081,6 +1081,12 @@ class _Engine:
         totals = self._hedged_totals(parents, split.hedge, columns)
         locked, mask = self._org_locks(rows, columns)
         floors, caps = self._bounds(split.bounds, rows, columns)
+        if mask is not None and locked is not None:
+            # a lock is an explicit decision: it overrides the level's floors and caps
+            if floors is not None:
+                floors = np.where(mask, np.minimum(floors, locked), floors)
+            if caps is not None:
+                caps = np.where(mask, np.maximum(caps, locked), caps)
         split_one = partial(
             apportion_detailed,
             segment_labels=_Labels(self.tree, parents),
