@@ -7,6 +7,7 @@ the alignment. A node absent from a past year has no history there (NaN), which 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -148,9 +149,14 @@ def _row_map(target: OrgTree, source: OrgTree) -> npt.NDArray[np.int64]:
     """For each compiled position of ``target``, the compiled position in ``source`` (or -1)."""
     if target is source or target == source:
         return np.arange(len(target), dtype=np.int64)
-    position = source.compiled.position
+    source_ids = source.compiled.ids
+    target_ids = target.compiled.ids
+    if source_ids == target_ids:
+        return np.arange(len(target), dtype=np.int64)
+    # a plain dict and map() keep the per-node work in C: about 10x faster than a Mapping's .get
+    position = dict(zip(source_ids, range(len(source_ids)), strict=True))
     return np.fromiter(
-        (position.get(node, -1) for node in target.compiled.ids),
+        map(position.get, target_ids, itertools.repeat(-1)),
         dtype=np.int64,
-        count=len(target),
+        count=len(target_ids),
     )
