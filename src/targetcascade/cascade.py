@@ -81,6 +81,8 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
+_CARRY_GRID: Final = 1024.0
+_TINY_WEIGHT: Final = 1.0 / _CARRY_GRID  # a child with weight keeps some, however small
 _AT_FLOOR: Final = 1
 _AT_CAP: Final = 2
 
@@ -1395,6 +1397,12 @@ def _carried_split(
         # a segment whose carried quotas all vanished falls back to the plain weights
         c_sum = np.add.reduceat(carried, offsets[:-1]) if n else np.zeros(0)
         use = np.where(c_sum[segment] > 0, carried, w)
+        # The carried quotas only steer who gets the leftover quanta; on a grid of 1/1024 quantum
+        # they are short binary fractions the kernel's exact integer path takes in one pass (full
+        # 53-bit mantissas would send many groups down its slow Python-integer path).
+        use = np.where(
+            use > 0, np.maximum(np.round(use * _CARRY_GRID) / _CARRY_GRID, _TINY_WEIGHT), 0
+        )
         detail = split_one(
             totals[:, j : j + 1],
             use[:, None],
