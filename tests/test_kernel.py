@@ -32,11 +32,10 @@ from targetcascade.errors import InfeasibleAllocationError, StrategyError
 ALABAMA = np.array([1500.0, 1500.0, 900.0, 500.0, 500.0, 200.0])  # sums to 5100
 
 
-def one(total: int, weights: list[float], **kw: object) -> list[int]:
+def one(total: int, weights: list[float], **kw):
     """Split one total among one segment's children (1-D form)."""
-    return apportion(
-        np.array([total]), np.array(weights, dtype=float), np.array([0, len(weights)]), **kw
-    ).tolist()  # type: ignore[arg-type]
+    offsets = np.array([0, len(weights)])
+    return apportion(np.array([total]), np.array(weights, dtype=float), offsets, **kw).tolist()
 
 
 # ---------------------------------------------------------------------------------------------

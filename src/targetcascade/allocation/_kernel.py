@@ -9,18 +9,22 @@ Largest remainder (Hamilton) in quanta: ``q_i = T * w_i / W``, ``a_i = floor(q_i
 to the earlier row. The quotas are *exact* rationals (the float weights are exact binary fractions and
 ``W`` is their exact sum), so the result is the one exact arithmetic gives, byte for byte:
 
-1. a float pass computes ``q_i`` with a rigorous error bound ``E`` per group (recursive-summation
-   bound, Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., 2002, sec. 4.2); a
-   group whose floors could be off by the float error is *uncertified*;
-2. uncertified groups are redone in exact integers: the weights of a group are scaled by a common
+1. groups whose weights are all equal take ``T // n`` each and the first ``T % n`` rows one more,
+   in integers;
+2. a float pass computes the quotas with a rigorous error bound ``E`` per group (recursive
+   summation, Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., 2002, sec. 4.2);
+   a group with a quota within ``E`` of an integer is *uncertified*. For large totals, or for the
+   groups the cheap pass left uncertified, the weight sum is computed almost exactly (error-free
+   extraction, Rump, Ogita & Oishi 2008), which shrinks ``E`` to about 4u of the largest quota;
+3. groups still uncertified are redone in exact integers: their weights are scaled by a common
    power of two to int64 integers ``M_i`` and ``T * M_i - a_i * W_M`` is computed modulo 2**64,
-   which is exact because the float estimate of ``a_i`` is within one or two of the truth; groups
-   whose integers would not fit (weights spanning more than ~2**8 in magnitude with full 53-bit
-   mantissas and huge totals) are solved in Python integers, one group at a time (a cold path);
-3. the leftover quanta go by one ``np.sort`` of packed float keys (group id in the high bits, the
-   remainder quantised in the low bits) which finds each group's threshold remainder; children whose
-   remainder lies within the error band of the threshold are ranked exactly (same weight: by row;
-   different weights: by the exact integer remainders).
+   exact because the float estimate of ``a_i`` is within a few units of the truth; groups whose
+   integers do not fit (full 53-bit mantissas spread over many binary orders) are solved in Python
+   integers, one group at a time: a cold path for near-integer quotas and exact near-ties;
+4. the leftover quanta go by one ``np.sort`` of packed float keys (group id above, remainder
+   below) which finds each group's threshold remainder; children within the error band of the
+   threshold are ranked exactly: equal weights have equal exact remainders, so rows decide;
+   different weights are compared by a sharper pass, then by exact integer remainders.
 
 Floors and caps are met by water-filling (find the ``lambda`` with
 ``sum(clip(lambda * w_i, floor_i, cap_i)) == T``; fix children outside their bounds, repeat), then
@@ -63,7 +67,7 @@ _INT_LIMIT: Final = 2.0**61  # integer path: scaled weights and their sums stay 
 _TINY: Final = 2.0**-1000  # absolute slack for underflow in the float quotas
 _W_MIN: Final = 2.0**-900  # weight sums outside [_W_MIN, _W_MAX] skip the float path
 _W_MAX: Final = 2.0**900
-_LOOSE: Final = 1e-7  # float bounds wider than this make the accurate sum pay for itself
+_RETRY_SHARE: Final = 0.25  # expected share of groups to redo above which all go accurate
 _INT_REM_ERR: Final = 2.0**-50  # error of R / W_M computed in float (three roundings, with margin)
 _NO_LSB: Final = 1 << 20  # "lowest set bit" of a zero weight: larger than any float exponent
 _MODE_FLOAT: Final = 0
@@ -790,7 +794,8 @@ def _hamilton(
     """Largest remainder for every group; totals >= 0, weights validated (see module docs).
 
     ``weight_sum`` is the plain float sum of each group's weights; ``quota`` asks for the quotas;
-    ``accurate`` skips the first, cheap float pass (used when it was not sharp enough).
+    ``accurate`` uses the accurate weight sum for every group from the start (for groups the cheap
+    pass could not settle).
     """
     sizes = np.diff(offsets)
     starts = offsets[:-1]
@@ -806,9 +811,10 @@ def _hamilton(
     # w * (T / W) add u each: every quota is within (n + 1.01) u of exact; the bound takes
     # (n + 3) 2u of T, and an absolute term for underflow of tiny quotas (error <= 2**-1075 * T).
     loose = t_float * ((sizes + 3) * _EPS) + _TINY
-    # When that bound is too wide for most groups (large totals), the accurate sum is worth
-    # computing for every group straight away.
-    sharp = accurate or 4 * int(np.count_nonzero(loose > _LOOSE)) > totals.size
+    # A group fails the float pass with chance about 4 n E (some remainder within E of 0 or 1,
+    # or of the threshold). When that is likely for many groups (large totals), the accurate sum
+    # is worth computing for every group straight away.
+    sharp = accurate or float(np.minimum(4.0 * sizes * loose, 1.0).mean()) > _RETRY_SHARE
     if sharp:
         weight_sum, usable = _accurate_sum(w, w_max, sizes, starts)
         err = _tight_err(t_float, weight_sum, usable, w_max, sizes)
@@ -910,7 +916,11 @@ def _hamilton(
 
 
 def _tight_err(
-    t_float: FloatArray, weight_sum: FloatArray, usable: BoolArray, w_max: FloatArray, sizes: IntArray
+    t_float: FloatArray,
+    weight_sum: FloatArray,
+    usable: BoolArray,
+    w_max: FloatArray,
+    sizes: IntArray,
 ) -> FloatArray:
     """Error bound of float quotas computed from an accurate weight sum (see _accurate_sum)."""
     max_q = np.zeros(t_float.shape)
@@ -1089,6 +1099,20 @@ def _distribute(
     # More than `leftover` keys reach `lower` iff the next key down does (keys sorted per group).
     below = ordered[np.maximum(ends - leftover - 1, 0)]
     partial = np.flatnonzero(has & (leftover < sizes) & (below >= lower))
+    if 8 * int(sizes[partial].sum()) >= key.size:
+        # Many groups tie inside the band (duplicate weights: fte 0.5 / 1, small integers):
+        # settle the one-weight bands with whole-array passes instead of gathering them.
+        partial = _settle_one_weight_bands(
+            values,
+            floors,
+            key,
+            win,
+            w,
+            leftover=leftover,
+            upper=tau + delta,
+            offsets=offsets,
+            partial=partial,
+        )
     if not partial.size:
         return values, partial
     sub = _gather(offsets, partial)
@@ -1127,6 +1151,38 @@ def _distribute(
         python = np.concatenate([python, partial[mixed[~exact.ok]]])
     values[sub.idx] = floors[sub.idx] + chosen
     return values, python
+
+
+def _settle_one_weight_bands(
+    values: IntArray,
+    floors: IntArray,
+    key: FloatArray,
+    win: BoolArray,
+    w: FloatArray,
+    *,
+    leftover: IntArray,
+    upper: FloatArray,
+    offsets: IntArray,
+    partial: IntArray,
+) -> IntArray:
+    """Whole-array version of the one-weight band rule; returns the partial groups left over."""
+    sizes = np.diff(offsets)
+    starts = offsets[:-1]
+    is_partial = np.zeros(leftover.size, dtype=np.bool_)
+    is_partial[partial] = True
+    clear = key > np.repeat(np.where(is_partial, upper, np.inf), sizes)
+    band = win & ~clear & np.repeat(is_partial, sizes)
+    need = leftover - np.add.reduceat(clear, starts, dtype=np.int64)
+    w_min = np.minimum.reduceat(np.where(band, w, np.inf), starts)
+    w_max = np.maximum.reduceat(np.where(band, w, -np.inf), starts)
+    single = (w_min == w_max) & is_partial
+    counted = np.cumsum(band, dtype=np.int64)
+    before = np.concatenate(([0], counted[starts[1:] - 1]))
+    rank = counted - np.repeat(before, sizes)
+    chosen = clear | (band & (rank <= np.repeat(need, sizes)))
+    np.copyto(values, floors + chosen, where=np.repeat(single, sizes))
+    left: IntArray = partial[~single[partial]]
+    return left
 
 
 def _integer_weights(weights: Sequence[float]) -> list[int]:
@@ -1350,33 +1406,55 @@ def _water_fill(
 
     Each round splits what is left among the free children; if the overshoot above caps exceeds
     the shortfall below floors, the true lambda is larger, so the capped children stay capped (and
-    symmetrically); equal means lambda is found. Every round fixes a child: at most n rounds.
+    symmetrically); equal means lambda is found. Every round fixes a child of every group still
+    moving: at most n rounds, usually a handful.
     """
-    sizes = np.diff(offsets)
-    starts = offsets[:-1]
     at_floor = np.zeros(w.shape, dtype=np.bool_)
     at_cap = np.zeros(w.shape, dtype=np.bool_)
-    floors_f = floors.astype(np.float64)
-    caps_f = caps.astype(np.float64)
     # Overflow here only misguides the classification, which is verified exactly afterwards.
     with np.errstate(all="ignore"):
-        for _ in range(int(sizes.max()) + 1):
-            free = free_cells & ~at_floor & ~at_cap
-            fixed = np.where(at_floor, floors, 0) + np.where(at_cap, caps, 0)
-            left = (totals - np.add.reduceat(fixed, starts)).astype(np.float64)
-            wsum = np.add.reduceat(np.where(free, w, 0.0), starts)
-            lam = np.zeros(left.shape)
-            np.divide(left, wsum, out=lam, where=wsum > 0)
-            x = w * np.repeat(lam, sizes)
-            below = free & (x < floors_f)
-            above = free & (x > caps_f)
-            if not (below.any() or above.any()):
-                break
-            short = np.add.reduceat(np.where(below, floors_f - x, 0.0), starts)
-            over = np.add.reduceat(np.where(above, x - caps_f, 0.0), starts)
-            at_cap |= above & np.repeat(over >= short, sizes)
-            at_floor |= below & np.repeat(short >= over, sizes)
+        _fill(w, floors, caps, totals, free_cells, offsets, at_floor, at_cap)
     return at_floor, at_cap
+
+
+def _fill(*arrays: npt.NDArray[Any]) -> None:
+    """The rounds of :func:`_water_fill`, updating its masks in place.
+
+    Once fewer than half of the groups still move, the rest are gathered and filled on their own,
+    so late rounds cost little.
+    """
+    w, floors, caps, totals, free_cells, offsets, at_floor, at_cap = arrays
+    sizes = np.diff(offsets)
+    starts = offsets[:-1]
+    floors_f = floors.astype(np.float64)
+    caps_f = caps.astype(np.float64)
+    moving = np.ones(totals.size, dtype=np.bool_)
+    for _ in range(int(sizes.max()) + 1):
+        n_moving = int(np.count_nonzero(moving))
+        if n_moving == 0:
+            return
+        if 2 * n_moving < totals.size:
+            sub = _gather(offsets, np.flatnonzero(moving))
+            part = [a[sub.idx] for a in (w, floors, caps)]
+            lo, hi = at_floor[sub.idx], at_cap[sub.idx]
+            _fill(*part, totals[sub.groups], free_cells[sub.idx], sub.offsets, lo, hi)
+            at_floor[sub.idx] = lo
+            at_cap[sub.idx] = hi
+            return
+        free = free_cells & ~at_floor & ~at_cap
+        fixed = np.where(at_floor, floors, 0) + np.where(at_cap, caps, 0)
+        left = (totals - np.add.reduceat(fixed, starts)).astype(np.float64)
+        wsum = np.add.reduceat(np.where(free, w, 0.0), starts)
+        lam = np.zeros(left.shape)
+        np.divide(left, wsum, out=lam, where=wsum > 0)
+        x = w * np.repeat(lam, sizes)
+        below = free & (x < floors_f)
+        above = free & (x > caps_f)
+        short = np.add.reduceat(np.where(below, floors_f - x, 0.0), starts)
+        over = np.add.reduceat(np.where(above, x - caps_f, 0.0), starts)
+        moving = np.add.reduceat(below | above, starts, dtype=np.int64) > 0
+        at_cap |= above & np.repeat(over >= short, sizes)
+        at_floor |= below & np.repeat(short >= over, sizes)
 
 
 class _Bounded(NamedTuple):
