@@ -373,6 +373,24 @@ class _Checker:
             if m.rollup is Rollup.SUM
         ]
 
+    def _complete(
+        self,
+        present: npt.NDArray[np.bool_],
+        parents: npt.NDArray[np.int64],
+        offsets: npt.NDArray[np.int64],
+        axis: int,
+    ) -> npt.NDArray[np.bool_] | None:
+        """Where a parent and all its children have values (None: everywhere, the common case)."""
+        if present.all():
+            return None
+        _, counts = segment_sums(present.astype(np.int64), offsets, axis=axis)
+        sizes = np.diff(offsets)[parents]
+        if axis == 0:
+            result: npt.NDArray[np.bool_] = present[parents] & (counts == sizes[:, None])
+        else:
+            result = present[:, parents] & (counts == sizes[None, :])
+        return result
+
     # -------------------------------------------------------------- rules
 
     def _rule_org_additivity(self) -> None:
@@ -380,24 +398,28 @@ class _Checker:
         level_names = self.plan.tree.levels.names
         for metric, values, present in self._sum_metrics():
             parents, sums = segment_sums(values, offsets, axis=0)
-            _, counts = segment_sums(present.astype(np.int64), offsets, axis=0)
-            sizes = np.diff(offsets)[parents][:, None]
-            complete = present[parents] & (counts == sizes)
-            expected = values[parents].copy()
-            low = expected.copy()
-            high = expected.copy()
+            complete = self._complete(present, parents, offsets, axis=0)
+            expected = values[parents]
+            low = high = expected
             codes = self.compiled.level_code[parents]
-            for code in np.unique(codes).tolist():
-                hedge = self.plan.hedge(level_names[code], metric.name)
-                if hedge:
-                    rows = codes == code
-                    expected[rows] = hedged_total(values[parents][rows], hedge)
-                    low[rows], high[rows] = hedged_bounds(values[parents][rows], hedge)
-            # Over-assigned: the year must be the rounded hedged value; other periods the floor or
-            # ceiling of their exact hedged value (see _rules.hedged_period_totals for why).
-            low[:, 0] = high[:, 0] = expected[:, 0]
-            wrong = (sums < low) | (sums > high)
-            bad_rows, bad_cols = np.nonzero(complete & wrong)
+            hedged = {
+                code: self.plan.hedge(level_names[code], metric.name)
+                for code in np.unique(codes).tolist()
+            }
+            if any(hedged.values()):
+                expected, low, high = expected.copy(), expected.copy(), expected.copy()
+                for code, hedge in hedged.items():
+                    if hedge:
+                        rows = codes == code
+                        expected[rows] = hedged_total(values[parents][rows], hedge)
+                        low[rows], high[rows] = hedged_bounds(values[parents][rows], hedge)
+                # Over-assigned: the year must be the rounded hedged value; other periods the floor
+                # or ceiling of their exact hedged value (see _rules.hedged_period_totals for why).
+                low[:, 0] = high[:, 0] = expected[:, 0]
+                wrong = (sums < low) | (sums > high)
+            else:
+                wrong = sums != expected
+            bad_rows, bad_cols = np.nonzero(wrong if complete is None else complete & wrong)
             for i in range(self._room(Rule.ORG_ADDITIVITY, bad_rows.size)):
                 r, p = int(bad_rows[i]), int(bad_cols[i])
                 node = int(parents[r])
@@ -431,11 +453,10 @@ class _Checker:
         offsets = self.plan.calendar.child_offsets
         for metric, values, present in self._sum_metrics():
             periods, sums = segment_sums(values, offsets, axis=1)
-            _, counts = segment_sums(present.astype(np.int64), offsets, axis=1)
-            sizes = np.diff(offsets)[periods][None, :]
-            complete = present[:, periods] & (counts == sizes)
+            complete = self._complete(present, periods, offsets, axis=1)
             expected = values[:, periods]
-            bad_nodes, bad_cols = np.nonzero(complete & (sums != expected))
+            wrong = sums != expected
+            bad_nodes, bad_cols = np.nonzero(wrong if complete is None else complete & wrong)
             for i in range(self._room(Rule.TIME_ADDITIVITY, bad_nodes.size)):
                 node, c = int(bad_nodes[i]), int(bad_cols[i])
                 p = int(periods[c])
@@ -502,6 +523,8 @@ class _Checker:
         parent = self.compiled.parent
         period_parent = self.plan.calendar.parent_index
         for metric, _values, present in self._sum_metrics():
+            if present.all():
+                continue
             # in the tree: child missing where its parent (same period) has a value
             org_gap = np.zeros_like(present)
             org_gap[1:] = present[parent[1:]] & ~present[1:]
