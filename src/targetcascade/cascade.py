@@ -954,7 +954,6 @@ class _Engine:
             g.time_strategy[nodes[rows]] = self._label(f"{strategy.name}: {strategy!r}")
         offsets = self.calendar.child_offsets
         levels = self.calendar.level_array
-        month_col = {int(m): j for j, m in enumerate(self.months)}
         # weight of every grid period = sum of its months' profile
         period_weight = np.zeros((nodes.size, len(self.periods)))
         period_weight[:, self.months] = profile
@@ -963,7 +962,6 @@ class _Engine:
                 lo, hi = int(offsets[p]), int(offsets[p + 1])
                 if hi > lo:
                     period_weight[:, p] = period_weight[:, lo:hi].sum(axis=1)
-        del month_col
         # descend the period tree: year -> quarters -> months
         for parent_period in np.flatnonzero(np.diff(offsets) > 0).tolist():
             lo, hi = int(offsets[parent_period]), int(offsets[parent_period + 1])

@@ -8,8 +8,6 @@ batch's row order, so strategies stay vectorised and never look nodes up one by 
 
 from __future__ import annotations
 
-import datetime as dt
-
 import attrs
 import numpy as np
 import numpy.typing as npt
@@ -189,7 +187,3 @@ class TimeBatch(_NodeRows):
     def working_days(self) -> FloatArray:
         """Working days of each month (weekends and the calendar's holidays excluded)."""
         return self.calendar.working_days_array()[self.months].astype(np.float64)
-
-
-def _date(value: np.datetime64) -> dt.date | None:
-    return None if np.isnat(value) else value.astype("datetime64[D]").item()
