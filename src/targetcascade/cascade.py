@@ -1018,12 +1018,15 @@ class _Engine:
         g = self.grid
         offsets = self.calendar.child_offsets
         levels = self.calendar.level_array
+        rows = _as_slice(nodes)
+        values = g.values[rows]  # a view for a slice, a copy otherwise (written back below)
         for level in sorted({int(v) for v in levels.tolist()} - {PeriodLevel.MONTH}, reverse=True):
             for p in np.flatnonzero(levels == level).tolist():
                 lo, hi = int(offsets[p]), int(offsets[p + 1])
-                g.values[nodes, p] = g.values[nodes, lo:hi].sum(axis=1)
-                g.origins[nodes, p] = Origin.ROLLED_UP
-                g.source[nodes, p] = Source.ROLLED_UP
+                values[:, p] = values[:, lo:hi].sum(axis=1)
+                g.origins[rows, p] = Origin.ROLLED_UP
+                g.source[rows, p] = Source.ROLLED_UP
+        g.values[rows] = values
 
     def _roll_up_org_months(self) -> None:
         """In org_first mode: inner nodes' quarters and months are their children's sums."""
@@ -1127,7 +1130,7 @@ class _Engine:
                 caps=caps,
                 column_labels=self._column_labels(columns),
             )
-        cells = np.ix_(rows, columns)
+        cells = _block(rows, columns)
         g.values[cells] = detail.values
         g.weight[cells] = weights
         g.quota[cells] = detail.quota
@@ -1427,6 +1430,25 @@ def _carried_split(
     return Apportionment(
         values=values, quota=quota, adjustment=adjustment, at_floor=at_floor, at_cap=at_cap
     )
+
+
+def _as_slice(index: IntArray) -> slice | IntArray:
+    """``index`` as a slice when it is one ascending run of consecutive positions, else unchanged.
+
+    Slices read and write in place without numpy's fancy-index gather: one level of a big
+    organisation is one contiguous range of children, and the months are contiguous columns.
+    """
+    if index.size and bool(np.all(np.diff(index) == 1)):
+        return slice(int(index[0]), int(index[-1]) + 1)
+    return index
+
+
+def _block(rows: IntArray, columns: IntArray) -> Any:
+    """Index of the rows x columns block: plain slices when both are contiguous ranges."""
+    row_index, column_index = _as_slice(rows), _as_slice(columns)
+    if isinstance(row_index, slice) and isinstance(column_index, slice):
+        return (row_index, column_index)
+    return np.ix_(rows, columns)
 
 
 def _ranges(starts: IntArray, sizes: IntArray) -> IntArray:
