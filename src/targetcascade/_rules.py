@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "as_slice",
+    "block_index",
     "div_round_half_even",
     "exact_fraction",
     "hedged_bounds",
@@ -22,6 +25,47 @@ __all__ = [
 ]
 
 Int64Array = npt.NDArray[np.int64]
+
+
+def as_slice(index: Int64Array) -> slice | Int64Array:
+    """``index`` as a slice when it is one ascending run of consecutive positions, else unchanged.
+
+    Slices read and write in place without numpy's fancy-index gather: the nodes of one tree depth
+    and the months of the grid are contiguous ranges, so the hot paths can use views.
+
+    Args:
+        index: Positions.
+
+    Returns:
+        An equivalent slice, or ``index`` itself.
+
+    Example:
+        >>> as_slice(np.array([3, 4, 5])), as_slice(np.array([3, 5])).tolist()
+        (slice(3, 6, None), [3, 5])
+    """
+    if index.size and bool(np.all(np.diff(index) == 1)):
+        return slice(int(index[0]), int(index[-1]) + 1)
+    return index
+
+
+def block_index(rows: Int64Array, columns: Int64Array) -> Any:
+    """Index of the ``rows x columns`` block: two slices when both are contiguous, else ``np.ix_``.
+
+    Args:
+        rows: Row positions.
+        columns: Column positions.
+
+    Returns:
+        Something to index a 2-D array with.
+
+    Example:
+        >>> block_index(np.array([1, 2]), np.array([5, 6, 7]))
+        (slice(1, 3, None), slice(5, 8, None))
+    """
+    row_index, column_index = as_slice(rows), as_slice(columns)
+    if isinstance(row_index, slice) and isinstance(column_index, slice):
+        return (row_index, column_index)
+    return np.ix_(rows, columns)
 
 
 def exact_fraction(value: object) -> Fraction:

@@ -47,7 +47,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from targetcascade._rules import exact_fraction, hedged_period_totals
+from targetcascade._rules import as_slice, block_index, exact_fraction, hedged_period_totals
 from targetcascade.allocation._batch import OrgBatch, TimeBatch
 from targetcascade.allocation._divisor import Adams, Jefferson, Webster
 from targetcascade.allocation._history import History
@@ -1018,7 +1018,7 @@ class _Engine:
         g = self.grid
         offsets = self.calendar.child_offsets
         levels = self.calendar.level_array
-        rows = _as_slice(nodes)
+        rows = as_slice(nodes)
         values = g.values[rows]  # a view for a slice, a copy otherwise (written back below)
         for level in sorted({int(v) for v in levels.tolist()} - {PeriodLevel.MONTH}, reverse=True):
             for p in np.flatnonzero(levels == level).tolist():
@@ -1130,7 +1130,7 @@ class _Engine:
                 caps=caps,
                 column_labels=self._column_labels(columns),
             )
-        cells = _block(rows, columns)
+        cells = block_index(rows, columns)
         g.values[cells] = detail.values
         g.weight[cells] = weights
         g.quota[cells] = detail.quota
@@ -1430,25 +1430,6 @@ def _carried_split(
     return Apportionment(
         values=values, quota=quota, adjustment=adjustment, at_floor=at_floor, at_cap=at_cap
     )
-
-
-def _as_slice(index: IntArray) -> slice | IntArray:
-    """``index`` as a slice when it is one ascending run of consecutive positions, else unchanged.
-
-    Slices read and write in place without numpy's fancy-index gather: one level of a big
-    organisation is one contiguous range of children, and the months are contiguous columns.
-    """
-    if index.size and bool(np.all(np.diff(index) == 1)):
-        return slice(int(index[0]), int(index[-1]) + 1)
-    return index
-
-
-def _block(rows: IntArray, columns: IntArray) -> Any:
-    """Index of the rows x columns block: plain slices when both are contiguous ranges."""
-    row_index, column_index = _as_slice(rows), _as_slice(columns)
-    if isinstance(row_index, slice) and isinstance(column_index, slice):
-        return (row_index, column_index)
-    return np.ix_(rows, columns)
 
 
 def _ranges(starts: IntArray, sizes: IntArray) -> IntArray:

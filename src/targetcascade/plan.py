@@ -37,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 import pint
 
-from targetcascade._rules import div_round_half_even, exact_fraction
+from targetcascade._rules import as_slice, block_index, div_round_half_even, exact_fraction
 from targetcascade.calendar import FiscalCalendar
 from targetcascade.errors import (
     MetricError,
@@ -424,8 +424,9 @@ class Plan:
                     f"{(len(leaves), len(months))} (leaves, months)",
                     metric=metric.name,
                 )
-            values[k][np.ix_(leaves, months)] = grid
-            origins[k][np.ix_(leaves, months)] = origin
+            block = block_index(leaves, months)
+            values[k][block] = grid
+            origins[k][block] = origin
             _roll_up_time(values[k], origins[k], calendar, leaves)
             _roll_up_org(values[k], origins[k], compiled.child_offsets, compiled.depth)
         plan = cls(
@@ -1296,8 +1297,9 @@ def _roll_up_time(
     """Fill quarters and the year of ``nodes`` from their months, in place."""
     offsets = calendar.child_offsets
     levels = calendar.level_array
-    sub_values = values[nodes]
-    sub_origins = origins[nodes]
+    rows = as_slice(nodes)
+    sub_values = values[rows]  # a view when the nodes are contiguous, else a copy written back
+    sub_origins = origins[rows]
     # Deepest period level first, so quarters exist before the year adds them.
     for level in sorted(set(levels.tolist()), reverse=True):
         parents = np.flatnonzero((levels == level) & (np.diff(offsets) > 0))
@@ -1305,8 +1307,8 @@ def _roll_up_time(
             lo, hi = int(offsets[p]), int(offsets[p + 1])
             sub_values[:, p] = sub_values[:, lo:hi].sum(axis=1)
             sub_origins[:, p] = Origin.ROLLED_UP
-    values[nodes] = sub_values
-    origins[nodes] = sub_origins
+    values[rows] = sub_values
+    origins[rows] = sub_origins
 
 
 def _roll_up_org(
