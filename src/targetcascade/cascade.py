@@ -54,7 +54,7 @@ from targetcascade.allocation._history import History
 from targetcascade.allocation._kernel import Apportionment, apportion, apportion_detailed
 from targetcascade.allocation._protocol import OrgStrategy, TimeStrategy
 from targetcascade.allocation._registry import StrategyRegistry, default_registry, reads_history
-from targetcascade.allocation.org_strategies import checked_weights
+from targetcascade.allocation.org_strategies import checked_weights, segment_sum
 from targetcascade.allocation.time_strategies import Even, checked_profile
 from targetcascade.calendar import FiscalCalendar, PeriodLevel
 from targetcascade.errors import SerializationError, SpecError, TargetCascadeError
@@ -1309,6 +1309,33 @@ class _Engine:
                 )
 
 
+def _free_shares(
+    totals: IntArray,
+    weights: FloatArray,
+    offsets: IntArray,
+    *,
+    locked: IntArray | None,
+    mask: BoolArray | None,
+) -> FloatArray:
+    """Each unlocked child's exact share: ``(total - locks) x w / sum(w)`` of its segment, per column.
+
+    Locked children (and children with zero weight) get 0; a segment whose free weights sum to zero
+    gives its children 0.
+    """
+    segment = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
+    free = weights if mask is None else np.where(mask, 0.0, weights)
+    rest = totals.astype(np.float64)
+    if locked is not None and mask is not None:
+        # locked siblings take their value; the others share what is left
+        rest = rest - segment_sum(np.where(mask, locked, 0).astype(np.float64), offsets)
+    w_sum = segment_sum(free, offsets)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shares: FloatArray = np.where(
+            w_sum[segment] > 0, free / w_sum[segment] * rest[segment], 0.0
+        )
+    return shares
+
+
 def _divisor_split(
     method: Divisor,
     totals: IntArray,
@@ -1333,14 +1360,7 @@ def _divisor_split(
         column_labels=column_labels,
         child_labels=child_labels,
     )
-    segment = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
-    free = weights if mask is None else np.where(mask, 0.0, weights)
-    rest = totals.astype(np.float64)
-    if locked is not None and mask is not None:
-        rest = rest - np.add.reduceat(np.where(mask, locked, 0), offsets[:-1], axis=0)
-    w_sum = np.add.reduceat(free, offsets[:-1], axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        quota = np.where(w_sum[segment] > 0, free / w_sum[segment] * rest[segment], 0.0)
+    quota = _free_shares(totals, weights, offsets, locked=locked, mask=mask)
     if mask is not None and locked is not None:
         quota = np.where(mask, locked, quota)
     none = np.zeros(values.shape, dtype=bool)
@@ -1384,20 +1404,19 @@ def _carried_split(
     at_floor = np.zeros((n, periods), dtype=bool)
     at_cap = np.zeros((n, periods), dtype=bool)
     for j in range(periods):
+        column = slice(j, j + 1)
         free = weights[:, j] > 0 if mask is None else (weights[:, j] > 0) & ~mask[:, j]
         w = np.where(free, weights[:, j], 0.0)
-        total = totals[:, j].astype(np.float64)
-        if locked is not None and mask is not None:
-            # locked siblings take their value; the others share what is left
-            total = total - np.add.reduceat(np.where(mask[:, j], locked[:, j], 0), offsets[:-1])
-        w_sum = np.add.reduceat(w, offsets[:-1]) if n else np.zeros(0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(w_sum[segment] > 0, w / w_sum[segment], 0.0)
-        exact = share * total[segment]
+        exact = _free_shares(
+            totals[:, column],
+            weights[:, column],
+            offsets,
+            locked=None if locked is None else locked[:, column],
+            mask=None if mask is None else mask[:, column],
+        )[:, 0]
         carried = np.where(free, np.maximum(exact + carry, 0.0), 0.0)
         # a segment whose carried quotas all vanished falls back to the plain weights
-        c_sum = np.add.reduceat(carried, offsets[:-1]) if n else np.zeros(0)
-        use = np.where(c_sum[segment] > 0, carried, w)
+        use = np.where(segment_sum(carried, offsets)[segment] > 0, carried, w)
         # The carried quotas only steer who gets the leftover quanta; on a grid of 1/1024 quantum
         # they are short binary fractions the kernel's exact integer path takes in one pass (full
         # 53-bit mantissas would send many groups down its slow Python-integer path).
@@ -1422,9 +1441,7 @@ def _carried_split(
         at_cap[:, j] = detail.at_cap[:, 0]
         # where a floor or cap held someone, the bounds, not the shares, decided the month: the
         # whole parent starts afresh (carrying against unbounded shares would starve the others)
-        segment_bounded = (
-            np.add.reduceat(bounded.astype(np.int64), offsets[:-1]) > 0 if n else bounded
-        )
+        segment_bounded = segment_sum(bounded.astype(np.float64), offsets) > 0
         carry = np.where(free & ~segment_bounded[segment], carry + exact - got, 0.0)
     adjustment = values - np.trunc(quota).astype(np.int64)
     return Apportionment(
