@@ -53,7 +53,12 @@ from targetcascade.allocation._divisor import Adams, Jefferson, Webster
 from targetcascade.allocation._history import History
 from targetcascade.allocation._kernel import Apportionment, apportion, apportion_detailed
 from targetcascade.allocation._protocol import OrgStrategy, TimeStrategy
-from targetcascade.allocation._registry import StrategyRegistry, default_registry, reads_history
+from targetcascade.allocation._registry import (
+    StrategyRegistry,
+    default_registry,
+    reads_history,
+    same_every_period,
+)
 from targetcascade.allocation.org_strategies import checked_weights, segment_sum
 from targetcascade.allocation.time_strategies import Even, checked_profile
 from targetcascade.calendar import FiscalCalendar, PeriodLevel
@@ -1070,6 +1075,8 @@ class _Engine:
         sizes = c.child_offsets[parents + 1] - starts
         offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
         rows = _ranges(starts, sizes)
+        # a strategy whose weights are the same in every period is asked for one column only
+        same = columns.size > 1 and same_every_period(split.strategy)
         batch = OrgBatch(
             tree=self.tree,
             calendar=self.calendar,
@@ -1077,10 +1084,12 @@ class _Engine:
             rows=rows,
             offsets=offsets,
             parents=parents,
-            periods=columns,
+            periods=columns[:1] if same else columns,
             history=self.history,
         )
         weights = checked_weights(split.strategy, batch, "org strategy")
+        if same:
+            weights = np.broadcast_to(weights, (rows.size, columns.size))
         totals = self._hedged_totals(parents, split.hedge, columns)
         locked, mask = self._org_locks(rows, columns)
         floors, caps = self._bounds(split.bounds, rows, columns)
@@ -1236,7 +1245,7 @@ class _Engine:
         """Each row's value in the same periods of the last history year (NaN when absent)."""
         assert self.history is not None  # validated at the door
         last = self.history.window(1)
-        monthly = last.monthly(self.metric.name, self.tree)[rows]  # (rows, 12)
+        monthly = last.monthly(self.metric.name, self.tree, rows)  # (rows, 12)
         out = np.empty((rows.size, columns.size))
         for j, p in enumerate(columns.tolist()):
             out[:, j] = monthly[:, self._months_of(p)].sum(axis=1)

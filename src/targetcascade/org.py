@@ -504,6 +504,14 @@ class _PositionMap(Mapping[str, int]):
     def __contains__(self, key: object) -> bool:
         return key in self._index.rows()
 
+    def input_rows(self) -> dict[str, int]:
+        """Node id -> input row: the tree's own dict, built once and shared (do not mutate)."""
+        return self._index.rows()
+
+    def position_of_rows(self, rows: IntArray) -> IntArray:
+        """Compiled positions of input ``rows``, vectorised."""
+        return self._position_of_row[rows]
+
     def __reduce__(self) -> tuple[Any, ...]:
         # the index is rebuilt on demand after unpickling rather than shipped
         return (_PositionMap, (_IdIndex(self._index._ids), self._position_of_row))

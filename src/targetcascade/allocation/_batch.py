@@ -87,7 +87,7 @@ class _NodeRows:
         """
         if self.history is None:
             return np.zeros((self.rows.size, 0))
-        return self.history.window(window).monthly(self.metric.name, self.tree)[self.rows]
+        return self.history.window(window).monthly(self.metric.name, self.tree, self.rows)
 
     @property
     def months(self) -> IntArray:

@@ -2,23 +2,25 @@
 
 History grids live on the tree of their own year (people come and go). Strategies need them on the
 planning tree's compiled order, so :class:`History` aligns each past plan by node id once, and caches
-the alignment. A node absent from a past year has no history there (NaN), which is not zero.
+the alignment per pair of trees. A node absent from a past year has no history there (NaN), which is not zero.
 """
 
 from __future__ import annotations
 
 import itertools
+import threading
+import weakref
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 import attrs
 import numpy as np
 import numpy.typing as npt
 
+from targetcascade._rules import as_slice
 from targetcascade.calendar import PeriodLevel
 from targetcascade.errors import PlanError
-from targetcascade.org import OrgTree
-from targetcascade.plan import Plan, PlanKind
+from targetcascade.org import CompiledTree, OrgTree, _PositionMap
+from targetcascade.plan import Origin, Plan, PlanKind
 
 __all__ = ["History"]
 
@@ -61,10 +63,6 @@ class History:
     """
 
     plans: tuple[Plan, ...] = attrs.field(converter=_to_plans)
-    # keyed by id(tree); the tree is kept in the value so a reused id can never match another tree
-    _cache: dict[tuple[int, str, int], tuple[OrgTree, FloatArray]] = attrs.field(
-        factory=dict, init=False, repr=False
-    )
 
     def __attrs_post_init__(self) -> None:
         for plan in self.plans:
@@ -101,62 +99,103 @@ class History:
             return self
         return History(plans=self.plans[len(self.plans) - years :])
 
-    def monthly(self, metric: str, tree: OrgTree) -> FloatArray:
-        """Every node's monthly values over the history, aligned to ``tree``.
+    def monthly(self, metric: str, tree: OrgTree, rows: npt.ArrayLike | None = None) -> FloatArray:
+        """Nodes' monthly values over the history, aligned to ``tree``.
+
+        Only the requested rows are gathered, so asking for one level of a large tree costs that
+        level, not the tree.
 
         Args:
             metric: Metric name (a sum metric of every history plan).
             tree: The planning tree; rows follow ``tree.compiled`` order.
+            rows: Compiled positions in ``tree`` to return (None: every node, in order).
 
         Returns:
-            float64 array of shape (nodes, 12 x years), oldest month first, in quanta of the history
+            float64 array of shape (rows, 12 x years), oldest month first, in quanta of the history
             metric; NaN where the node was absent that year or the cell had no value.
 
         Raises:
             MetricError: If a history plan lacks the metric.
+
+        Example:
+            >>> from targetcascade.synthetic import demo_company
+            >>> company = demo_company()
+            >>> history = History(plans=company.history)
+            >>> root = history.monthly("revenue", company.tree, rows=[0])
+            >>> root.shape, bool((root == history.monthly("revenue", company.tree)[[0]]).all())
+            ((1, 24), True)
         """
-        columns = [self._aligned(plan, metric, tree) for plan in self.plans]
+        wanted = None if rows is None else np.asarray(rows, dtype=np.int64)
+        count = len(tree) if wanted is None else wanted.size
+        columns = [self._aligned(plan, metric, tree, wanted) for plan in self.plans]
         if not columns:
-            return np.zeros((len(tree), 0))
+            return np.zeros((count, 0))
         return np.concatenate(columns, axis=1)
 
-    def _aligned(self, plan: Plan, metric: str, tree: OrgTree) -> FloatArray:
-        key = (id(tree), metric, plan.calendar.fiscal_year)
-        cached = self._cache.get(key)
-        if cached is not None and cached[0] is tree:
-            return cached[1]
-        months = np.flatnonzero(plan.calendar.level_array == PeriodLevel.MONTH)
-        grid = plan.grid(metric)[:, months].astype(np.float64)
-        present = plan.present(metric)[:, months]
-        grid[~present] = np.nan
-        rows = _row_map(tree, plan.tree)
-        out = np.full((len(tree), months.size), np.nan)
-        found = rows >= 0
-        out[found] = grid[rows[found]]
-        out.flags.writeable = False
-        self._cache[key] = (tree, out)
+    @staticmethod
+    def _aligned(
+        plan: Plan, metric: str, tree: OrgTree, rows: npt.NDArray[np.int64] | None
+    ) -> FloatArray:
+        k = plan.metric_index(metric)
+        source = _row_map(tree, plan.tree)
+        if rows is not None:
+            source = source[rows]
+        month_positions = np.flatnonzero(plan.calendar.level_array == PeriodLevel.MONTH)
+        months = as_slice(month_positions)
+        found = source >= 0
+        out = np.full((source.size, month_positions.size), np.nan)
+        if found.all():
+            # every node is there that year (no gather of a mask); a whole-tree identity map
+            # is a slice
+            take = as_slice(source)
+            out[:] = plan.values[k, take, months]
+            missing = plan.origins[k, take, months] == Origin.MISSING
+        else:
+            take_rows = source[found]
+            out[found] = plan.values[k][take_rows][:, months]
+            missing = np.zeros(out.shape, dtype=np.bool_)
+            missing[found] = plan.origins[k][take_rows][:, months] == Origin.MISSING
+        out[missing] = np.nan
         return out
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {"plans": self.plans}
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        object.__setattr__(self, "plans", state["plans"])
-        object.__setattr__(self, "_cache", {})
+# source compiled tree -> (target compiled tree -> target position -> source position or -1).
+# Trees are immutable, so the alignment of a history year to the planning tree is computed once
+# per pair for as long as both trees live: re-running a cascade (another lock, another strategy)
+# does not pay for it again. Compiled trees compare and hash by identity.
+_ROW_MAPS: weakref.WeakKeyDictionary[
+    CompiledTree, weakref.WeakKeyDictionary[CompiledTree, npt.NDArray[np.int64]]
+] = weakref.WeakKeyDictionary()
+_ROW_MAPS_LOCK = threading.Lock()
 
 
 def _row_map(target: OrgTree, source: OrgTree) -> npt.NDArray[np.int64]:
     """For each compiled position of ``target``, the compiled position in ``source`` (or -1)."""
-    if target is source or target == source:
-        return np.arange(len(target), dtype=np.int64)
-    source_ids = source.compiled.ids
-    target_ids = target.compiled.ids
-    if source_ids == target_ids:
-        return np.arange(len(target), dtype=np.int64)
-    # a plain dict and map() keep the per-node work in C: about 10x faster than a Mapping's .get
-    position = dict(zip(source_ids, range(len(source_ids)), strict=True))
-    return np.fromiter(
-        map(position.get, target_ids, itertools.repeat(-1)),
-        dtype=np.int64,
-        count=len(target_ids),
-    )
+    target_c, source_c = target.compiled, source.compiled
+    with _ROW_MAPS_LOCK:
+        per_target = _ROW_MAPS.get(source_c)
+        cached = None if per_target is None else per_target.get(target_c)
+    if cached is not None:
+        return cached
+    if target is source or target_c.ids == source_c.ids:
+        rows = np.arange(len(target), dtype=np.int64)
+    else:
+        # the source tree's own id -> input row dict (built once per tree, cached there), then
+        # input row -> position; map() keeps the per-node work in C
+        index = source_c.position
+        if isinstance(index, _PositionMap):
+            position = index.input_rows()
+        else:  # pragma: no cover - every compiled tree carries a _PositionMap
+            position = dict(zip(source_c.ids, range(len(source_c.ids)), strict=True))
+        found = np.fromiter(
+            map(position.get, target_c.ids, itertools.repeat(-1)),
+            dtype=np.int64,
+            count=len(target_c.ids),
+        )
+        if isinstance(index, _PositionMap):
+            found = np.where(found >= 0, index.position_of_rows(np.maximum(found, 0)), -1)
+        rows = found
+    rows.flags.writeable = False
+    with _ROW_MAPS_LOCK:
+        _ROW_MAPS.setdefault(source_c, weakref.WeakKeyDictionary())[target_c] = rows
+    return rows
