@@ -148,6 +148,28 @@ class LongTime(StrategyBase):
         return np.ones((batch.shape[0], 13))
 
 
+@attrs.frozen(kw_only=True)
+class FalselySame(_Org):
+    """Declares the same weights in every period, but weighs later periods more."""
+
+    name: ClassVar[str] = "falsely_same"
+    same_every_period: ClassVar[bool] = True
+
+    def weights(self, batch):
+        return np.ones(batch.shape) * np.arange(1.0, batch.shape[1] + 1)
+
+
+@attrs.frozen(kw_only=True)
+class SameButNotAlone(_Org):
+    """Identical columns, but a one-period batch gets other weights than the first column."""
+
+    name: ClassVar[str] = "same_but_not_alone"
+    same_every_period: ClassVar[bool] = True
+
+    def weights(self, batch):
+        return np.full(batch.shape, float(batch.shape[1]))
+
+
 def registry_with(*classes: type) -> StrategyRegistry:
     registry = StrategyRegistry()
     for cls in classes:
@@ -177,6 +199,7 @@ class TestCheckStrategy:
             (Unpicklable(), "picklable"),
             (Tuples(), "serialisation_round_trip"),
             (LongTime(), "shape"),
+            (FalselySame(), "same_every_period"),
         ],
         ids=lambda value: value if isinstance(value, str) else type(value).__name__,
     )
@@ -190,6 +213,16 @@ class TestCheckStrategy:
         assert "non_negative" in found
         assert not found & {"declared", "immutable", "shape", "finite", "deterministic",
                             "picklable", "serialisation_round_trip"}  # fmt: skip
+
+    def test_same_every_period_needs_the_cut_batch_to_agree(self):
+        """Equal columns are not enough: the engine weighs a batch cut to its first period."""
+        company = demo_company()
+        batch = children_batch(
+            company.tree, company.calendar, company.metrics[0], ["north"],
+            periods=["FY2027-M01", "FY2027-M02"],
+        )  # fmt: skip
+        assert "same_every_period" in failed(SameButNotAlone(), batches=[batch])
+        assert "same_every_period" not in failed(Equal(), batches=[batch])
 
     def test_meddling_with_the_batch_is_caught(self):
         """A strategy that changes its batch fails inputs_untouched (checked on own batches)."""
@@ -208,7 +241,7 @@ class TestCheckStrategy:
     def test_raises_naming_every_failed_check(self):
         """By default a failure raises StrategyError listing the failed checks and why."""
         with pytest.raises(
-            StrategyError, match=r"fails \d+ of 15 conformance checks \(.*shape"
+            StrategyError, match=r"fails \d+ of 16 conformance checks \(.*shape"
         ) as info:
             check_strategy(WrongShape(), registry=registry_with(WrongShape))
         assert "expected (4, 1)" in str(info.value)

@@ -274,6 +274,7 @@ class Equal(StrategyBase):
 
     name: ClassVar[str] = "equal"
     kind: ClassVar[Literal["org"]] = "org"
+    same_every_period: ClassVar[bool] = True
     needs_history: ClassVar[bool] = False
     may_return_zero: ClassVar[bool] = False
 
@@ -396,6 +397,7 @@ class Proportional(StrategyBase):
 
     name: ClassVar[str] = "proportional"
     kind: ClassVar[Literal["org"]] = "org"
+    same_every_period: ClassVar[bool] = True
     needs_history: ClassVar[bool] = False
     may_return_zero: ClassVar[bool] = True
 
@@ -693,6 +695,7 @@ class HistoricalShare(StrategyBase, abc.ABC):
     kind: ClassVar[Literal["org"]] = "org"
     needs_history: ClassVar[bool] = True
     may_return_zero: ClassVar[bool] = True  # only where the fallback itself returns zeros
+    same_every_period: ClassVar[bool] = True  # when the fallback's are too
 
     window: int | None = attrs.field(default=None, validator=_window_validator)
     fallback: OrgStrategy = attrs.field(factory=Equal, validator=_fallback_validator)
@@ -758,7 +761,7 @@ class HistoricalShare(StrategyBase, abc.ABC):
                 "metrics that can be negative",
             )
         shares = self.shares(values, batch)
-        base = np.repeat(shares[:, None], batch.shape[1], axis=1)
+        base = np.broadcast_to(shares[:, None], batch.shape)
         return mix_fallback(batch, base, known, self.fallback, self.name)
 
 
@@ -959,6 +962,7 @@ class Blend(StrategyBase):
 
     name: ClassVar[str] = "blend"
     kind: ClassVar[Literal["org"]] = "org"
+    same_every_period: ClassVar[bool] = True
     needs_history: ClassVar[bool] = False  # the parts declare their own: see reads_history
     may_return_zero: ClassVar[bool] = False
 

@@ -35,6 +35,7 @@ from targetcascade.allocation._registry import (
     StrategyRegistry,
     default_registry,
     reads_history,
+    same_every_period,
     strategy_kind,
     validate_strategy_class,
 )
@@ -75,6 +76,10 @@ Batch = OrgBatch | TimeBatch
 #:   ``StrategyError``; the parent's own value is never an input.
 #: * ``all_zero_handled``: unless the class declares ``may_return_zero = True``, no parent segment
 #:   column (org) or node row (time) comes back all zero.
+#: * ``same_every_period``: an org strategy that declares ``same_every_period = True`` (and whose
+#:   nested strategies do too, see :func:`~targetcascade.allocation._registry.same_every_period`)
+#:   returns identical columns for every batch of several periods, and a batch cut to its first
+#:   period gets exactly that column: the engine relies on both to weigh one column per level.
 #: * ``picklable``: a pickled copy is equal and gives the same weights.
 #: * ``serialisation_round_trip``: ``to_dict()`` survives JSON unchanged and
 #:   ``registry.from_dict(strategy.to_dict()) == strategy``.
@@ -92,6 +97,7 @@ CHECKS: Final = (
     "single_child",
     "zero_parent",
     "all_zero_handled",
+    "same_every_period",
     "picklable",
     "serialisation_round_trip",
 )
@@ -633,6 +639,26 @@ def _check_all_zero(ctx: _Context) -> str | None:
     return None
 
 
+def _check_same_every_period(ctx: _Context) -> str | None:
+    if ctx.kind != "org" or not same_every_period(ctx.strategy):
+        return None
+    for label, batch, value in ctx.valid():
+        if not isinstance(batch, OrgBatch) or batch.periods.size < 2:
+            continue
+        differs = np.flatnonzero((value != value[:, :1]).any(axis=0))
+        if differs.size:
+            period = batch.calendar.periods[int(batch.periods[int(differs[0])])].label
+            return f"{label}: declares same_every_period but {period} differs from the first column"
+        first = attrs.evolve(batch, periods=batch.periods[:1])
+        outcome = _call(ctx.strategy, first, ctx.kind)
+        column = _array(outcome)
+        if column is None or column.shape != (batch.rows.size, 1):
+            return f"{label}: the batch cut to its first period gave no valid weights"
+        if not np.array_equal(column[:, 0], value[:, 0]):
+            return f"{label}: the batch cut to its first period gives other weights"
+    return None
+
+
 def _check_picklable(ctx: _Context) -> str | None:
     try:
         twin = pickle.loads(pickle.dumps(ctx.strategy))  # noqa: S301 - our own bytes
@@ -679,6 +705,7 @@ _CHECKS: Final[dict[str, Check]] = {
     "single_child": _check_single_child,
     "zero_parent": _check_zero_parent,
     "all_zero_handled": _check_all_zero,
+    "same_every_period": _check_same_every_period,
     "picklable": _check_picklable,
     "serialisation_round_trip": _check_round_trip,
 }
