@@ -51,7 +51,12 @@ from targetcascade._rules import as_slice, block_index, exact_fraction, hedged_p
 from targetcascade.allocation._batch import OrgBatch, TimeBatch
 from targetcascade.allocation._divisor import Adams, Jefferson, Webster
 from targetcascade.allocation._history import History
-from targetcascade.allocation._kernel import Apportionment, apportion, apportion_detailed
+from targetcascade.allocation._kernel import (
+    Apportionment,
+    _hamilton,
+    apportion,
+    apportion_detailed,
+)
 from targetcascade.allocation._protocol import OrgStrategy, TimeStrategy
 from targetcascade.allocation._registry import (
     StrategyRegistry,
@@ -1026,12 +1031,20 @@ class _Engine:
         rows = as_slice(nodes)
         values = g.values[rows]  # a view for a slice, a copy otherwise (written back below)
         for level in sorted({int(v) for v in levels.tolist()} - {PeriodLevel.MONTH}, reverse=True):
-            for p in np.flatnonzero(levels == level).tolist():
-                lo, hi = int(offsets[p]), int(offsets[p + 1])
-                values[:, p] = values[:, lo:hi].sum(axis=1)
-                g.origins[rows, p] = Origin.ROLLED_UP
-                g.source[rows, p] = Source.ROLLED_UP
-        g.values[rows] = values
+            parents = np.flatnonzero(levels == level)
+            lo, hi = offsets[parents], offsets[parents + 1]
+            if (lo[1:] == hi[:-1]).all() and (hi > lo).all():
+                # the children of this level's periods are one run (months of the quarters, the
+                # quarters of the year): one reduceat over that block
+                block = values[:, int(lo[0]) : int(hi[-1])]
+                values[:, as_slice(parents)] = np.add.reduceat(block, lo - lo[0], axis=1)
+            else:
+                for p, a, b in zip(parents.tolist(), lo.tolist(), hi.tolist(), strict=True):
+                    values[:, p] = values[:, a:b].sum(axis=1)
+            g.origins[rows, as_slice(parents)] = Origin.ROLLED_UP
+            g.source[rows, as_slice(parents)] = Source.ROLLED_UP
+        if not isinstance(rows, slice):
+            g.values[rows] = values
 
     def _roll_up_org_months(self) -> None:
         """In org_first mode: inner nodes' quarters and months are their children's sums."""
@@ -1144,15 +1157,17 @@ class _Engine:
         g.weight[cells] = weights
         g.quota[cells] = detail.quota
         g.adjustment[cells] = detail.adjustment
-        g.bound[cells] = np.where(detail.at_floor, _AT_FLOOR, np.where(detail.at_cap, _AT_CAP, 0))
+        if floors is not None or caps is not None:  # the grid starts with no bound anywhere
+            g.bound[cells] = np.where(
+                detail.at_floor, _AT_FLOOR, np.where(detail.at_cap, _AT_CAP, 0)
+            )
         g.split_total[cells] = np.repeat(totals, sizes, axis=0)
-        src = np.full(detail.values.shape, Source.ORG_SPLIT, dtype=np.uint8)
-        org = np.full(detail.values.shape, Origin.ALLOCATED, dtype=np.uint8)
-        if mask is not None:
-            src[mask] = Source.LOCKED
-            org[mask] = Origin.LOCKED
-        g.source[cells] = src
-        g.origins[cells] = org
+        if mask is None:
+            g.source[cells] = Source.ORG_SPLIT
+            g.origins[cells] = Origin.ALLOCATED
+        else:
+            g.source[cells] = np.where(mask, Source.LOCKED, Source.ORG_SPLIT).astype(np.uint8)
+            g.origins[cells] = np.where(mask, Origin.LOCKED, Origin.ALLOCATED).astype(np.uint8)
         g.org_strategy[rows] = self._label(split.describe() + f": {split.strategy!r}")
         if self.item.mode is Mode.TIME_FIRST:
             # the children's quarters and year now follow from their months; the next level's
@@ -1393,6 +1408,7 @@ def _carried_split(
     floors: IntArray | None,
     caps: IntArray | None,
     column_labels: list[str],
+    lean: bool = True,
 ) -> Apportionment:
     """Split month by month, carrying each child's rounding difference into the next month.
 
@@ -1407,6 +1423,11 @@ def _carried_split(
     """
     n, periods = weights.shape
     segment = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
+    if lean and locked is None and mask is None and floors is None and caps is None:
+        try:
+            return _carried_plain(totals, weights, offsets, segment)
+        except _UseKernel:
+            pass
     carry = np.zeros(n)
     values = np.zeros((n, periods), dtype=np.int64)
     quota = np.zeros((n, periods))
@@ -1456,6 +1477,72 @@ def _carried_split(
     return Apportionment(
         values=values, quota=quota, adjustment=adjustment, at_floor=at_floor, at_cap=at_cap
     )
+
+
+def _carried_plain(
+    totals: IntArray, weights: FloatArray, offsets: IntArray, segment: IntArray
+) -> Apportionment:
+    """:func:`_carried_split` without locks, floors or caps: the same numbers, lean.
+
+    The general path goes through the kernel's public entry once per month, which validates and
+    re-lays out its inputs each time. Here the checks the kernel would make are made once (they
+    cannot fail on the engine's own arrays except for all-zero weights, which go to the kernel so
+    that it raises its usual error), and each month calls the largest remainder core directly.
+    """
+    n, periods = weights.shape
+    starts = offsets[:-1]
+    values = np.empty((periods, n), dtype=np.int64)
+    quota = np.empty((periods, n))
+    carry = np.zeros(n)
+    # weights broadcast from one column (same_every_period strategies) are read once
+    same = weights.strides[1] == 0
+    for j in range(periods):
+        if j == 0 or not same:
+            w = np.ascontiguousarray(weights[:, j])
+            w_sum = np.add.reduceat(w, starts)
+            free = w > 0
+            all_free = bool(free.all())
+            share = w / np.where(w_sum > 0, w_sum, 1.0)[segment]
+        total = totals[:, j]
+        if ((w_sum == 0) & (total != 0)).any() or (total < 0).any():
+            # the kernel names the parent and month of the zero weights, and splits negative
+            # totals by symmetry; both are rare enough to take its full path for the whole split
+            raise _UseKernel
+        # the same floats as _free_shares: w / W, then times the total
+        exact = share * total[segment]
+        carried = exact + carry
+        np.maximum(carried, 0.0, out=carried)
+        if not all_free:
+            carried[~free] = 0.0
+        # a segment whose carried quotas all vanished falls back to the plain weights
+        alive = np.add.reduceat(carried, starts) > 0
+        use = carried if alive.all() else np.where(alive[segment], carried, w)
+        on_grid = np.round(use * _CARRY_GRID)
+        on_grid /= _CARRY_GRID
+        np.maximum(on_grid, _TINY_WEIGHT, out=on_grid)
+        on_grid[use <= 0] = 0.0
+        rounded = _hamilton(total, on_grid, offsets, np.add.reduceat(on_grid, starts), quota=False)
+        got = rounded.values
+        values[j] = got
+        quota[j] = exact
+        carry += exact
+        carry -= got
+        if not all_free:
+            carry[~free] = 0.0
+    out_values = values.T
+    out_quota = quota.T
+    none = np.zeros((n, periods), dtype=np.bool_)
+    return Apportionment(
+        values=out_values,
+        quota=out_quota,
+        adjustment=out_values - np.trunc(out_quota).astype(np.int64),
+        at_floor=none,
+        at_cap=none,
+    )
+
+
+class _UseKernel(Exception):  # noqa: N818 - a control-flow signal, not an error users see
+    """Raised by a lean path to hand the whole split to the kernel's general path."""
 
 
 def _ranges(starts: IntArray, sizes: IntArray) -> IntArray:

@@ -745,8 +745,9 @@ class HistoricalShare(StrategyBase, abc.ABC):
             known = np.zeros(batch.rows.size, dtype=bool)
             base = np.zeros(batch.shape)
             return mix_fallback(batch, base, known, self.fallback, self.name)
-        known = ~np.asarray(np.isnan(history).all(axis=1), dtype=np.bool_)
-        values = np.nan_to_num(history, nan=0.0)
+        absent = np.isnan(history)
+        known = ~np.asarray(absent.all(axis=1), dtype=np.bool_)
+        values = np.where(absent, 0.0, history)
         negative = _any_row(values < 0)
         if negative.any():
             msg = (
