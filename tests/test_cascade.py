@@ -123,6 +123,36 @@ class TestHandChecked:
         assert plan.origin_of("east", "FY2027", "revenue") is Origin.LOCKED
         assert check(plan).ok
 
+    def test_year_and_quarter_locks_are_phased_like_the_parent(self) -> None:
+        """time_first: a year lock follows the parent's months, a quarter lock its quarter's.
+
+        120 deals over the year, seasonal 1:1:1:2 by quarter: acme's quarters are 24, 24, 24, 48
+        and its months 8 each in Q1-Q3, 16 in Q4. East locked at 30 for the year gets 30 x 8/120
+        = 2 a month in Q1-Q3 and 4 in Q4; north locked at 12 in Q4 gets 12 x 16/48 = 4 a month
+        there. What is left is split equally among the unlocked, month by month.
+        """
+        spec = one(
+            DEALS,
+            120,
+            time=Seasonal(profile=(1, 1, 1, 2)),
+            splits={"company": Split(strategy=Equal())},
+            locks=[
+                Lock(node="east", period="FY2027", value=30),
+                Lock(node="north", period="FY2027-Q4", value=12),
+            ],
+        )
+        plan = cascade(spec, regions(), FiscalCalendar(fiscal_year=2027))
+        months = [f"FY2027-M{m:02d}" for m in range(1, 13)]
+        assert [plan.quanta("acme", m, "deals") for m in months] == [8] * 9 + [16] * 3
+        assert [plan.quanta("east", m, "deals") for m in months] == [2] * 9 + [4] * 3
+        assert [plan.quanta("north", m, "deals") for m in months[9:]] == [4, 4, 4]
+        # Q1-Q3: 8 - 2 = 6 left for north and west, 3 each; Q4: 16 - 4 - 4 = 8 left for west
+        assert [plan.quanta("north", m, "deals") for m in months[:9]] == [3] * 9
+        assert [plan.quanta("west", m, "deals") for m in months] == [3] * 9 + [8] * 3
+        assert plan.quanta("east", "FY2027", "deals") == 30
+        assert plan.quanta("north", "FY2027-Q4", "deals") == 12
+        assert check(plan).ok
+
     def test_time_first_even_split(self) -> None:
         """120 deals, even months, equal regions: 10 a month at the company, 5 each per region."""
         tree = OrgTree.from_records(
@@ -303,6 +333,20 @@ class TestInfeasible:
             locks=[Lock(node="acme", period="FY2027-Q1", value=1)],
         )
         with pytest.raises(SpecError, match="lock on the root 'acme'"):
+            cascade(spec, regions(), FiscalCalendar(fiscal_year=2027))
+
+    def test_locked_in_a_year_and_one_of_its_months(self) -> None:
+        """time_first phases a year lock over the months: a month lock too is a contradiction."""
+        spec = one(
+            DEALS,
+            120,
+            splits={"company": Split(strategy=Equal())},
+            locks=[
+                Lock(node="east", period="FY2027", value=30),
+                Lock(node="east", period="FY2027-M03", value=1),
+            ],
+        )
+        with pytest.raises(SpecError, match="'east' is locked both in FY2027 and in FY2027-M03"):
             cascade(spec, regions(), FiscalCalendar(fiscal_year=2027))
 
     def test_lock_unknown_period(self) -> None:

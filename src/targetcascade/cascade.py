@@ -37,6 +37,7 @@ Example:
 from __future__ import annotations
 
 import enum
+import functools
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from fractions import Fraction
@@ -1186,49 +1187,85 @@ class _Engine:
     ) -> tuple[IntArray | None, BoolArray | None]:
         if not self.locks:
             return None, None
+        nodes, periods, values = self._lock_arrays
+        # rows are ascending (children of ascending parents), so a lock's row is found by search
+        at = np.minimum(np.searchsorted(rows, nodes), rows.size - 1)
+        on_rows = rows[at] == nodes
+        if not on_rows.any():
+            return None, None
+        column_of = np.full(len(self.periods), -1, dtype=np.int64)
+        column_of[columns] = np.arange(columns.size)
         locked = np.zeros((rows.size, columns.size), dtype=np.int64)
         mask = np.zeros((rows.size, columns.size), dtype=bool)
-        row_of = {int(r): i for i, r in enumerate(rows.tolist())}
-        col_of = {int(p): j for j, p in enumerate(columns.tolist())}
-        for (node, period), value in self.locks.items():
-            if node not in row_of:
-                continue
-            if period in col_of:
-                locked[row_of[node], col_of[period]] = value
-                mask[row_of[node], col_of[period]] = True
-            elif self.item.mode is Mode.TIME_FIRST:
-                self._phase_lock(node, period, value, locked[row_of[node]], mask[row_of[node]])
+        direct = on_rows & (column_of[periods] >= 0)
+        locked[at[direct], column_of[periods[direct]]] = values[direct]
+        mask[at[direct], column_of[periods[direct]]] = True
+        phased = on_rows & ~direct
+        if self.item.mode is Mode.TIME_FIRST and phased.any():
+            self._phase_locks(
+                at[phased],
+                nodes=nodes[phased],
+                periods=periods[phased],
+                values=values[phased],
+                locked=locked,
+                mask=mask,
+            )
         if not mask.any():
             return None, None
         return locked, mask
 
-    def _phase_lock(
-        self, node: int, period: int, value: int, locked_row: IntArray, mask_row: BoolArray
+    @functools.cached_property
+    def _lock_arrays(self) -> tuple[IntArray, IntArray, IntArray]:
+        """The locks as (node, period, value) arrays, sorted by node then period."""
+        keys = sorted(self.locks)
+        nodes = np.array([k[0] for k in keys], dtype=np.int64)
+        periods = np.array([k[1] for k in keys], dtype=np.int64)
+        values = np.array([self.locks[k] for k in keys], dtype=np.int64)
+        return nodes, periods, values
+
+    def _phase_locks(
+        self,
+        at: IntArray,
+        *,
+        nodes: IntArray,
+        periods: IntArray,
+        values: IntArray,
+        locked: IntArray,
+        mask: BoolArray,
     ) -> None:
-        """A year or quarter lock in time_first mode: phase it like the parent's months."""
-        parent = int(self.compiled.parent[node])
-        period_obj = self.periods[period]
-        months = self._months_of(period)
-        for j in months:
-            if mask_row[j]:
+        """Year or quarter locks in time_first mode: phase each like its parent's months.
+
+        ``at`` are the locks' rows in ``locked`` / ``mask`` (whose columns are the months). One
+        kernel call per locked period (the year, or a quarter) phases all its locks at once.
+        """
+        for period in np.unique(periods).tolist():
+            these = periods == period
+            months = np.asarray(self._months_of(period), dtype=np.int64)
+            rows = at[these]
+            both = mask[rows][:, months].any(axis=1)
+            if both.any():
+                node = int(nodes[these][int(np.flatnonzero(both)[0])])
+                month = int(months[int(np.flatnonzero(mask[at[these][both][0]][months])[0])])
                 raise SpecError(
-                    f"{self.compiled.ids[node]!r} is locked both in {period_obj.label} and in "
-                    f"{self.periods[int(self.months[j])].label}",
+                    f"{self.compiled.ids[node]!r} is locked both in {self.periods[period].label} "
+                    f"and in {self.periods[int(self.months[month])].label}",
                     node=self.compiled.ids[node],
                     hint="lock the months, or their quarter / year, not both",
                 )
-        shape = self.grid.values[parent, self.months[months]].astype(np.float64)
-        if not shape.any():
-            shape = np.ones(len(months))
-        split = apportion_detailed(
-            np.array([value]),
-            shape,
-            np.array([0, len(months)]),
-            segment_labels=[f"lock of {self.compiled.ids[node]}"],
-            column_labels=[period_obj.label],
-        )
-        locked_row[months] = split.values
-        mask_row[months] = True
+            parents = self.compiled.parent[nodes[these]]
+            shape = self.grid.values[parents][:, self.months[months]].astype(np.float64)
+            flat = ~shape.any(axis=1)
+            shape[flat] = 1.0  # a parent without values in the period: spread evenly
+            k = months.size
+            split = apportion_detailed(
+                values[these][:, None],
+                shape.reshape(-1, 1),
+                np.arange(0, rows.size * k + 1, k, dtype=np.int64),
+                segment_labels=[f"lock of {self.compiled.ids[n]}" for n in nodes[these].tolist()],
+                column_labels=[self.periods[period].label],
+            )
+            locked[np.ix_(rows, months)] = split.values.reshape(rows.size, k)
+            mask[np.ix_(rows, months)] = True
 
     def _bounds(
         self, bounds: Bounds | None, rows: IntArray, columns: IntArray

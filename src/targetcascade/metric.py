@@ -288,6 +288,10 @@ class Metric:
             ...
             targetcascade.errors.QuantumError: 0.125 CNY is not a whole number of ...
         """
+        if isinstance(value, Decimal) or (isinstance(value, int) and not isinstance(value, bool)):
+            # a bare number is in the metric's unit: no quantity to build (locks come by the
+            # ten thousand)
+            return self._decimal_to_quanta(Decimal(value), rounding, shown=value)
         quantity = as_quantity(value, self.unit)
         magnitude = quantity.magnitude
         if isinstance(magnitude, float):
