@@ -1113,6 +1113,7 @@ class _Engine:
                 floors = np.where(mask, np.minimum(floors, locked), floors)
             if caps is not None:
                 caps = np.where(mask, np.maximum(caps, locked), caps)
+        in_place: tuple[IntArray, FloatArray, IntArray] | None = None
         split_one = partial(
             apportion_detailed,
             segment_labels=_Labels(self.tree, parents),
@@ -1131,6 +1132,10 @@ class _Engine:
                 child_labels=_Labels(self.tree, rows),
             )
         elif columns.size > 1:
+            cells = block_index(rows, columns)
+            if isinstance(cells[0], slice) and isinstance(cells[1], slice):
+                # slices give views: the lean split writes straight into the grid
+                in_place = (g.values[cells], g.quota[cells], g.adjustment[cells])
             detail = _carried_split(
                 split_one,
                 totals,
@@ -1141,6 +1146,7 @@ class _Engine:
                 floors=floors,
                 caps=caps,
                 column_labels=self._column_labels(columns),
+                out=in_place,
             )
         else:
             detail = split_one(
@@ -1154,10 +1160,11 @@ class _Engine:
                 column_labels=self._column_labels(columns),
             )
         cells = block_index(rows, columns)
-        g.values[cells] = detail.values
+        if in_place is None or detail.values is not in_place[0]:  # else written in place
+            g.values[cells] = detail.values
+            g.quota[cells] = detail.quota
+            g.adjustment[cells] = detail.adjustment
         g.weight[cells] = weights
-        g.quota[cells] = detail.quota
-        g.adjustment[cells] = detail.adjustment
         if floors is not None or caps is not None:  # the grid starts with no bound anywhere
             g.bound[cells] = np.where(
                 detail.at_floor, _AT_FLOOR, np.where(detail.at_cap, _AT_CAP, 0)
@@ -1446,6 +1453,7 @@ def _carried_split(
     caps: IntArray | None,
     column_labels: list[str],
     lean: bool = True,
+    out: tuple[IntArray, FloatArray, IntArray] | None = None,
 ) -> Apportionment:
     """Split month by month, carrying each child's rounding difference into the next month.
 
@@ -1462,7 +1470,7 @@ def _carried_split(
     segment = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
     if lean and locked is None and mask is None and floors is None and caps is None:
         try:
-            return _carried_plain(totals, weights, offsets, segment)
+            return _carried_plain(totals, weights, offsets, segment, out)
         except _UseKernel:
             pass
     carry = np.zeros(n)
@@ -1517,7 +1525,11 @@ def _carried_split(
 
 
 def _carried_plain(
-    totals: IntArray, weights: FloatArray, offsets: IntArray, segment: IntArray
+    totals: IntArray,
+    weights: FloatArray,
+    offsets: IntArray,
+    segment: IntArray,
+    out: tuple[IntArray, FloatArray, IntArray] | None,
 ) -> Apportionment:
     """:func:`_carried_split` without locks, floors or caps: the same numbers, lean.
 
@@ -1525,11 +1537,18 @@ def _carried_plain(
     re-lays out its inputs each time. Here the checks the kernel would make are made once (they
     cannot fail on the engine's own arrays except for all-zero weights, which go to the kernel so
     that it raises its usual error), and each month calls the largest remainder core directly.
+    Values, quotas and adjustments go month by month into ``out`` (views of the engine's grid) when
+    given, so no (children x months) temporaries are built.
     """
     n, periods = weights.shape
     starts = offsets[:-1]
-    values = np.empty((periods, n), dtype=np.int64)
-    quota = np.empty((periods, n))
+    if out is None:
+        out = (
+            np.empty((n, periods), dtype=np.int64),
+            np.empty((n, periods)),
+            np.empty((n, periods), dtype=np.int64),
+        )
+    values, quota, adjustment = out
     carry = np.zeros(n)
     # weights broadcast from one column (same_every_period strategies) are read once
     same = weights.strides[1] == 0
@@ -1560,21 +1579,16 @@ def _carried_plain(
         on_grid[use <= 0] = 0.0
         rounded = _hamilton(total, on_grid, offsets, np.add.reduceat(on_grid, starts), quota=False)
         got = rounded.values
-        values[j] = got
-        quota[j] = exact
+        values[:, j] = got
+        quota[:, j] = exact
+        adjustment[:, j] = got - np.trunc(exact).astype(np.int64)
         carry += exact
         carry -= got
         if not all_free:
             carry[~free] = 0.0
-    out_values = values.T
-    out_quota = quota.T
     none = np.zeros((n, periods), dtype=np.bool_)
     return Apportionment(
-        values=out_values,
-        quota=out_quota,
-        adjustment=out_values - np.trunc(out_quota).astype(np.int64),
-        at_floor=none,
-        at_cap=none,
+        values=values, quota=quota, adjustment=adjustment, at_floor=none, at_cap=none
     )
 
 

@@ -142,19 +142,19 @@ class History:
             source = source[rows]
         month_positions = np.flatnonzero(plan.calendar.level_array == PeriodLevel.MONTH)
         months = as_slice(month_positions)
+        values = plan.values[k][:, months]  # views: the gathers below copy 12 columns, not 17
+        origins = plan.origins[k][:, months]
         found = source >= 0
-        out = np.full((source.size, month_positions.size), np.nan)
         if found.all():
-            # every node is there that year (no gather of a mask); a whole-tree identity map
-            # is a slice
+            # every node is there that year; a whole-tree identity map is a slice (no gather)
             take = as_slice(source)
-            out[:] = plan.values[k, take, months]
-            missing = plan.origins[k, take, months] == Origin.MISSING
+            out: FloatArray = values[take].astype(np.float64)
+            missing = origins[take] == Origin.MISSING
         else:
-            take_rows = source[found]
-            out[found] = plan.values[k][take_rows][:, months]
-            missing = np.zeros(out.shape, dtype=np.bool_)
-            missing[found] = plan.origins[k][take_rows][:, months] == Origin.MISSING
+            safe = np.where(found, source, 0)
+            out = values[safe].astype(np.float64)
+            missing = origins[safe] == Origin.MISSING
+            missing |= ~found[:, None]
         out[missing] = np.nan
         return out
 
