@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from targetcascade.calendar import FiscalCalendar
+from targetcascade.errors import PlanError
 from targetcascade.metric import Metric
 from targetcascade.org import OrgTree
 from targetcascade.plan import Origin, Plan, PlanKind
@@ -162,7 +163,8 @@ def synthetic_history(
     Args:
         tree: The organisation (leaves carry ``fte``, ``start_date``, ``end_date``).
         calendar: The past fiscal year to generate.
-        metrics: Metrics named ``revenue`` (a currency) and ``new_customers`` (a count).
+        metrics: Metrics named ``revenue`` (a currency) and / or ``new_customers`` (a count);
+            only these are generated (the draws do not depend on which are asked for).
         seed: Seed of this year's noise.
         level_seed: Seed of the per-person revenue levels.
         growth: Yearly growth of the revenue level.
@@ -202,12 +204,19 @@ def synthetic_history(
     revenue_yuan = base[:, None] * SEASONALITY[None, : len(months)] * trend * noise
     revenue_yuan = np.where(active, revenue_yuan, 0.0)
     customers = rng.poisson(revenue_yuan / 40_000.0)
-    revenue = next(m for m in metrics if m.name == "revenue")
-    quanta_per_unit = 1 / float(revenue.quantum)
-    leaf_values = {
-        "revenue": np.rint(revenue_yuan * quanta_per_unit).astype(np.int64),
-        "new_customers": customers.astype(np.int64),
-    }
+    by_name = {m.name: m for m in metrics}
+    unknown = sorted(set(by_name) - {"revenue", "new_customers"})
+    if unknown:
+        raise PlanError(
+            f"synthetic_history generates 'revenue' and 'new_customers', not {unknown}",
+            hint="pass metrics named revenue and/or new_customers",
+        )
+    leaf_values = {}
+    if "revenue" in by_name:
+        quanta_per_unit = 1 / float(by_name["revenue"].quantum)
+        leaf_values["revenue"] = np.rint(revenue_yuan * quanta_per_unit).astype(np.int64)
+    if "new_customers" in by_name:
+        leaf_values["new_customers"] = customers.astype(np.int64)
     return Plan.from_leaf_arrays(
         present_tree,
         calendar,
