@@ -658,7 +658,6 @@ class _Grid:
     quota: FloatArray
     adjustment: IntArray
     bound: npt.NDArray[np.uint8]
-    split_total: IntArray
     org_strategy: IntArray
     time_strategy: IntArray
 
@@ -729,7 +728,6 @@ def cascade(
         quota={k: g.quota for k, g in grids.items()},
         adjustment={k: g.adjustment for k, g in grids.items()},
         bound={k: g.bound for k, g in grids.items()},
-        split_total={k: g.split_total for k, g in grids.items()},
         org_strategy={k: g.org_strategy for k, g in grids.items()},
         time_strategy={k: g.time_strategy for k, g in grids.items()},
         labels=tuple(labels),
@@ -762,7 +760,6 @@ def _new_grid(shape: tuple[int, int]) -> _Grid:
         quota=np.full(shape, np.nan),
         adjustment=np.zeros(shape, dtype=np.int64),
         bound=np.zeros(shape, dtype=np.uint8),
-        split_total=np.zeros(shape, dtype=np.int64),
         org_strategy=np.full(nodes, -1, dtype=np.int64),
         time_strategy=np.full(nodes, -1, dtype=np.int64),
     )
@@ -997,7 +994,6 @@ class _Engine:
             g.weight[np.ix_(nodes, children)] = weights.reshape(nodes.size, k)
             g.quota[np.ix_(nodes, children)] = split.quota.reshape(nodes.size, k)
             g.adjustment[np.ix_(nodes, children)] = split.adjustment.reshape(nodes.size, k)
-            g.split_total[np.ix_(nodes, children)] = totals
             locked_cells = mask.reshape(nodes.size, k) if mask is not None else None
             src = np.full((nodes.size, k), Source.TIME_SPLIT, dtype=np.uint8)
             org = np.full((nodes.size, k), Origin.ALLOCATED, dtype=np.uint8)
@@ -1169,7 +1165,6 @@ class _Engine:
             g.bound[cells] = np.where(
                 detail.at_floor, _AT_FLOOR, np.where(detail.at_cap, _AT_CAP, 0)
             )
-        g.split_total[cells] = np.repeat(totals, sizes, axis=0)
         if mask is None:
             g.source[cells] = Source.ORG_SPLIT
             g.origins[cells] = Origin.ALLOCATED
@@ -1357,7 +1352,6 @@ class _Engine:
                 g.weight[np.ix_(rows, self.months)] = seed
                 g.quota[np.ix_(rows, self.months)] = fitted
                 g.adjustment[np.ix_(rows, self.months)] = table - np.trunc(fitted).astype(np.int64)
-                g.split_total[np.ix_(rows, self.months)] = columns[None, :]
                 g.source[np.ix_(rows, self.months)] = Source.BALANCED
                 g.origins[np.ix_(rows, self.months)] = Origin.ALLOCATED
 

@@ -22,12 +22,15 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import attrs
 import numpy as np
 
+from targetcascade._rules import hedged_period_totals
 from targetcascade.errors import PlanError
 from targetcascade.plan import Origin, Plan, Source
 
@@ -183,7 +186,7 @@ def explain(plan: Plan, node: str, period: str, metric: str) -> Explanation:
     quota = provenance.quota[m.name]  # the balanced step reports the fitted value
     adjustment = provenance.adjustment[m.name]
     bound = provenance.bound[m.name]
-    split_total = provenance.split_total[m.name]
+    hedges = plan.hedges.get(m.name, {})
     values = plan.values[k]
     origins = plan.origins[k]
     labels = provenance.labels
@@ -254,7 +257,10 @@ def explain(plan: Plan, node: str, period: str, metric: str) -> Explanation:
             locked = source[n, lo:hi] == Source.LOCKED
             locked_sum = int(values[n, lo:hi][locked].sum())
             label = labels[int(provenance.time_strategy[m.name][n])]
-        total = int(split_total[n, p])
+        if code is Source.ORG_SPLIT:
+            total = _split_total(plan, k, from_n, p, hedges)
+        else:  # a node's period is split over its sub-periods as it is
+            total = int(values[from_n, from_p])
         w = float(weight[n, p])
         w_total = float(np.sum(siblings[~locked]))
         share = w / w_total if w_total else 0.0
@@ -285,6 +291,17 @@ def explain(plan: Plan, node: str, period: str, metric: str) -> Explanation:
         steps.append(Step(source=code.name.lower(), sentence=sentence, **base))
         n, p = from_n, from_p
     return Explanation(metric=m.name, unit=m.unit_label, steps=tuple(steps))
+
+
+def _split_total(plan: Plan, k: int, parent: int, p: int, hedges: Mapping[str, Fraction]) -> int:
+    """What was split among ``parent``'s children in period ``p``: its value, over-assigned."""
+    compiled = plan.tree.compiled
+    level = plan.tree.levels.names[int(compiled.level_code[parent])]
+    hedge = hedges.get(level, Fraction(0))
+    if not hedge:
+        return int(plan.values[k][parent, p])
+    row = plan.values[k][parent : parent + 1]
+    return int(hedged_period_totals(row, hedge, plan.calendar.child_offsets)[0, p])
 
 
 def _parts(plan: Plan, k: int, n: int, p: int) -> list[tuple[str, int]]:

@@ -140,7 +140,9 @@ class Provenance:
     """How each cell of an engine-built plan was derived; what ``explain`` reads.
 
     Arrays are per metric name, shaped (nodes, periods) like the grid, except ``org_strategy`` and
-    ``time_strategy`` (one entry per node: an index into ``labels``, -1 where none applies).
+    ``time_strategy`` (one entry per node: an index into ``labels``, -1 where none applies). The total
+    a cell was split from is not stored: it is the parent cell (over-assigned by the plan's
+    ``hedges``), which :func:`~targetcascade.explain.explain` recomputes.
 
     Attributes:
         source: :class:`Source` code of each cell.
@@ -148,15 +150,14 @@ class Provenance:
         quota: The exact (float) share of the split total before rounding.
         adjustment: Quanta added by rounding (value minus the quota rounded toward zero).
         bound: 0, or 1 where a floor held the cell, 2 where a cap did.
-        split_total: The total that was split among the cell's siblings (hedged), in quanta.
         org_strategy: Which label split each node's value from its parent.
         time_strategy: Which label phased each node's year over its months.
         labels: Descriptions of the strategies used.
         mode: The cascade mode.
 
     Example:
-        >>> Provenance(source={}, weight={}, quota={}, adjustment={}, bound={}, split_total={},
-        ...            org_strategy={}, time_strategy={}, labels=(), mode="time_first").mode
+        >>> Provenance(source={}, weight={}, quota={}, adjustment={}, bound={}, org_strategy={},
+        ...            time_strategy={}, labels=(), mode="time_first").mode
         'time_first'
     """
 
@@ -165,7 +166,6 @@ class Provenance:
     quota: Mapping[str, npt.NDArray[np.float64]]
     adjustment: Mapping[str, npt.NDArray[np.int64]]
     bound: Mapping[str, UInt8Array]
-    split_total: Mapping[str, Int64Array]
     org_strategy: Mapping[str, npt.NDArray[np.int64]]
     time_strategy: Mapping[str, npt.NDArray[np.int64]]
     labels: tuple[str, ...]
