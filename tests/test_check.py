@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 import pickle
 from decimal import Decimal
 from fractions import Fraction
+from unittest.mock import patch
 
+import attrs
 import numpy as np
+import numpy.typing as npt
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -24,8 +28,22 @@ from targetcascade import (
     Violation,
     check,
 )
+from targetcascade._rules import segment_sums
 from targetcascade.errors import CheckFailedError, TargetCascadeError
 from targetcascade.testing import plans
+
+# The module, not the function ``targetcascade.check`` that the package re-exports under its name.
+CHECK_MODULE = importlib.import_module("targetcascade.check")
+
+#: (nodes per block, shortest reshaped run) for the checker's fast paths: the defaults, then settings
+#: that send even the small plans hypothesis draws through many blocks and reshaped runs, and one
+#: that leaves every sibling group to np.add.reduceat.
+TUNINGS = [
+    (CHECK_MODULE._BLOCK_ROWS, CHECK_MODULE._MIN_RUN_ROWS),
+    (1, 1),
+    (3, 2),
+    (2, 10**9),
+]
 
 MONTHS = [f"FY2027-M{m:02d}" for m in range(1, 13)]
 
@@ -327,9 +345,10 @@ def _ratio_expectation(plan: Plan, ratio: Metric, node: str, period: str) -> int
     return round(exact / (Fraction(ratio.quantum) * per_unit))
 
 
+@pytest.mark.parametrize(("block_rows", "min_run_rows"), TUNINGS)
 @given(plans(), st.data())
 def test_perturbing_one_cell_reports_exactly_its_violations(
-    plan: Plan, data: st.DataObject
+    block_rows: int, min_run_rows: int, plan: Plan, data: st.DataObject
 ) -> None:
     """Changing one cell by a few quanta is reported at exactly the places that cell touches."""
     tree, calendar = plan.tree, plan.calendar
@@ -361,7 +380,11 @@ def test_perturbing_one_cell_reports_exactly_its_violations(
             if _ratio_expectation(perturbed, ratio, node, period.label) != stored:
                 expected.add((Rule.RATIO_CONSISTENCY, node, period.label))
 
-    report = check(perturbed, max_violations=None)
+    with (
+        patch.object(CHECK_MODULE, "_BLOCK_ROWS", block_rows),
+        patch.object(CHECK_MODULE, "_MIN_RUN_ROWS", min_run_rows),
+    ):
+        report = check(perturbed, max_violations=None)
     assert located(report) == expected
 
 
@@ -374,3 +397,157 @@ def test_check_is_deterministic(plan: Plan) -> None:
         np.full(plan.grid(plan.metrics[0].name).shape, Origin.MANUAL),
     )
     assert check(broken) == check(broken)
+
+
+# ---------------------------------------------------------------------- fast paths
+
+
+def test_missing_is_the_smallest_origin() -> None:
+    """The checker finds complete grids by their minimum origin, which needs MISSING to be 0."""
+    assert Origin.MISSING == min(Origin) == 0
+
+
+@given(plans(), st.data())
+def test_tunings_give_the_same_report(plan: Plan, data: st.DataObject) -> None:
+    """Block and run sizes change how sums are taken, never the report (edits, gaps, hedges)."""
+    seed = data.draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    for k, metric in enumerate(plan.metrics):
+        values = np.array(plan.values[k])
+        origins = np.array(plan.origins[k])
+        cells = rng.integers(0, values.size, size=data.draw(st.integers(0, 6)))
+        values.flat[cells] += rng.integers(-3, 4, size=cells.size)
+        gaps = rng.random(values.shape) < data.draw(st.sampled_from([0.0, 0.02, 0.2]))
+        origins[gaps] = Origin.MISSING
+        values[gaps] = 0
+        plan = plan.with_arrays(metric.name, values, origins)
+    if data.draw(st.booleans()):
+        sums = [m.name for m in plan.metrics if m.rollup is Rollup.SUM]
+        levels = plan.tree.levels.names
+        plan = attrs.evolve(
+            plan,
+            hedges={sums[0]: {data.draw(st.sampled_from(levels)): Fraction(1, 20)}},
+        )
+    limit = data.draw(st.sampled_from([None, 3]))
+    reports = []
+    for block_rows, min_run_rows in TUNINGS:
+        with (
+            patch.object(CHECK_MODULE, "_BLOCK_ROWS", block_rows),
+            patch.object(CHECK_MODULE, "_MIN_RUN_ROWS", min_run_rows),
+        ):
+            reports.append(check(plan, max_violations=limit))
+    assert all(report == reports[0] for report in reports)
+
+
+def _offsets(groups: list[tuple[int, int]]) -> npt.NDArray[np.int64]:
+    """CSR offsets over their own axis (children after position 0, as in a tree or a calendar).
+
+    Built from (segment size, how many in a row) pairs, padded with empty segments so that every
+    position of the axis has one; the axis has ``offsets.size - 1`` positions.
+    """
+    counts = [size for size, repeat in groups for _ in range(repeat)]
+    counts += [0] * max(1 + sum(counts) - len(counts), 0)
+    return (1 + np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])).astype(np.int64)
+
+
+SEGMENT_GROUPS = st.lists(st.tuples(st.integers(0, 4), st.integers(1, 6)), max_size=8)
+
+
+@given(SEGMENT_GROUPS, st.integers(1, 4), st.sampled_from([1, 2, 5, 64]), st.integers(0, 2**32 - 1))
+def test_node_segment_sums_match_reduceat(
+    groups: list[tuple[int, int]], periods: int, min_run_rows: int, seed: int
+) -> None:
+    """Node-axis sums by reshaped runs equal segment_sums, wrapping included."""
+    offsets = _offsets(groups)
+    rng = np.random.default_rng(seed)
+    values = rng.integers(-(2**62), 2**62, size=(offsets.size - 1, periods), dtype=np.int64)
+    want_parents, want_sums = segment_sums(values, offsets, axis=0)
+    with patch.object(CHECK_MODULE, "_MIN_RUN_ROWS", min_run_rows):
+        parents, sums = CHECK_MODULE._node_segment_sums(values, offsets)
+    np.testing.assert_array_equal(parents, want_parents)
+    np.testing.assert_array_equal(sums, want_sums)
+
+
+@given(SEGMENT_GROUPS, st.integers(1, 9), st.sampled_from([1, 2, 4096]), st.integers(0, 2**32 - 1))
+def test_period_mismatches_match_nonzero(
+    groups: list[tuple[int, int]], nodes: int, block_rows: int, seed: int
+) -> None:
+    """Blocked period-axis mismatches equal a nonzero over segment_sums, in the same order."""
+    offsets = _offsets(groups)
+    rng = np.random.default_rng(seed)
+    values = rng.integers(-2, 3, size=(nodes, offsets.size - 1), dtype=np.int64)
+    periods, sums = segment_sums(values, offsets, axis=1)
+    want_nodes, want_columns = np.nonzero(sums != values[:, periods])
+    with patch.object(CHECK_MODULE, "_BLOCK_ROWS", block_rows):
+        got = CHECK_MODULE._period_mismatches(values, offsets)
+    np.testing.assert_array_equal(got[0], periods)
+    np.testing.assert_array_equal(got[1], want_nodes)
+    np.testing.assert_array_equal(got[2], want_columns)
+    np.testing.assert_array_equal(got[3], sums[want_nodes, want_columns])
+    np.testing.assert_array_equal(got[4], values[:, periods][want_nodes, want_columns])
+
+
+def test_malformed_offsets_take_the_general_path() -> None:
+    """Offsets that do not tile in order are summed exactly as segment_sums sums them."""
+    offsets = np.array([1, 3, 2, 4], dtype=np.int64)
+    values = np.arange(10, dtype=np.int64).reshape(5, 2)
+    parents, sums = CHECK_MODULE._node_segment_sums(values, offsets)
+    want_parents, want_sums = segment_sums(values, offsets, axis=0)
+    np.testing.assert_array_equal(parents, want_parents)
+    np.testing.assert_array_equal(sums, want_sums)
+    got = CHECK_MODULE._period_mismatches(values.T.copy(), offsets)
+    periods, period_sums = segment_sums(values.T.copy(), offsets, axis=1)
+    np.testing.assert_array_equal(got[0], periods)
+    assert got[1].size == np.count_nonzero(period_sums != values.T[:, periods])
+
+
+def _reference_additivity(plan: Plan) -> set[tuple[Rule, str | None, str | None]]:
+    """Plain-Python additivity over complete cells (no hedges): the slow twin of the checker."""
+    found: set[tuple[Rule, str | None, str | None]] = set()
+    compiled, periods = plan.tree.compiled, plan.calendar.periods
+    node_children = [
+        range(int(compiled.child_offsets[i]), int(compiled.child_offsets[i + 1]))
+        for i in range(len(compiled.ids))
+    ]
+    period_children = [
+        range(int(plan.calendar.child_offsets[p]), int(plan.calendar.child_offsets[p + 1]))
+        for p in range(len(periods))
+    ]
+    for k, metric in enumerate(plan.metrics):
+        if metric.rollup is not Rollup.SUM:
+            continue
+        values = plan.values[k].tolist()
+        present = (plan.origins[k] != Origin.MISSING).tolist()
+        for n, kids in enumerate(node_children):
+            for p in range(len(periods)):
+                complete = present[n][p] and all(present[c][p] for c in kids)
+                if kids and complete and sum(values[c][p] for c in kids) != values[n][p]:
+                    found.add((Rule.ORG_ADDITIVITY, compiled.ids[n], periods[p].label))
+                subs = period_children[p]
+                complete = present[n][p] and all(present[n][s] for s in subs)
+                if subs and complete and sum(values[n][s] for s in subs) != values[n][p]:
+                    found.add((Rule.TIME_ADDITIVITY, compiled.ids[n], periods[p].label))
+    return found
+
+
+@pytest.mark.parametrize(("block_rows", "min_run_rows"), TUNINGS)
+@given(plans(), st.data())
+def test_additivity_with_gaps_matches_reference(
+    block_rows: int, min_run_rows: int, plan: Plan, data: st.DataObject
+) -> None:
+    """With edits and missing cells, additivity is reported exactly where the slow twin finds it."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    for k, metric in enumerate(plan.metrics):
+        values, origins = np.array(plan.values[k]), np.array(plan.origins[k])
+        cells = rng.integers(0, values.size, size=data.draw(st.integers(0, 8)))
+        values.flat[cells] += rng.integers(-3, 4, size=cells.size)
+        gaps = rng.random(values.shape) < data.draw(st.sampled_from([0.0, 0.05, 0.3]))
+        origins[gaps], values[gaps] = Origin.MISSING, 0
+        plan = plan.with_arrays(metric.name, values, origins)
+    with (
+        patch.object(CHECK_MODULE, "_BLOCK_ROWS", block_rows),
+        patch.object(CHECK_MODULE, "_MIN_RUN_ROWS", min_run_rows),
+    ):
+        report = check(plan, rules=[Rule.ORG_ADDITIVITY, Rule.TIME_ADDITIVITY], max_violations=None)
+    assert located(report) == _reference_additivity(plan)
+    assert report.total == len(report.violations)

@@ -57,6 +57,19 @@ __all__ = ["CheckReport", "Rule", "Violation", "check"]
 #: At most this many violations are materialised as objects by default; counts stay exact.
 DEFAULT_MAX_VIOLATIONS = 10_000
 
+#: Nodes per block when adding periods up (time additivity): 8,192 rows of 17 int64 periods are about
+#: 1.1 MB, so a block stays in cache while its months, quarters and year are summed and compared
+#: (4,096 to 16,384 measured within a few percent of each other on the 10^6 benchmark).
+_BLOCK_ROWS = 8192
+
+#: Sibling groups of equal size that follow each other are summed with one reshape when the run spans
+#: at least this many rows; ``np.add.reduceat`` along the node axis pays about 150 ns per row (a
+#: 17-wide inner loop per row), the reshape a few microseconds per call, so it wins on longer runs.
+_MIN_RUN_ROWS = 64
+
+Int64Array = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
 
 class Rule(enum.Enum):
     """The invariants :func:`check` verifies.
@@ -324,6 +337,8 @@ class _Checker:
         self.found: list[Violation] = []
         self.counts: Counter[Rule] = Counter()
         self.truncated = False
+        self._full: dict[int, bool] = {}
+        self._masks: dict[int, BoolArray] = {}
 
     # -------------------------------------------------------------- bookkeeping
 
@@ -366,27 +381,44 @@ class _Checker:
             )
         )
 
-    def _sum_metrics(self) -> list[tuple[Metric, npt.NDArray[np.int64], npt.NDArray[np.bool_]]]:
+    def _sum_metrics(self) -> list[tuple[int, Metric, Int64Array]]:
         return [
-            (m, self.plan.values[k], self.plan.origins[k] != Origin.MISSING)
+            (k, m, self.plan.values[k])
             for k, m in enumerate(self.plan.metrics)
             if m.rollup is Rollup.SUM
         ]
 
+    def _all_present(self, k: int) -> bool:
+        """Whether every cell of metric ``k`` has a value (the common case, which skips masks)."""
+        if k not in self._full:
+            origins = self.plan.origins[k]
+            # MISSING is 0, the smallest origin code, so the minimum tells without a full-size mask.
+            self._full[k] = origins.size == 0 or int(origins.min()) > Origin.MISSING
+        return self._full[k]
+
+    def _present(self, k: int) -> BoolArray:
+        """Where metric ``k`` has a value, computed once per check."""
+        if k not in self._masks:
+            self._masks[k] = self.plan.origins[k] != Origin.MISSING
+        return self._masks[k]
+
     def _complete(
         self,
-        present: npt.NDArray[np.bool_],
-        parents: npt.NDArray[np.int64],
-        offsets: npt.NDArray[np.int64],
+        present: BoolArray,
+        parents: Int64Array,
+        offsets: Int64Array,
         axis: int,
-    ) -> npt.NDArray[np.bool_] | None:
+    ) -> BoolArray | None:
         """Where a parent and all its children have values (None: everywhere, the common case)."""
         if present.all():
             return None
-        _, counts = segment_sums(present.astype(np.int64), offsets, axis=axis)
+        if axis == 0:
+            _, counts = _node_segment_sums(present.astype(np.int64), offsets)
+        else:
+            _, counts = segment_sums(present.astype(np.int64), offsets, axis=axis)
         sizes = np.diff(offsets)[parents]
         if axis == 0:
-            result: npt.NDArray[np.bool_] = present[parents] & (counts == sizes[:, None])
+            result: BoolArray = present[parents] & (counts == sizes[:, None])
         else:
             result = present[:, parents] & (counts == sizes[None, :])
         return result
@@ -396,9 +428,13 @@ class _Checker:
     def _rule_org_additivity(self) -> None:
         offsets = self.compiled.child_offsets
         level_names = self.plan.tree.levels.names
-        for metric, values, present in self._sum_metrics():
-            parents, sums = segment_sums(values, offsets, axis=0)
-            complete = self._complete(present, parents, offsets, axis=0)
+        for k, metric, values in self._sum_metrics():
+            parents, sums = _node_segment_sums(values, offsets)
+            complete = (
+                None
+                if self._all_present(k)
+                else self._complete(self._present(k), parents, offsets, axis=0)
+            )
             expected = values[parents]
             low = high = expected
             codes = self.compiled.level_code[parents]
@@ -451,16 +487,23 @@ class _Checker:
 
     def _rule_time_additivity(self) -> None:
         offsets = self.plan.calendar.child_offsets
-        for metric, values, present in self._sum_metrics():
-            periods, sums = segment_sums(values, offsets, axis=1)
-            complete = self._complete(present, periods, offsets, axis=1)
-            expected = values[:, periods]
-            wrong = sums != expected
-            bad_nodes, bad_cols = np.nonzero(wrong if complete is None else complete & wrong)
+        for k, metric, values in self._sum_metrics():
+            periods, bad_nodes, bad_cols, sums, expected = _period_mismatches(values, offsets)
+            if bad_nodes.size and not self._all_present(k):
+                # Whether a cell is complete depends on its own node's row only: look at those rows
+                # (bad_nodes is in row order, so each node's first mismatch starts a new row).
+                new_row = np.ones(bad_nodes.size, dtype=np.bool_)
+                new_row[1:] = bad_nodes[1:] != bad_nodes[:-1]
+                rows = bad_nodes[new_row]
+                complete = self._complete(self._present(k)[rows], periods, offsets, axis=1)
+                if complete is not None:
+                    keep = complete[np.cumsum(new_row) - 1, bad_cols]
+                    bad_nodes, bad_cols = bad_nodes[keep], bad_cols[keep]
+                    sums, expected = sums[keep], expected[keep]
             for i in range(self._room(Rule.TIME_ADDITIVITY, bad_nodes.size)):
                 node, c = int(bad_nodes[i]), int(bad_cols[i])
                 p = int(periods[c])
-                want, got = int(expected[node, c]), int(sums[node, c])
+                want, got = int(expected[i]), int(sums[i])
                 label = self.periods[p].label
                 parts = "months" if p > 0 else "quarters"
                 self._add(
@@ -480,7 +523,7 @@ class _Checker:
                 continue
             expected, defined = ratio_quanta(self.plan, metric)
             values = self.plan.values[k]
-            present = self.plan.origins[k] != Origin.MISSING
+            present = self._present(k)
             bad = (defined != present) | (defined & (values != expected))
             nodes, periods = np.nonzero(bad)
             for i in range(self._room(Rule.RATIO_CONSISTENCY, nodes.size)):
@@ -505,7 +548,9 @@ class _Checker:
             if not metric.non_negative:
                 continue
             values = self.plan.values[k]
-            nodes, periods = np.nonzero((values < 0) & (self.plan.origins[k] != Origin.MISSING))
+            if values.size == 0 or int(values.min()) >= 0:
+                continue  # the common case, without a full-size mask
+            nodes, periods = np.nonzero((values < 0) & self._present(k))
             for i in range(self._room(Rule.NON_NEGATIVE, nodes.size)):
                 n, p = int(nodes[i]), int(periods[i])
                 self._add(
@@ -522,9 +567,10 @@ class _Checker:
     def _rule_missing_child(self) -> None:
         parent = self.compiled.parent
         period_parent = self.plan.calendar.parent_index
-        for metric, _values, present in self._sum_metrics():
-            if present.all():
+        for k, metric, _values in self._sum_metrics():
+            if self._all_present(k):
                 continue
+            present = self._present(k)
             # in the tree: child missing where its parent (same period) has a value
             org_gap = np.zeros_like(present)
             org_gap[1:] = present[parent[1:]] & ~present[1:]
@@ -574,6 +620,170 @@ class _Checker:
                 actual=None,
                 message=problems[i],
             )
+
+
+def _equal_runs(
+    offsets: Int64Array,
+) -> tuple[Int64Array, Int64Array, Int64Array, Int64Array] | None:
+    """Runs of consecutive non-empty CSR segments of equal size.
+
+    Returns ``(parents, starts, sizes, bounds)``: the non-empty segments, their first positions and
+    sizes, and the run boundaries as indices into ``parents`` (run ``r`` is
+    ``parents[bounds[r]:bounds[r + 1]]``, all of size ``sizes[bounds[r]]``). Because the segments tile
+    their axis in order, the children of one run are the contiguous positions
+    ``starts[bounds[r]] : starts[bounds[r]] + count x size``. None when the offsets do not tile in
+    order (a malformed structure, left to the general path so that it behaves exactly as before).
+    """
+    counts = np.diff(offsets)
+    if counts.size == 0 or int(counts.min()) < 0 or int(offsets[0]) < 0:
+        return None
+    parents = np.flatnonzero(counts > 0)
+    sizes = counts[parents]
+    starts = offsets[parents]
+    edges = np.flatnonzero(sizes[1:] != sizes[:-1]) + 1
+    bounds = np.concatenate([[0], edges, [parents.size]]).astype(np.int64)
+    return parents, starts, sizes, bounds
+
+
+def _node_segment_sums(values: Int64Array, offsets: Int64Array) -> tuple[Int64Array, Int64Array]:
+    """``segment_sums(values, offsets, axis=0)``, the same integers, faster on regular trees.
+
+    A run of sibling groups of equal size (the teams of 100 people of a region, say) is summed as one
+    ``(groups, size, periods)`` reshape; the stretches between such runs go to ``np.add.reduceat``.
+    Integer addition is exact and wraps the same in any order, so the sums are identical.
+    """
+    found = _equal_runs(offsets)
+    if found is None or found[0].size == 0 or int(offsets[-1]) > values.shape[0]:
+        return segment_sums(values, offsets, axis=0)
+    parents, starts, sizes, bounds = found
+    sums = np.empty((parents.size, values.shape[1]), dtype=np.int64)
+    run_rows = np.diff(bounds) * sizes[bounds[:-1]]
+    long_runs = np.flatnonzero(run_rows >= _MIN_RUN_ROWS).tolist()
+    done = 0  # parents[:done] are summed
+    for r in long_runs:
+        first, stop = int(bounds[r]), int(bounds[r + 1])
+        if done < first:
+            _reduceat_rows(values, starts, sizes, first=done, stop=first, out=sums)
+        row, size = int(starts[first]), int(sizes[first])
+        block = values[row : row + (stop - first) * size]
+        shaped = block.reshape(stop - first, size, values.shape[1])
+        np.einsum("gsp->gp", shaped, out=sums[first:stop])
+        done = stop
+    if done < parents.size:
+        _reduceat_rows(values, starts, sizes, first=done, stop=parents.size, out=sums)
+    return parents, sums
+
+
+def _reduceat_rows(
+    values: Int64Array,
+    starts: Int64Array,
+    sizes: Int64Array,
+    *,
+    first: int,
+    stop: int,
+    out: Int64Array,
+) -> None:
+    """Sums of segments ``first:stop`` (contiguous rows) into ``out[first:stop]``."""
+    row = int(starts[first])
+    end = int(starts[stop - 1] + sizes[stop - 1])
+    np.add.reduceat(values[row:end], starts[first:stop] - row, axis=0, out=out[first:stop])
+
+
+def _period_mismatches(
+    values: Int64Array, offsets: Int64Array
+) -> tuple[Int64Array, Int64Array, Int64Array, Int64Array, Int64Array]:
+    """Where sub-periods do not add up to their period, in ``np.nonzero`` order (node, then period).
+
+    Equivalent to ``periods, sums = segment_sums(values, offsets, axis=1)`` followed by
+    ``np.nonzero(sums != values[:, periods])``, without full-size temporaries: the nodes are taken in
+    cache-sized blocks, and each run of periods with the same number of sub-periods (the four
+    quarters of three months) is added with one reshape and compared at once; only a block with a
+    mismatch is gone through cell by cell.
+
+    Returns:
+        ``(periods, nodes, columns, sums, expected)``: the parent periods (columns of the sums), and
+        for each mismatch its node, column, the sub-periods' sum and the period's value.
+    """
+    found = _equal_runs(offsets)
+    if found is None or found[0].size == 0 or int(offsets[-1]) > values.shape[1]:
+        periods, all_sums = segment_sums(values, offsets, axis=1)
+        expected_all = values[:, periods]
+        nodes, columns = np.nonzero(all_sums != expected_all)
+        return periods, nodes, columns, all_sums[nodes, columns], expected_all[nodes, columns]
+    periods, starts, sizes, bounds = found
+    # The widest runs (the months) first, so that a block's rows are in cache before the narrower
+    # runs read them again.
+    runs = sorted(
+        (
+            _PeriodRun.of(periods, starts, sizes, int(first), int(stop))
+            for first, stop in itertools.pairwise(bounds.tolist())
+        ),
+        key=lambda run: -run.width,
+    )
+    parent_columns = _as_slice(periods)
+    hits: list[tuple[Int64Array, Int64Array, Int64Array, Int64Array]] = []
+    for top in range(0, values.shape[0], _BLOCK_ROWS):
+        block = values[top : top + _BLOCK_ROWS]
+        run_sums = [run.sums(block) for run in runs]
+        if all(
+            np.array_equal(sums, block[:, run.parents])
+            for sums, run in zip(run_sums, runs, strict=True)
+        ):
+            continue
+        sums = np.empty((block.shape[0], periods.size), dtype=np.int64)
+        for part, run in zip(run_sums, runs, strict=True):
+            sums[:, run.first : run.stop] = part.reshape(block.shape[0], run.stop - run.first)
+        expected = block[:, parent_columns]
+        nodes, columns = np.nonzero(sums != expected)
+        hits.append((nodes + top, columns, sums[nodes, columns], expected[nodes, columns]))
+    if not hits:
+        empty = np.zeros(0, dtype=np.int64)
+        return periods, empty, empty, empty, empty
+    nodes, columns, got, want = (np.concatenate(parts) for parts in zip(*hits, strict=True))
+    return periods, nodes, columns, got, want
+
+
+@attrs.frozen(eq=False)
+class _PeriodRun:
+    """Consecutive parent periods with the same number of sub-periods, e.g. the four quarters."""
+
+    first: int  # the run is columns first:stop of the sums (indices into the parent periods)
+    stop: int
+    column: int  # first sub-period; the run's sub-periods are column : column + width
+    size: int  # sub-periods per parent
+    parents: int | slice | Int64Array  # the parents' grid columns (an int for one parent)
+
+    @classmethod
+    def of(
+        cls, periods: Int64Array, starts: Int64Array, sizes: Int64Array, first: int, stop: int
+    ) -> _PeriodRun:
+        parents = int(periods[first]) if stop - first == 1 else _as_slice(periods[first:stop])
+        return cls(first, stop, int(starts[first]), int(sizes[first]), parents)
+
+    @property
+    def width(self) -> int:
+        return (self.stop - self.first) * self.size
+
+    def sums(self, block: Int64Array) -> Int64Array:
+        """Sub-period sums per node: ``(nodes, parents)``, or ``(nodes,)`` for a single parent.
+
+        A single parent gets a 1-D result so that comparing it with its column runs as one long loop
+        rather than one length-1 loop per node.
+        """
+        parts = block[:, self.column : self.column + self.width]
+        if self.stop - self.first == 1:
+            single: Int64Array = np.einsum("ns->n", parts)
+            return single
+        shaped = parts.reshape(block.shape[0], self.stop - self.first, self.size)
+        several: Int64Array = np.einsum("ngs->ng", shaped)
+        return several
+
+
+def _as_slice(index: Int64Array) -> slice | Int64Array:
+    """``index`` as a slice when it is one ascending run of consecutive positions (a view, no copy)."""
+    if index.size and bool(np.all(np.diff(index) == 1)):
+        return slice(int(index[0]), int(index[-1]) + 1)
+    return index
 
 
 def _tree_problems(parent: npt.NDArray[np.int64], offsets: npt.NDArray[np.int64]) -> list[str]:
