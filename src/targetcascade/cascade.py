@@ -42,7 +42,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from fractions import Fraction
 from functools import partial
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import attrs
 import numpy as np
@@ -53,6 +53,7 @@ from targetcascade.allocation._batch import OrgBatch, TimeBatch
 from targetcascade.allocation._divisor import Adams, Jefferson, Webster
 from targetcascade.allocation._history import History
 from targetcascade.allocation._kernel import (
+    MAX_QUANTA,
     Apportionment,
     _hamilton,
     apportion,
@@ -1143,6 +1144,10 @@ class _Engine:
                 caps=caps,
                 column_labels=self._column_labels(columns),
                 out=in_place,
+                relabel=lambda groups, cells: {
+                    "segment_labels": _Labels(self.tree, parents[groups]),
+                    "child_labels": _Labels(self.tree, rows[cells]),
+                },
             )
         else:
             detail = split_one(
@@ -1448,6 +1453,7 @@ def _carried_split(
     column_labels: list[str],
     lean: bool = True,
     out: tuple[IntArray, FloatArray, IntArray] | None = None,
+    relabel: Callable[[IntArray, IntArray], dict[str, Sequence[str]]] | None = None,
 ) -> Apportionment:
     """Split month by month, carrying each child's rounding difference into the next month.
 
@@ -1492,22 +1498,26 @@ def _carried_split(
         use = np.where(
             use > 0, np.maximum(np.round(use * _CARRY_GRID) / _CARRY_GRID, _TINY_WEIGHT), 0
         )
-        detail = split_one(
-            totals[:, j : j + 1],
-            use[:, None],
-            offsets,
-            locked=None if locked is None else locked[:, j : j + 1],
-            lock_mask=None if mask is None else mask[:, j : j + 1],
-            floors=None if floors is None else floors[:, j : j + 1],
-            caps=None if caps is None else caps[:, j : j + 1],
-            column_labels=[column_labels[j]],
+        month = _Month(
+            total=totals[:, j],
+            use=use,
+            locked=None if locked is None else locked[:, j],
+            mask=None if mask is None else mask[:, j],
+            floors=None if floors is None else floors[:, j],
+            caps=None if caps is None else caps[:, j],
+            label=column_labels[j],
         )
-        got = detail.values[:, 0]
-        bounded = detail.at_floor[:, 0] | detail.at_cap[:, 0]
+        detail = (
+            _split_month(split_one, month, offsets, segment, relabel)
+            if lean
+            else _kernel_month(split_one, month, offsets)
+        )
+        got = detail.values
+        bounded = detail.at_floor | detail.at_cap
         values[:, j] = got
-        quota[:, j] = np.where(bounded | ~free, detail.quota[:, 0], exact)
-        at_floor[:, j] = detail.at_floor[:, 0]
-        at_cap[:, j] = detail.at_cap[:, 0]
+        quota[:, j] = np.where(bounded | ~free, detail.quota, exact)
+        at_floor[:, j] = detail.at_floor
+        at_cap[:, j] = detail.at_cap
         # where a floor or cap held someone, the bounds, not the shares, decided the month: the
         # whole parent starts afresh (carrying against unbounded shares would starve the others)
         segment_bounded = segment_sum(bounded.astype(np.float64), offsets) > 0
@@ -1516,6 +1526,159 @@ def _carried_split(
     return Apportionment(
         values=values, quota=quota, adjustment=adjustment, at_floor=at_floor, at_cap=at_cap
     )
+
+
+class _Month(NamedTuple):
+    """One month of a carried split: 1-D per child (``total`` per segment)."""
+
+    total: IntArray
+    use: FloatArray
+    locked: IntArray | None
+    mask: BoolArray | None
+    floors: IntArray | None
+    caps: IntArray | None
+    label: str
+
+
+class _MonthSplit(NamedTuple):
+    values: IntArray
+    quota: FloatArray
+    at_floor: BoolArray
+    at_cap: BoolArray
+
+
+def _kernel_month(
+    split_one: Callable[..., Apportionment],
+    month: _Month,
+    offsets: IntArray,
+    **labels: Sequence[str],
+) -> _MonthSplit:
+    """One month through the kernel's public entry: validation, locks, water-filling."""
+
+    def column(a: npt.NDArray[Any] | None) -> npt.NDArray[Any] | None:
+        return None if a is None else a[:, None]
+
+    detail = split_one(
+        month.total[:, None],
+        month.use[:, None],
+        offsets,
+        locked=column(month.locked),
+        lock_mask=column(month.mask),
+        floors=column(month.floors),
+        caps=column(month.caps),
+        column_labels=[month.label],
+        **labels,
+    )
+    return _MonthSplit(
+        detail.values[:, 0], detail.quota[:, 0], detail.at_floor[:, 0], detail.at_cap[:, 0]
+    )
+
+
+# A free child's exact quota this far inside its floor and cap cannot be held by either: the
+# kernel's float water-filling and its rounding both leave it alone (absolute part for small
+# quotas, relative part for the float error of large ones).
+_BOUND_MARGIN: Final = 1e-6
+_BOUND_MARGIN_REL: Final = 1e-9
+
+
+def _split_month(
+    split_one: Callable[..., Apportionment],
+    month: _Month,
+    offsets: IntArray,
+    segment: IntArray,
+    relabel: Callable[[IntArray, IntArray], dict[str, Sequence[str]]] | None,
+) -> _MonthSplit:
+    """One month with locks, floors or caps: the kernel's numbers, its full path only where needed.
+
+    A parent whose free children all have exact quotas strictly inside their floors and caps (and
+    whose locks fit its total) is split by the largest-remainder core directly, as the kernel
+    would after finding that no bound holds anyone; the other parents (a bound may hold, an error
+    is due, a negative total) go through the kernel's public entry, gathered, with their labels.
+    """
+    starts = offsets[:-1]
+    sizes = np.diff(offsets)
+    n = month.use.size
+    mask = month.mask
+    locked = month.locked
+    if mask is not None and locked is not None:
+        free = ~mask
+        lock_sum = np.add.reduceat(np.where(mask, locked, 0), starts)
+        w = np.where(mask, 0.0, month.use)
+    else:
+        free = np.ones(n, dtype=np.bool_)
+        lock_sum = np.zeros(starts.size, dtype=np.int64)
+        w = month.use
+    remaining = month.total - lock_sum
+    w_sum = np.add.reduceat(w, starts)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = w / w_sum[segment] * remaining[segment]
+    margin = _BOUND_MARGIN + _BOUND_MARGIN_REL * np.abs(q)
+    spread = free & (w > 0)
+    # the kernel checks every child's bounds (locked ones too) before it splits anything
+    ok = np.ones(n, dtype=np.bool_)
+    if month.floors is not None:
+        lo = month.floors
+        ok &= (lo >= 0) & (lo <= MAX_QUANTA)
+        # a free child with weight sits strictly above its floor; one without weight gets 0
+        ok &= np.where(spread, q >= lo + margin, ~free | (lo == 0))
+        if mask is not None and locked is not None:
+            ok &= ~mask | (locked >= lo)
+    if month.caps is not None:
+        hi = month.caps
+        ok &= hi >= (0 if month.floors is None else month.floors)
+        ok &= ~spread | (q <= hi - margin)
+        if mask is not None and locked is not None:
+            ok &= ~mask | (locked <= hi)
+    if month.floors is not None or month.caps is not None:
+        # bounded, the kernel caps every child at what is left to split: a child taking it all
+        # counts as held there
+        ok &= ~spread | (q <= remaining[segment] - margin)
+    safe = np.add.reduceat(ok.astype(np.int64), starts) == sizes
+    safe &= (remaining >= 0) & (remaining <= MAX_QUANTA) & ((w_sum > 0) | (remaining == 0))
+    safe &= np.isfinite(w_sum)
+    if 2 * int(np.count_nonzero(safe)) < safe.size:
+        # mostly held by bounds (or due an error): the kernel takes the whole month
+        return _kernel_month(split_one, month, offsets)
+    rounded = _hamilton(np.where(safe, remaining, 0), w, offsets, w_sum, quota=True)
+    values = rounded.values
+    quota = np.where(w > 0, rounded.quota, 0.0)
+    if mask is not None and locked is not None:
+        values = np.where(mask, locked, values)
+        quota = np.where(mask, locked.astype(np.float64), quota)
+    at_floor = np.zeros(n, dtype=np.bool_)
+    at_cap = np.zeros(n, dtype=np.bool_)
+    hard = np.flatnonzero(~safe)
+    if hard.size:
+        sub = _gather_groups(offsets, hard)
+        labels = {} if relabel is None else relabel(hard, sub[0])
+        part = _kernel_month(
+            split_one,
+            _Month(
+                total=month.total[hard],
+                use=month.use[sub[0]],
+                locked=None if locked is None else locked[sub[0]],
+                mask=None if mask is None else mask[sub[0]],
+                floors=None if month.floors is None else month.floors[sub[0]],
+                caps=None if month.caps is None else month.caps[sub[0]],
+                label=month.label,
+            ),
+            sub[1],
+            **labels,
+        )
+        values[sub[0]] = part.values
+        quota[sub[0]] = part.quota
+        at_floor[sub[0]] = part.at_floor
+        at_cap[sub[0]] = part.at_cap
+    return _MonthSplit(values, quota, at_floor, at_cap)
+
+
+def _gather_groups(offsets: IntArray, groups: IntArray) -> tuple[IntArray, IntArray]:
+    """The rows of some segments, in order, and their own CSR offsets."""
+    sizes = np.diff(offsets)[groups]
+    sub = np.zeros(groups.size + 1, dtype=np.int64)
+    np.cumsum(sizes, out=sub[1:])
+    rows = np.repeat(offsets[groups] - sub[:-1], sizes) + np.arange(int(sub[-1]), dtype=np.int64)
+    return rows, sub
 
 
 def _carried_plain(
