@@ -153,6 +153,16 @@ class TestHandChecked:
         assert plan.quanta("north", "FY2027-Q4", "deals") == 12
         assert check(plan).ok
 
+    def test_plan_is_read_only(self) -> None:
+        """The engine fills the plan's arrays in place, then hands them over closed."""
+        spec = one(DEALS, 120, splits={"company": Split(strategy=Equal())})
+        plan = cascade(spec, regions(), FiscalCalendar(fiscal_year=2027))
+        with pytest.raises(ValueError, match="read-only"):
+            plan.values[0, 1, 0] = 7
+        with pytest.raises(ValueError, match="read-only"):
+            plan.origins[0, 1, 0] = 0
+        assert plan.quanta("east", "FY2027", "deals") == 40
+
     def test_time_first_even_split(self) -> None:
         """120 deals, even months, equal regions: 10 a month at the company, 5 each per region."""
         tree = OrgTree.from_records(

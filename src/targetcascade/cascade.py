@@ -709,20 +709,25 @@ def cascade(
     labels: list[str] = []
     grids: dict[str, _Grid] = {}
     hedges: dict[str, dict[str, Fraction]] = {}
-    for item in spec.metrics:
+    # each metric's engine fills its slice of the plan's arrays in place: no copies at the end
+    values = np.zeros((len(metrics), *shape), dtype=np.int64)
+    origins = np.zeros((len(metrics), *shape), dtype=np.uint8)
+    for k, item in enumerate(spec.metrics):
         _validate(item, tree, calendar, past)
         hedges[item.metric.name] = {
             level: split.hedge for level, split in item.splits.items() if split.hedge
         }
-        grid = _new_grid(shape)
+        grid = _new_grid(values[k], origins[k])
         engine = _Engine(item, tree, calendar, history=past, grid=grid, labels=labels)
         engine.run()
         grids[item.metric.name] = grid
-    values = np.zeros((len(metrics), *shape), dtype=np.int64)
-    origins = np.zeros((len(metrics), *shape), dtype=np.uint8)
-    for k, metric in enumerate(metrics):
-        values[k] = grids[metric.name].values
-        origins[k] = grids[metric.name].origins
+    # read-only arrays are taken over by Plan as they are (writeable ones it would copy); the
+    # engine's views are closed too, so nothing can write into the plan afterwards
+    for grid in grids.values():
+        grid.values.flags.writeable = False
+        grid.origins.flags.writeable = False
+    values.flags.writeable = False
+    origins.flags.writeable = False
     provenance = Provenance(
         source={k: g.source for k, g in grids.items()},
         weight={k: g.weight for k, g in grids.items()},
@@ -751,11 +756,13 @@ def _as_history(history: History | Mapping[int, Plan] | Iterable[Plan] | None) -
     return History(plans=history)
 
 
-def _new_grid(shape: tuple[int, int]) -> _Grid:
+def _new_grid(values: IntArray, origins: npt.NDArray[np.uint8]) -> _Grid:
+    """Working arrays for one metric around its (zeroed) slices of the plan's values and origins."""
+    shape = values.shape
     nodes = shape[0]
     return _Grid(
-        values=np.zeros(shape, dtype=np.int64),
-        origins=np.zeros(shape, dtype=np.uint8),
+        values=values,
+        origins=origins,
         source=np.zeros(shape, dtype=np.uint8),
         weight=np.full(shape, np.nan),
         quota=np.full(shape, np.nan),
