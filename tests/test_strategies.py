@@ -769,3 +769,29 @@ class TestTimeProperties:
             assert (profile.sum(axis=1) > 0).all()
             assert strategy.profile(batch).tobytes() == profile.tobytes()
             np.testing.assert_allclose(strategy.profile(flipped), profile[::-1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("ramp", [(0.25, 0.5, 0.75, 1.0), ()])
+def test_capacity_of_people_there_all_year_is_their_fte_exactly(ramp):
+    """The shortcut for people present all year past their ramp gives the full formula's floats."""
+
+    from targetcascade.synthetic import demo_company, large_org
+
+    company = demo_company()
+    tree = large_org(3000, regions=4, people_per_team=50, seed=2)  # hires, leavers, part-timers
+    leaves = np.flatnonzero(tree.compiled.is_leaf)
+    batch = OrgBatch(tree=tree, calendar=company.calendar, metric=company.metrics[0],
+                     rows=leaves, offsets=[0, leaves.size], parents=[0], periods=[0])  # fmt: skip
+    strategy = CapacityWeighted(ramp=ramp)
+    compiled = tree.compiled
+    dated = ~np.isnat(compiled.start[leaves]) | ~np.isnat(compiled.end[leaves])
+    assert dated.any()  # hires and leavers of the year among them
+    fast = strategy._leaf_capacity(batch, leaves)
+    full = strategy._dated_capacity(batch, leaves)
+    assert np.array_equal(fast, full)
+    assert np.array_equal(strategy.monthly(batch), full)
+    # both kinds of people are there: full fte all year, and less in some month
+    fte = np.nan_to_num(compiled.fte[leaves], nan=1.0)
+    steady = (full == fte[:, None]).all(axis=1)
+    assert steady.any()
+    assert not steady.all()

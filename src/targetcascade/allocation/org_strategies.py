@@ -604,12 +604,37 @@ class CapacityWeighted(StrategyBase):
         leaves = np.concatenate(leaf_parts)
         owners = np.concatenate(owner_parts)
         per_leaf = self._leaf_capacity(batch, leaves)
+        if len(leaf_parts) == 1 and leaves.size == n_rows:
+            return per_leaf  # the rows are the people themselves, in order: nothing to add up
         out = np.zeros((n_rows, per_leaf.shape[1]), dtype=np.float64)
         for m in range(per_leaf.shape[1]):  # a dozen months
             out[:, m] = np.bincount(owners, weights=per_leaf[:, m], minlength=n_rows)
         return out
 
     def _leaf_capacity(self, batch: OrgBatch, leaves: IntArray) -> FloatArray:
+        compiled = batch.tree.compiled
+        fte = np.nan_to_num(compiled.fte[leaves], nan=1.0)
+        month_start, month_end = batch.month_bounds()
+        if month_start.size == 0:
+            return self._dated_capacity(batch, leaves)
+        # Most people are there all year, past their ramp: fte x 1 x 1 in every month, exactly
+        # what the formula gives them. Only the others need the (people x months) arithmetic.
+        start, end = compiled.start[leaves], compiled.end[leaves]
+        year_first, year_last = month_start[0], month_end[-1]
+        whole = (np.isnat(start) | (start <= year_first)) & (np.isnat(end) | (end >= year_last))
+        if self.ramp:
+            ramped = start.astype("datetime64[M]") <= (
+                year_first.astype("datetime64[M]") - np.timedelta64(len(self.ramp), "M")
+            )
+            whole &= np.isnat(start) | ((start < year_first) & ramped)
+        if whole.all():
+            return np.repeat(fte[:, None], month_start.size, axis=1)
+        out = np.repeat(fte[:, None], month_start.size, axis=1)
+        partial = ~whole
+        out[partial] = self._dated_capacity(batch, leaves[partial])
+        return out
+
+    def _dated_capacity(self, batch: OrgBatch, leaves: IntArray) -> FloatArray:
         compiled = batch.tree.compiled
         month_start, month_end = batch.month_bounds()
         # Whole days since the epoch as int64: integer arithmetic on (leaves, months) is several
