@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from decimal import Decimal
 
 import numpy as np
@@ -764,3 +765,108 @@ def test_bounded_month_split_equals_the_kernel(inputs):
     lean = _carried_split(*args, **kw, relabel=relabel)
     for field in ("values", "quota", "adjustment", "at_floor", "at_cap"):
         assert np.array_equal(getattr(lean, field), getattr(general, field)), field
+
+
+# ------------------------------------------------------------------- threads
+
+
+@given(_carried_inputs(), st.integers(2, 5))
+def test_threaded_carried_split_equals_one_thread(inputs, threads):
+    """Chunks of whole parents in threads give the one-thread numbers, byte for byte."""
+    from functools import partial
+
+    import targetcascade.cascade  # noqa: F401 - the module, not the function it exports
+    from targetcascade.allocation._kernel import apportion_detailed
+
+    engine = sys.modules["targetcascade.cascade"]
+    totals, weights, offsets = inputs
+    split_one = partial(apportion_detailed, segment_labels=None, child_labels=None)
+    kw = {"locked": None, "mask": None, "floors": None, "caps": None,
+          "column_labels": [f"M{j + 1:02d}" for j in range(weights.shape[1])]}  # fmt: skip
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TARGETCASCADE_THREADS", "1")
+        alone = engine._carried_split(split_one, totals, weights, offsets, **kw)
+        patch.setenv("TARGETCASCADE_THREADS", str(threads))
+        patch.setattr(engine, "_THREAD_ROWS", 0)
+        together = engine._carried_split(split_one, totals, weights, offsets, **kw)
+    for field in ("values", "quota", "adjustment"):
+        assert np.array_equal(getattr(alone, field), getattr(together, field)), field
+
+
+def test_threads_do_not_change_a_cascade(monkeypatch):
+    """A whole cascade (historical share, 3,000 people) is the same with 1 thread and with 4."""
+    from targetcascade.synthetic import large_org, synthetic_history
+
+    engine = sys.modules["targetcascade.cascade"]
+    tree = large_org(3000, regions=4, people_per_team=50, seed=4)
+    history = [synthetic_history(tree, FiscalCalendar(fiscal_year=2026), (REVENUE,), seed=5)]
+    spec = one(
+        REVENUE,
+        "12345678.90 CNY",
+        time=HistoricalSeasonality(),
+        splits={
+            level: Split(strategy=ProportionOfAverages()) for level in ("company", "region", "team")
+        },
+    )
+    calendar = FiscalCalendar(fiscal_year=2027)
+    monkeypatch.setenv("TARGETCASCADE_THREADS", "1")
+    alone = cascade(spec, tree, calendar, history=history)
+    monkeypatch.setenv("TARGETCASCADE_THREADS", "4")
+    monkeypatch.setattr(engine, "_THREAD_ROWS", 0)
+    together = cascade(spec, tree, calendar, history=history)
+    assert np.array_equal(alone.values, together.values)
+    for field in ("quota", "adjustment", "weight"):
+        mine, theirs = (getattr(p.provenance, field)["revenue"] for p in (alone, together))
+        assert np.array_equal(mine, theirs, equal_nan=True), field
+    assert check(together).ok
+
+
+def test_threads_setting_must_be_a_number(monkeypatch):
+    monkeypatch.setenv("TARGETCASCADE_THREADS", "many")
+    spec = one(DEALS, 12, splits={"company": Split(strategy=Equal())})
+    engine = sys.modules["targetcascade.cascade"]
+    monkeypatch.setattr(engine, "_THREAD_ROWS", 0)
+    with pytest.raises(SpecError, match="TARGETCASCADE_THREADS='many'"):
+        cascade(spec, regions(), FiscalCalendar(fiscal_year=2027))
+
+
+@given(_bounded_inputs(), st.integers(2, 5))
+def test_threaded_split_with_locks_and_bounds_equals_one_thread(inputs, threads):
+    """With locks, floors and caps too: the same numbers and flags, or the very same error."""
+    from functools import partial
+
+    from targetcascade.allocation._kernel import apportion_detailed
+    from targetcascade.errors import InfeasibleAllocationError
+
+    engine = sys.modules["targetcascade.cascade"]
+    totals, weights, offsets, locked, mask, floors, caps = inputs
+    parents = [f"p{s}" for s in range(offsets.size - 1)]
+    children = [f"c{i}" for i in range(weights.shape[0])]
+    split_one = partial(apportion_detailed, segment_labels=parents, child_labels=children)
+
+    def relabel(groups, cells):
+        return {
+            "segment_labels": [parents[g] for g in groups.tolist()],
+            "child_labels": [children[c] for c in cells.tolist()],
+        }
+
+    kw = {"locked": locked, "mask": mask, "floors": floors, "caps": caps, "relabel": relabel,
+          "column_labels": [f"M{j + 1:02d}" for j in range(weights.shape[1])]}  # fmt: skip
+
+    def run():
+        try:
+            return engine._carried_split(split_one, totals, weights, offsets, **kw)
+        except InfeasibleAllocationError as exc:
+            return str(exc)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TARGETCASCADE_THREADS", "1")
+        alone = run()
+        patch.setenv("TARGETCASCADE_THREADS", str(threads))
+        patch.setattr(engine, "_THREAD_ROWS", 0)
+        together = run()
+    if isinstance(alone, str):
+        assert together == alone
+        return
+    for field in ("values", "quota", "adjustment", "at_floor", "at_cap"):
+        assert np.array_equal(getattr(alone, field), getattr(together, field)), field

@@ -39,7 +39,9 @@ from __future__ import annotations
 import enum
 import functools
 import json
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from functools import partial
 from typing import Any, Final, NamedTuple
@@ -1462,6 +1464,135 @@ def _carried_split(
     out: tuple[IntArray, FloatArray, IntArray] | None = None,
     relabel: Callable[[IntArray, IntArray], dict[str, Sequence[str]]] | None = None,
 ) -> Apportionment:
+    """Split month by month, carrying rounding differences (see :func:`_carried_one`).
+
+    Every parent's children are split on their own, so a large level is cut into chunks of whole
+    parents that run in threads (numpy releases the GIL inside its array operations); the numbers
+    are the same, byte for byte, whatever the number of threads. Should a chunk fail, the split
+    runs again in one thread, so the error raised is the one a one-thread run raises.
+    """
+    n = weights.shape[0]
+    threads = _engine_threads() if lean and n >= _THREAD_ROWS else 1
+    if threads > 1:
+        try:
+            return _carried_chunks(
+                split_one,
+                totals,
+                weights,
+                offsets,
+                locked=locked,
+                mask=mask,
+                floors=floors,
+                caps=caps,
+                column_labels=column_labels,
+                threads=threads,
+                out=out,
+                relabel=relabel,
+            )
+        except Exception:  # noqa: BLE001, S110 - re-run below in one thread for its error
+            pass
+    return _carried_one(
+        split_one,
+        totals,
+        weights,
+        offsets,
+        locked=locked,
+        mask=mask,
+        floors=floors,
+        caps=caps,
+        column_labels=column_labels,
+        lean=lean,
+        out=out,
+        relabel=relabel,
+    )
+
+
+def _carried_chunks(
+    split_one: Callable[..., Apportionment],
+    totals: IntArray,
+    weights: FloatArray,
+    offsets: IntArray,
+    *,
+    locked: IntArray | None,
+    mask: BoolArray | None,
+    floors: IntArray | None,
+    caps: IntArray | None,
+    column_labels: list[str],
+    threads: int,
+    out: tuple[IntArray, FloatArray, IntArray] | None,
+    relabel: Callable[[IntArray, IntArray], dict[str, Sequence[str]]] | None,
+) -> Apportionment:
+    """:func:`_carried_one` on chunks of about ``n / threads`` children (whole parents) in threads."""
+    n, periods = weights.shape
+    if out is None:
+        out = (
+            np.empty((n, periods), dtype=np.int64),
+            np.empty((n, periods)),
+            np.empty((n, periods), dtype=np.int64),
+        )
+    cuts = np.searchsorted(offsets, np.linspace(0, n, threads + 1)[1:-1])
+    edges = np.unique(np.concatenate(([0], cuts, [offsets.size - 1]))).tolist()
+    at_floor = np.zeros((n, periods), dtype=np.bool_)
+    at_cap = np.zeros((n, periods), dtype=np.bool_)
+
+    def rows(a: npt.NDArray[Any] | None, lo: int, hi: int) -> npt.NDArray[Any] | None:
+        return None if a is None else a[lo:hi]
+
+    def run(k: int) -> None:
+        s0, s1 = edges[k], edges[k + 1]
+        lo, hi = int(offsets[s0]), int(offsets[s1])
+        views = (out[0][lo:hi], out[1][lo:hi], out[2][lo:hi])
+        one = split_one
+        local: Callable[[IntArray, IntArray], dict[str, Sequence[str]]] | None = None
+        if relabel is not None:
+            # error messages name the chunk's parents and children by their place in the level
+            one = partial(split_one, **relabel(np.arange(s0, s1), np.arange(lo, hi)))
+
+            def local(groups: IntArray, cells: IntArray) -> dict[str, Sequence[str]]:
+                return relabel(groups + s0, cells + lo)
+
+        got = _carried_one(
+            one,
+            totals[s0:s1],
+            weights[lo:hi],
+            offsets[s0 : s1 + 1] - lo,
+            locked=rows(locked, lo, hi),
+            mask=rows(mask, lo, hi),
+            floors=rows(floors, lo, hi),
+            caps=rows(caps, lo, hi),
+            column_labels=column_labels,
+            out=views,
+            relabel=local,
+        )
+        if got.values is not views[0]:  # the general path returns its own arrays
+            views[0][...] = got.values
+            views[1][...] = got.quota
+            views[2][...] = got.adjustment
+        at_floor[lo:hi] = got.at_floor
+        at_cap[lo:hi] = got.at_cap
+
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="targetcascade") as pool:
+        list(pool.map(run, range(len(edges) - 1)))  # re-raises the first failed chunk's error
+    return Apportionment(
+        values=out[0], quota=out[1], adjustment=out[2], at_floor=at_floor, at_cap=at_cap
+    )
+
+
+def _carried_one(
+    split_one: Callable[..., Apportionment],
+    totals: IntArray,
+    weights: FloatArray,
+    offsets: IntArray,
+    *,
+    locked: IntArray | None,
+    mask: BoolArray | None,
+    floors: IntArray | None,
+    caps: IntArray | None,
+    column_labels: list[str],
+    lean: bool = True,
+    out: tuple[IntArray, FloatArray, IntArray] | None = None,
+    relabel: Callable[[IntArray, IntArray], dict[str, Sequence[str]]] | None = None,
+) -> Apportionment:
     """Split month by month, carrying each child's rounding difference into the next month.
 
     Rounding every month on its own would hand each month's tie to the same (earliest) child, and a
@@ -1686,6 +1817,35 @@ def _gather_groups(offsets: IntArray, groups: IntArray) -> tuple[IntArray, IntAr
     np.cumsum(sizes, out=sub[1:])
     rows = np.repeat(offsets[groups] - sub[:-1], sizes) + np.arange(int(sub[-1]), dtype=np.int64)
     return rows, sub
+
+
+#: Below this many children a level's carried split runs in the calling thread.
+_THREAD_ROWS: Final = 200_000
+
+
+def _engine_threads() -> int:
+    """How many threads the engine may use for one large split (1: the calling thread only).
+
+    ``TARGETCASCADE_THREADS`` in the environment sets it (set it to 1 in processes that already run
+    one cascade per core, such as Dask workers); by default it is the number of CPUs this process
+    may run on, at most 4. Parents are independent, so their children are split in chunks of whole
+    parents; the result is the same, byte for byte, whatever the number of threads.
+
+    Example:
+        >>> _engine_threads() >= 1
+        True
+    """
+    given = os.environ.get("TARGETCASCADE_THREADS", "").strip()
+    if given:
+        try:
+            return max(1, int(given))
+        except ValueError:
+            raise SpecError(
+                f"TARGETCASCADE_THREADS={given!r} is not a whole number",
+                hint="set it to 1 to keep the engine in one thread, or to a thread count",
+            ) from None
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(4, available or 1))
 
 
 def _carried_plain(
