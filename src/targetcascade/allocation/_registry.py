@@ -197,6 +197,20 @@ def _nested(value: Any) -> Iterator[Any]:
             yield from _nested(item)
 
 
+def _with_parts(strategy: Any) -> Iterator[Any]:
+    """``strategy`` and every strategy among its parameters (attrs fields), depth first."""
+    yield strategy
+    if attrs.has(type(strategy)):
+        for field in attrs.fields(type(strategy)):
+            for inner in _nested(getattr(strategy, field.name)):
+                yield from _with_parts(inner)
+
+
+def _declares(strategy: Any, flag: str) -> bool:
+    """Whether the class of ``strategy`` sets the boolean class attribute ``flag``."""
+    return bool(getattr(type(strategy), flag, False))
+
+
 def same_every_period(strategy: Any) -> bool:
     """Whether an org strategy's weights are the same in every period column of any batch.
 
@@ -219,15 +233,7 @@ def same_every_period(strategy: Any) -> bool:
         >>> same_every_period(ProportionOfAverages(fallback=CapacityWeighted()))
         False
     """
-    if not bool(getattr(type(strategy), "same_every_period", False)):
-        return False
-    if not attrs.has(type(strategy)):
-        return True
-    return all(
-        same_every_period(inner)
-        for field in attrs.fields(type(strategy))
-        for inner in _nested(getattr(strategy, field.name))
-    )
+    return all(_declares(s, "same_every_period") for s in _with_parts(strategy))
 
 
 def reads_history(strategy: Any) -> bool:
@@ -251,15 +257,7 @@ def reads_history(strategy: Any) -> bool:
         >>> reads_history(Blend(parts=((Equal(), 1.0), (ProportionOfAverages(), 1.0))))
         True
     """
-    if bool(getattr(type(strategy), "needs_history", False)):
-        return True
-    if not attrs.has(type(strategy)):
-        return False
-    return any(
-        reads_history(inner)
-        for field in attrs.fields(type(strategy))
-        for inner in _nested(getattr(strategy, field.name))
-    )
+    return any(_declares(s, "needs_history") for s in _with_parts(strategy))
 
 
 # ------------------------------------------------------------------------------ serialisation
