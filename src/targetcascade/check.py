@@ -47,7 +47,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from targetcascade._rules import hedged_bounds, hedged_total, segment_sums
+from targetcascade._rules import as_slice, hedged_bounds, hedged_total, segment_sums
 from targetcascade.errors import CheckFailedError
 from targetcascade.metric import Metric, Rollup
 from targetcascade.plan import Origin, Plan, ratio_quanta
@@ -720,7 +720,7 @@ def _period_mismatches(
         ),
         key=lambda run: -run.width,
     )
-    parent_columns = _as_slice(periods)
+    parent_columns = as_slice(periods)
     hits: list[tuple[Int64Array, Int64Array, Int64Array, Int64Array]] = []
     for top in range(0, values.shape[0], _BLOCK_ROWS):
         block = values[top : top + _BLOCK_ROWS]
@@ -757,7 +757,7 @@ class _PeriodRun:
     def of(
         cls, periods: Int64Array, starts: Int64Array, sizes: Int64Array, first: int, stop: int
     ) -> _PeriodRun:
-        parents = int(periods[first]) if stop - first == 1 else _as_slice(periods[first:stop])
+        parents = int(periods[first]) if stop - first == 1 else as_slice(periods[first:stop])
         return cls(first, stop, int(starts[first]), int(sizes[first]), parents)
 
     @property
@@ -777,13 +777,6 @@ class _PeriodRun:
         shaped = parts.reshape(block.shape[0], self.stop - self.first, self.size)
         several: Int64Array = np.einsum("ngs->ng", shaped)
         return several
-
-
-def _as_slice(index: Int64Array) -> slice | Int64Array:
-    """``index`` as a slice when it is one ascending run of consecutive positions (a view, no copy)."""
-    if index.size and bool(np.all(np.diff(index) == 1)):
-        return slice(int(index[0]), int(index[-1]) + 1)
-    return index
 
 
 def _tree_problems(parent: npt.NDArray[np.int64], offsets: npt.NDArray[np.int64]) -> list[str]:
