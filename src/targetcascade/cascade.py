@@ -57,6 +57,7 @@ from targetcascade.allocation._history import History
 from targetcascade.allocation._kernel import (
     MAX_QUANTA,
     Apportionment,
+    _gather,
     _hamilton,
     apportion,
     apportion_detailed,
@@ -1091,10 +1092,8 @@ class _Engine:
     def _split_parents(self, parents: IntArray, split: Split, columns: IntArray) -> None:
         c = self.compiled
         g = self.grid
-        starts = c.child_offsets[parents]
-        sizes = c.child_offsets[parents + 1] - starts
-        offsets = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
-        rows = _ranges(starts, sizes)
+        children = _gather(c.child_offsets, parents)  # the parents' children, and their CSR
+        rows, offsets = children.idx, children.offsets
         # a strategy whose weights are the same in every period is asked for one column only
         same = columns.size > 1 and same_every_period(split.strategy)
         batch = OrgBatch(
@@ -1509,6 +1508,15 @@ def _carried_split(
     )
 
 
+def _carried_out(n: int, periods: int) -> tuple[IntArray, FloatArray, IntArray]:
+    """Empty (children x months) values, quotas and adjustments for a carried split to fill."""
+    return (
+        np.empty((n, periods), dtype=np.int64),
+        np.empty((n, periods)),
+        np.empty((n, periods), dtype=np.int64),
+    )
+
+
 def _carried_chunks(
     split_one: Callable[..., Apportionment],
     totals: IntArray,
@@ -1527,11 +1535,7 @@ def _carried_chunks(
     """:func:`_carried_one` on chunks of about ``n / threads`` children (whole parents) in threads."""
     n, periods = weights.shape
     if out is None:
-        out = (
-            np.empty((n, periods), dtype=np.int64),
-            np.empty((n, periods)),
-            np.empty((n, periods), dtype=np.int64),
-        )
+        out = _carried_out(n, periods)
     cuts = np.searchsorted(offsets, np.linspace(0, n, threads + 1)[1:-1])
     edges = np.unique(np.concatenate(([0], cuts, [offsets.size - 1]))).tolist()
     at_floor = np.zeros((n, periods), dtype=np.bool_)
@@ -1789,36 +1793,27 @@ def _split_month(
     at_cap = np.zeros(n, dtype=np.bool_)
     hard = np.flatnonzero(~safe)
     if hard.size:
-        sub = _gather_groups(offsets, hard)
-        labels = {} if relabel is None else relabel(hard, sub[0])
+        sub = _gather(offsets, hard)  # the kernel's own gather of whole segments
+        labels = {} if relabel is None else relabel(hard, sub.idx)
         part = _kernel_month(
             split_one,
             _Month(
                 total=month.total[hard],
-                use=month.use[sub[0]],
-                locked=None if locked is None else locked[sub[0]],
-                mask=None if mask is None else mask[sub[0]],
-                floors=None if month.floors is None else month.floors[sub[0]],
-                caps=None if month.caps is None else month.caps[sub[0]],
+                use=month.use[sub.idx],
+                locked=None if locked is None else locked[sub.idx],
+                mask=None if mask is None else mask[sub.idx],
+                floors=None if month.floors is None else month.floors[sub.idx],
+                caps=None if month.caps is None else month.caps[sub.idx],
                 label=month.label,
             ),
-            sub[1],
+            sub.offsets,
             **labels,
         )
-        values[sub[0]] = part.values
-        quota[sub[0]] = part.quota
-        at_floor[sub[0]] = part.at_floor
-        at_cap[sub[0]] = part.at_cap
+        values[sub.idx] = part.values
+        quota[sub.idx] = part.quota
+        at_floor[sub.idx] = part.at_floor
+        at_cap[sub.idx] = part.at_cap
     return _MonthSplit(values, quota, at_floor, at_cap)
-
-
-def _gather_groups(offsets: IntArray, groups: IntArray) -> tuple[IntArray, IntArray]:
-    """The rows of some segments, in order, and their own CSR offsets."""
-    sizes = np.diff(offsets)[groups]
-    sub = np.zeros(groups.size + 1, dtype=np.int64)
-    np.cumsum(sizes, out=sub[1:])
-    rows = np.repeat(offsets[groups] - sub[:-1], sizes) + np.arange(int(sub[-1]), dtype=np.int64)
-    return rows, sub
 
 
 #: Below this many children a level's carried split runs in the calling thread.
@@ -1869,11 +1864,7 @@ def _carried_plain(
     n, periods = weights.shape
     starts = offsets[:-1]
     if out is None:
-        out = (
-            np.empty((n, periods), dtype=np.int64),
-            np.empty((n, periods)),
-            np.empty((n, periods), dtype=np.int64),
-        )
+        out = _carried_out(n, periods)
     values, quota, adjustment = out
     carry = np.zeros(n)
     # weights broadcast from one column (same_every_period strategies) are read once
@@ -1920,13 +1911,3 @@ def _carried_plain(
 
 class _UseKernel(Exception):  # noqa: N818 - a control-flow signal, not an error users see
     """Raised by a lean path to hand the whole split to the kernel's general path."""
-
-
-def _ranges(starts: IntArray, sizes: IntArray) -> IntArray:
-    """Concatenate ``arange(start, start + size)`` for each pair, vectorised."""
-    total = int(sizes.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-    base = np.repeat(starts - offsets, sizes)
-    return (base + np.arange(total)).astype(np.int64)
