@@ -726,25 +726,32 @@ def _bounded_inputs(draw):
     )  # fmt: skip
 
 
-@given(_bounded_inputs())
-def test_bounded_month_split_equals_the_kernel(inputs):
-    """With locks, floors and caps, parents no bound can hold skip the kernel: same numbers or errors."""
+def _labelled_split(n_parents, n_children):
+    """The kernel with parents p0.. and children c0.., and the matching labels of any subset."""
     from functools import partial
 
     from targetcascade.allocation._kernel import apportion_detailed
-    from targetcascade.cascade import _carried_split
-    from targetcascade.errors import InfeasibleAllocationError
 
-    totals, weights, offsets, locked, mask, floors, caps = inputs
-    parents = [f"p{s}" for s in range(offsets.size - 1)]
-    children = [f"c{i}" for i in range(weights.shape[0])]
-    split_one = partial(apportion_detailed, segment_labels=parents, child_labels=children)
+    parents = [f"p{s}" for s in range(n_parents)]
+    children = [f"c{i}" for i in range(n_children)]
 
     def relabel(groups, cells):
         return {
             "segment_labels": [parents[g] for g in groups.tolist()],
             "child_labels": [children[c] for c in cells.tolist()],
         }
+
+    return partial(apportion_detailed, segment_labels=parents, child_labels=children), relabel
+
+
+@given(_bounded_inputs())
+def test_bounded_month_split_equals_the_kernel(inputs):
+    """With locks, floors and caps, parents no bound can hold skip the kernel: same numbers or errors."""
+    from targetcascade.cascade import _carried_split
+    from targetcascade.errors import InfeasibleAllocationError
+
+    totals, weights, offsets, locked, mask, floors, caps = inputs
+    split_one, relabel = _labelled_split(offsets.size - 1, weights.shape[0])
 
     labels = [f"M{j + 1:02d}" for j in range(weights.shape[1])]
     args = (split_one, totals, weights, offsets)
@@ -833,22 +840,11 @@ def test_threads_setting_must_be_a_number(monkeypatch):
 @given(_bounded_inputs(), st.integers(2, 5))
 def test_threaded_split_with_locks_and_bounds_equals_one_thread(inputs, threads):
     """With locks, floors and caps too: the same numbers and flags, or the very same error."""
-    from functools import partial
-
-    from targetcascade.allocation._kernel import apportion_detailed
     from targetcascade.errors import InfeasibleAllocationError
 
     engine = sys.modules["targetcascade.cascade"]
     totals, weights, offsets, locked, mask, floors, caps = inputs
-    parents = [f"p{s}" for s in range(offsets.size - 1)]
-    children = [f"c{i}" for i in range(weights.shape[0])]
-    split_one = partial(apportion_detailed, segment_labels=parents, child_labels=children)
-
-    def relabel(groups, cells):
-        return {
-            "segment_labels": [parents[g] for g in groups.tolist()],
-            "child_labels": [children[c] for c in cells.tolist()],
-        }
+    split_one, relabel = _labelled_split(offsets.size - 1, weights.shape[0])
 
     kw = {"locked": locked, "mask": mask, "floors": floors, "caps": caps, "relabel": relabel,
           "column_labels": [f"M{j + 1:02d}" for j in range(weights.shape[1])]}  # fmt: skip
