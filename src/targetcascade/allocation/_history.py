@@ -180,21 +180,17 @@ def _row_map(target: OrgTree, source: OrgTree) -> npt.NDArray[np.int64]:
     if target is source or target_c.ids == source_c.ids:
         rows = np.arange(len(target), dtype=np.int64)
     else:
-        # the source tree's own id -> input row dict (built once per tree, cached there), then
-        # input row -> position; map() keeps the per-node work in C
-        index = source_c.position
+        # map() keeps the per-node lookups in C
+        ids, index = target_c.ids, source_c.position
         if isinstance(index, _PositionMap):
-            position = index.input_rows()
-        else:  # pragma: no cover - every compiled tree carries a _PositionMap
-            position = dict(zip(source_c.ids, range(len(source_c.ids)), strict=True))
-        found = np.fromiter(
-            map(position.get, target_c.ids, itertools.repeat(-1)),
-            dtype=np.int64,
-            count=len(target_c.ids),
-        )
-        if isinstance(index, _PositionMap):
-            found = np.where(found >= 0, index.position_of_rows(np.maximum(found, 0)), -1)
-        rows = found
+            # the source tree's own id -> input row dict (built once per tree, cached there),
+            # then input row -> position, vectorised
+            found = np.fromiter(
+                map(index.input_rows().get, ids, itertools.repeat(-1)), np.int64, len(ids)
+            )
+            rows = np.where(found >= 0, index.position_of_rows(np.maximum(found, 0)), -1)
+        else:  # a compiled tree built by hand around a plain id -> position mapping
+            rows = np.fromiter(map(index.get, ids, itertools.repeat(-1)), np.int64, len(ids))
     rows.flags.writeable = False
     with _ROW_MAPS_LOCK:
         _ROW_MAPS.setdefault(source_c, weakref.WeakKeyDictionary())[target_c] = rows
