@@ -679,21 +679,24 @@ def _carried_inputs(draw):
     return totals, weights, offsets
 
 
-@given(_carried_inputs())
-def test_lean_carried_split_equals_the_general_path(inputs):
-    """The engine's fast path without locks or bounds gives the general path's numbers exactly."""
+@given(_carried_inputs(), st.integers(1, 12))
+def test_lean_carried_split_equals_the_general_path(inputs, block_rows):
+    """The engine's fast path without locks or bounds gives the general path's numbers exactly,
+    whatever the size of the blocks of parents it works through."""
     from functools import partial
 
     from targetcascade.allocation._kernel import apportion_detailed
-    from targetcascade.cascade import _carried_split
 
+    engine = sys.modules["targetcascade.cascade"]
     totals, weights, offsets = inputs
     split_one = partial(apportion_detailed, segment_labels=None, child_labels=None)
     labels = [f"M{j + 1:02d}" for j in range(weights.shape[1])]
     args = (split_one, totals, weights, offsets)
     kw = {"locked": None, "mask": None, "floors": None, "caps": None, "column_labels": labels}
-    lean = _carried_split(*args, **kw)
-    general = _carried_split(*args, **kw, lean=False)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine, "_PLAIN_BLOCK_ROWS", block_rows)
+        lean = engine._carried_split(*args, **kw)
+    general = engine._carried_split(*args, **kw, lean=False)
     assert np.array_equal(lean.values, general.values)
     assert np.array_equal(lean.quota, general.quota)
     assert np.array_equal(lean.adjustment, general.adjustment)

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import itertools
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -1536,8 +1537,7 @@ def _carried_chunks(
     n, periods = weights.shape
     if out is None:
         out = _carried_out(n, periods)
-    cuts = np.searchsorted(offsets, np.linspace(0, n, threads + 1)[1:-1])
-    edges = np.unique(np.concatenate(([0], cuts, [offsets.size - 1]))).tolist()
+    edges = _blocks(offsets, -(-n // threads))
     at_floor = np.zeros((n, periods), dtype=np.bool_)
     at_cap = np.zeros((n, periods), dtype=np.bool_)
 
@@ -1858,14 +1858,52 @@ def _carried_plain(
     re-lays out its inputs each time. Here the checks the kernel would make are made once (they
     cannot fail on the engine's own arrays except for all-zero weights, which go to the kernel so
     that it raises its usual error), and each month calls the largest remainder core directly.
-    Values, quotas and adjustments go month by month into ``out`` (views of the engine's grid) when
-    given, so no (children x months) temporaries are built.
+
+    Parents are independent, so the children are taken in blocks of whole parents of about
+    :data:`_PLAIN_BLOCK_ROWS`: a block's twelve months run on arrays that stay in the CPU's cache,
+    and its results are written to ``out`` (views of the engine's grid, when given) in one
+    transposed copy. Writing a large grid one month column at a time touches a cache line per child
+    and month, and cost more than the whole split.
     """
     n, periods = weights.shape
-    starts = offsets[:-1]
     if out is None:
         out = _carried_out(n, periods)
-    values, quota, adjustment = out
+    edges = _blocks(offsets, _PLAIN_BLOCK_ROWS)
+    for s0, s1 in itertools.pairwise(edges):
+        lo, hi = int(offsets[s0]), int(offsets[s1])
+        values, quota = _carried_plain_block(
+            totals[s0:s1], weights[lo:hi], offsets[s0 : s1 + 1] - lo, segment[lo:hi] - s0
+        )
+        out[0][lo:hi] = values.T
+        out[1][lo:hi] = quota.T
+        np.subtract(values.T, np.trunc(quota.T).astype(np.int64), out=out[2][lo:hi])
+    none = np.zeros((n, periods), dtype=np.bool_)
+    return Apportionment(values=out[0], quota=out[1], adjustment=out[2], at_floor=none, at_cap=none)
+
+
+#: Children per block of :func:`_carried_plain` (whole parents; a parent larger than this is one
+#: block of its own).
+_PLAIN_BLOCK_ROWS: Final = 1 << 18
+
+
+def _blocks(offsets: IntArray, rows: int) -> list[int]:
+    """Segment edges cutting CSR ``offsets`` into runs of whole segments of about ``rows`` cells."""
+    n = int(offsets[-1])
+    if n <= rows:
+        return [0, offsets.size - 1]
+    cuts = np.searchsorted(offsets, np.arange(rows, n, rows))
+    edges: list[int] = np.unique(np.concatenate(([0], cuts, [offsets.size - 1]))).tolist()
+    return edges
+
+
+def _carried_plain_block(
+    totals: IntArray, weights: FloatArray, offsets: IntArray, segment: IntArray
+) -> tuple[IntArray, FloatArray]:
+    """One block of :func:`_carried_plain`: month-major values and exact quotas."""
+    n, periods = weights.shape
+    starts = offsets[:-1]
+    values = np.empty((periods, n), dtype=np.int64)
+    quota = np.empty((periods, n))
     carry = np.zeros(n)
     # weights broadcast from one column (same_every_period strategies) are read once
     same = weights.strides[1] == 0
@@ -1882,7 +1920,8 @@ def _carried_plain(
             # totals by symmetry; both are rare enough to take its full path for the whole split
             raise _UseKernel
         # the same floats as _free_shares: w / W, then times the total
-        exact = share * total[segment]
+        exact = quota[j]
+        np.multiply(share, total[segment], out=exact)
         carried = exact + carry
         np.maximum(carried, 0.0, out=carried)
         if not all_free:
@@ -1894,19 +1933,13 @@ def _carried_plain(
         on_grid /= _CARRY_GRID
         np.maximum(on_grid, _TINY_WEIGHT, out=on_grid)
         on_grid[use <= 0] = 0.0
-        rounded = _hamilton(total, on_grid, offsets, np.add.reduceat(on_grid, starts), quota=False)
-        got = rounded.values
-        values[:, j] = got
-        quota[:, j] = exact
-        adjustment[:, j] = got - np.trunc(exact).astype(np.int64)
+        got = _hamilton(total, on_grid, offsets, np.add.reduceat(on_grid, starts), quota=False)
+        values[j] = got.values
         carry += exact
-        carry -= got
+        carry -= got.values
         if not all_free:
             carry[~free] = 0.0
-    none = np.zeros((n, periods), dtype=np.bool_)
-    return Apportionment(
-        values=values, quota=quota, adjustment=adjustment, at_floor=none, at_cap=none
-    )
+    return values, quota
 
 
 class _UseKernel(Exception):  # noqa: N818 - a control-flow signal, not an error users see
