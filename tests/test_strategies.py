@@ -795,3 +795,98 @@ def test_capacity_of_people_there_all_year_is_their_fte_exactly(ramp):
     steady = (full == fte[:, None]).all(axis=1)
     assert steady.any()
     assert not steady.all()
+
+
+# ------------------------------------------------------------------- history totals
+
+
+def _random_history(tree: OrgTree, seed: int, *, low: int = -20) -> History:
+    """Two history years of a signed metric, each on the tree without some of its leaves, with
+    missing cells (value 0, origin MISSING) and some negative months."""
+    from targetcascade.plan import Origin
+
+    rng = np.random.default_rng(seed)
+    plans = []
+    for year in (2025, 2026):
+        present = tree
+        leaves = list(tree.leaves())
+        for leaf in rng.permutation(leaves)[: len(leaves) // 3].tolist():
+            if leaf != present.root:
+                present = present.remove_subtree(leaf)
+        shape = (1, len(present), 17)
+        missing = rng.random(shape) < 0.3
+        values = np.where(missing, 0, rng.integers(low, 1000, size=shape))
+        origins = np.where(missing, Origin.MISSING, Origin.ACTUAL).astype(np.uint8)
+        plans.append(Plan(tree=present, calendar=FiscalCalendar(fiscal_year=year),
+                          metrics=(PROFIT,), values=values, origins=origins,
+                          kind="history"))  # fmt: skip
+    return History(plans=plans)
+
+
+PROFIT = Metric(name="profit", unit="CNY", non_negative=False)
+
+
+@given(org_trees(max_nodes=30), st.integers(0, 2**32 - 1), st.data())
+def test_history_totals_are_the_row_sums_of_monthly(tree, seed, data):
+    """totals() is monthly() summed per row with NaN as 0, with which rows have any / negative value."""
+    history = _random_history(tree, seed)
+    rows = data.draw(st.none() | st.lists(st.integers(0, len(tree) - 1), max_size=40))
+    monthly = history.monthly("profit", tree, rows)
+    totals = history.totals("profit", tree, rows)
+    assert np.array_equal(totals.total, np.nansum(monthly, axis=1))
+    assert np.array_equal(totals.known, ~np.isnan(monthly).all(axis=1))
+    assert np.array_equal(totals.negative, (np.nan_to_num(monthly) < 0).any(axis=1))
+    # the window keeps the last year only
+    last = history.window(1).totals("profit", tree, rows)
+    assert np.array_equal(last.total, np.nansum(monthly[:, 12:], axis=1))
+
+
+def test_history_totals_by_hand():
+    """ann sold 1..12 in 2025 (78) and 2 a month in 2026 (24); bob joined in 2026 (12 x 5)."""
+    history = history_of({"ann": [list(range(1, 13)), [2] * 12], "dan": [WEST, WEST],
+                          "eve": [WEST, WEST]})  # fmt: skip
+    joined = history_of({"ann": [[2] * 12], "bob": [[5] * 12], "dan": [WEST], "eve": [WEST]})
+    history = History(plans=(history.plans[0], attrs_year(joined.plans[0], 2026)))
+    c = TREE.compiled
+    rows = [c.index(n) for n in ("ann", "bob", "cat")]
+    totals = history.totals("revenue", TREE, rows)
+    assert totals.total.tolist() == [78 + 24, 60, 0]
+    assert totals.known.tolist() == [True, True, False]
+    assert totals.negative.tolist() == [False, False, False]
+
+
+def test_history_month_sums_are_forgotten_with_their_plan():
+    """The per-plan month sums are cached by identity and dropped when the plan is collected."""
+    import gc
+
+    from targetcascade.allocation import _history
+
+    history = gross_sohl_history()
+    plan = history.plans[0]
+    history.totals("revenue", TREE)
+    assert id(plan) in _history._TOTALS
+    first = _history._month_totals(plan, "revenue")
+    assert _history._month_totals(plan, "revenue") is first  # cached
+    key = id(plan)
+    del history, plan, first
+    gc.collect()
+    assert key not in _history._TOTALS
+
+
+@given(org_trees(max_nodes=30), st.integers(0, 2**32 - 1))
+def test_proportion_of_averages_reads_totals_as_the_monthly_formula_would(tree, seed):
+    """The month-sum shortcut of proportion_of_averages gives the monthly formula's weights exactly."""
+
+    class MonthByMonth(ProportionOfAverages):
+        # the same formula, through the generic (rows x months) path of HistoricalShare
+        def shares(self, history, batch):
+            return super().shares(history, batch)
+
+    history = _random_history(tree, seed, low=0)  # shares need non-negative history
+    c = tree.compiled
+    parents = [i for i in range(len(tree)) if c.child_offsets[i + 1] > c.child_offsets[i]]
+    batch = children_batch(tree, CAL, PROFIT, [c.ids[p] for p in parents], periods=["FY2027"],
+                           history=history)  # fmt: skip
+    fast = ProportionOfAverages().weights(batch)
+    slow = MonthByMonth().weights(batch)
+    assert np.array_equal(fast, slow)

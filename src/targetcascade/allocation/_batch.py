@@ -12,7 +12,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from targetcascade.allocation._history import History
+from targetcascade.allocation._history import History, HistoryTotals
 from targetcascade.calendar import FiscalCalendar, PeriodLevel
 from targetcascade.metric import Metric
 from targetcascade.org import OrgTree
@@ -89,6 +89,31 @@ class _NodeRows:
             return np.zeros((self.rows.size, 0))
         return self.history.window(window).monthly(self.metric.name, self.tree, self.rows)
 
+    def history_totals(self, window: int | None = None) -> HistoryTotals | None:
+        """Each row's history of the batch's metric summed over its months (NaN read as 0).
+
+        The row sums of :meth:`history_monthly`, without building its (rows x months) grid.
+
+        Args:
+            window: Use only the last ``window`` fiscal years (None: all).
+
+        Returns:
+            The totals, or None when there is no history year at all.
+
+        Example:
+            >>> from targetcascade.synthetic import demo_company
+            >>> company = demo_company()
+            >>> batch = OrgBatch(tree=company.tree, calendar=company.calendar,
+            ...                  metric=company.metrics[0], rows=[1, 2], offsets=[0, 2],
+            ...                  parents=[0], periods=[0], history=History(plans=company.history))
+            >>> totals = batch.history_totals()
+            >>> bool((totals.total == batch.history_monthly().sum(axis=1)).all())
+            True
+        """
+        if self.history is None or not self.history.plans:
+            return None
+        return self.history.window(window).totals(self.metric.name, self.tree, self.rows)
+
     @property
     def months(self) -> IntArray:
         """Calendar positions of the months, in order."""
@@ -112,7 +137,7 @@ class OrgBatch(_NodeRows):
 
     Example:
         >>> from targetcascade.synthetic import demo_company
-        >>> from targetcascade.allocation._history import History
+        >>> from targetcascade.allocation._history import History, HistoryTotals
         >>> company = demo_company()
         >>> c = company.tree.compiled
         >>> root_children = range(int(c.child_offsets[0]), int(c.child_offsets[1]))

@@ -765,15 +765,27 @@ class HistoricalShare(StrategyBase, abc.ABC):
             >>> batch.ids[3], round(float(w[3]), 4), round(float(w.sum()), 12)   # the new hire
             ('east-1-4', 0.1667, 1.0)
         """
-        history = batch.history_monthly(self.window)
-        if history.shape[1] == 0:
-            known = np.zeros(batch.rows.size, dtype=bool)
+        found = self._row_shares(batch)
+        if found is None:
+            known = np.zeros(batch.rows.size, dtype=np.bool_)
             base = np.zeros(batch.shape)
             return mix_fallback(batch, base, known, self.fallback, self.name)
+        shares, known = found
+        base = np.broadcast_to(shares[:, None], batch.shape)
+        return mix_fallback(batch, base, known, self.fallback, self.name)
+
+    def _row_shares(self, batch: OrgBatch) -> tuple[FloatArray, BoolArray] | None:
+        """Each row's share (:meth:`shares`) and whether it has any history; None: no history."""
+        history = batch.history_monthly(self.window)
+        if history.shape[1] == 0:
+            return None
         absent = np.isnan(history)
         known = ~np.asarray(absent.all(axis=1), dtype=np.bool_)
         values = np.where(absent, 0.0, history)
-        negative = _any_row(values < 0)
+        self._refuse_negative(batch, _any_row(values < 0))
+        return self.shares(values, batch), known
+
+    def _refuse_negative(self, batch: OrgBatch, negative: BoolArray) -> None:
         if negative.any():
             msg = (
                 f"{self.name}: history of {batch.metric.name!r} has negative values for "
@@ -786,9 +798,6 @@ class HistoricalShare(StrategyBase, abc.ABC):
                 hint="historical shares need non-negative history; use another strategy for "
                 "metrics that can be negative",
             )
-        shares = self.shares(values, batch)
-        base = np.broadcast_to(shares[:, None], batch.shape)
-        return mix_fallback(batch, base, known, self.fallback, self.name)
 
 
 @attrs.frozen(kw_only=True)
@@ -842,10 +851,24 @@ class ProportionOfAverages(HistoricalShare):
             >>> ProportionOfAverages().shares(y, batch).round(4).tolist()
             [0.6667, 0.3333]
         """
-        totals = history.sum(axis=1)
-        parent = np.repeat(segment_sum(totals, batch.offsets), np.diff(batch.offsets))
-        shares: FloatArray = np.divide(totals, parent, out=np.zeros_like(totals), where=parent > 0)
-        return shares
+        return _proportions(history.sum(axis=1), batch)
+
+    def _row_shares(self, batch: OrgBatch) -> tuple[FloatArray, BoolArray] | None:
+        # only the month sums matter here: read them without the (rows x months) grid
+        if type(self).shares is not ProportionOfAverages.shares:  # a subclass's own formula
+            return super()._row_shares(batch)
+        totals = batch.history_totals(self.window)
+        if totals is None:
+            return None
+        self._refuse_negative(batch, totals.negative)
+        return _proportions(totals.total, batch), totals.known
+
+
+def _proportions(totals: FloatArray, batch: OrgBatch) -> FloatArray:
+    """Each row's total over its segment's sum of totals (0 in a segment summing to 0)."""
+    parent = np.repeat(segment_sum(totals, batch.offsets), np.diff(batch.offsets))
+    shares: FloatArray = np.divide(totals, parent, out=np.zeros_like(totals), where=parent > 0)
+    return shares
 
 
 @attrs.frozen(kw_only=True)
