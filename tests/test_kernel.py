@@ -276,6 +276,29 @@ class TestApportion:
                 int(totals[s, p]), weights[rows, p].tolist()
             )
 
+    @given(st.data())
+    def test_grid_weights_with_exact_ties_match_reference(self, data):
+        """Weights on a 1/1024 grid that sum to the total (the engine's carried split): every
+        remainder is exact, so different weights tie exactly; ranking follows the reference."""
+        n_groups = data.draw(st.integers(1, 12))
+        sizes = data.draw(st.lists(st.integers(1, 40), min_size=n_groups, max_size=n_groups))
+        offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        steps = data.draw(
+            st.lists(st.integers(1, 8 * 1024), min_size=int(offsets[-1]), max_size=int(offsets[-1]))
+        )
+        scale = data.draw(st.sampled_from([1, 1000, 10**5]))
+        grid = np.array(steps, dtype=np.int64) * scale
+        # the last child of each group tops its group up to a whole number of quanta, so that
+        # the total equals the weight sum and every quota is its weight (on the grid)
+        short = -np.add.reduceat(grid, offsets[:-1]) % 1024
+        grid[offsets[1:] - 1] += short
+        weights = grid / 1024
+        totals = np.add.reduceat(grid, offsets[:-1]) // 1024
+        got = apportion(totals[:, None], weights[:, None], offsets)
+        for g in range(n_groups):
+            rows = slice(int(offsets[g]), int(offsets[g + 1]))
+            assert got[rows, 0].tolist() == ref.hamilton(int(totals[g]), weights[rows].tolist())
+
     @given(problems())
     def test_sums_exact_and_nonnegative(self, problem):
         """Group sums equal the totals exactly and no child goes negative under a total >= 0."""

@@ -874,11 +874,10 @@ def _hamilton(
         err=err,
         offsets=offsets,
         totals=totals,
-        settle=(mode != _MODE_FLOAT) | sharp,
     )
     if not sharp and unsettled.size:
-        # Near-ties between different weights that the first float pass could not separate:
-        # redo those groups with the accurate sum before falling back to exact integers.
+        # Near-ties between different weights whose integers do not fit the exact int64 path:
+        # redo those groups with the accurate sum before falling back to Python integers.
         sub = _gather(offsets, unsettled)
         again = _hamilton(
             totals[unsettled],
@@ -1068,7 +1067,6 @@ def _distribute(
     err: FloatArray,
     offsets: IntArray,
     totals: IntArray,
-    settle: BoolArray,
 ) -> tuple[IntArray, IntArray]:
     """Give each group's leftover quanta to its largest remainders (exact floors given).
 
@@ -1077,8 +1075,11 @@ def _distribute(
     plus the packing's rounding) above ``tau`` surely wins, more than ``delta`` below surely loses;
     when every cell within ``delta`` wins, the group is done, else the band is ranked exactly.
 
-    Returns the values and the groups left unsettled: mixed-weight near-ties in groups that may
-    not ``settle`` here (their bound is loose; the caller retries them sharper) or whose integers
+    Near-ties between different weights are ranked by exact integer remainders, whatever the
+    group's float bound: exact ties are common (weights on a grid that sum to the total, as in the
+    engine's carried split), and no sharper float pass separates them.
+
+    Returns the values and the groups left unsettled: mixed-weight near-ties whose integers
     do not fit the exact int64 path.
     """
     sizes = np.diff(offsets)
@@ -1133,8 +1134,7 @@ def _distribute(
     rank = counted - np.repeat(before, sub_sizes)
     chosen = clear | (band & (rank <= np.repeat(need, sub_sizes)) & np.repeat(single, sub_sizes))
     mixed = np.flatnonzero(~single)
-    python = partial[mixed[~settle[partial[mixed]]]]
-    mixed = mixed[settle[partial[mixed]]]
+    python = partial[:0]
     if mixed.size:
         msub = _gather(offsets, partial[mixed])
         msizes = np.diff(msub.offsets)
