@@ -1618,20 +1618,27 @@ def _carried_one(
         except _UseKernel:
             pass
     carry = np.zeros(n)
-    values = np.zeros((n, periods), dtype=np.int64)
-    quota = np.zeros((n, periods))
-    at_floor = np.zeros((n, periods), dtype=bool)
-    at_cap = np.zeros((n, periods), dtype=bool)
+    # month-major: each month's results are contiguous rows, where columns of a (children x
+    # months) array would touch a cache line per child; the caller gets transposed views
+    values = np.zeros((periods, n), dtype=np.int64)
+    quota = np.zeros((periods, n))
+    at_floor = np.zeros((periods, n), dtype=bool)
+    at_cap = np.zeros((periods, n), dtype=bool)
+    by_month = _month_major(weights)
+    locked_m, mask_m, floors_m, caps_m = (
+        None if a is None else _month_major(a) for a in (locked, mask, floors, caps)
+    )
     for j in range(periods):
         column = slice(j, j + 1)
-        free = weights[:, j] > 0 if mask is None else (weights[:, j] > 0) & ~mask[:, j]
-        w = np.where(free, weights[:, j], 0.0)
+        weight = by_month[j]
+        free = weight > 0 if mask_m is None else (weight > 0) & ~mask_m[j]
+        w = np.where(free, weight, 0.0)
         exact = _free_shares(
             totals[:, column],
-            weights[:, column],
+            weight[:, None],
             offsets,
-            locked=None if locked is None else locked[:, column],
-            mask=None if mask is None else mask[:, column],
+            locked=None if locked_m is None else locked_m[j][:, None],
+            mask=None if mask_m is None else mask_m[j][:, None],
         )[:, 0]
         carried = np.where(free, np.maximum(exact + carry, 0.0), 0.0)
         # a segment whose carried quotas all vanished falls back to the plain weights
@@ -1645,10 +1652,10 @@ def _carried_one(
         month = _Month(
             total=totals[:, j],
             use=use,
-            locked=None if locked is None else locked[:, j],
-            mask=None if mask is None else mask[:, j],
-            floors=None if floors is None else floors[:, j],
-            caps=None if caps is None else caps[:, j],
+            locked=None if locked_m is None else locked_m[j],
+            mask=None if mask_m is None else mask_m[j],
+            floors=None if floors_m is None else floors_m[j],
+            caps=None if caps_m is None else caps_m[j],
             label=column_labels[j],
         )
         detail = (
@@ -1658,18 +1665,33 @@ def _carried_one(
         )
         got = detail.values
         bounded = detail.at_floor | detail.at_cap
-        values[:, j] = got
-        quota[:, j] = np.where(bounded | ~free, detail.quota, exact)
-        at_floor[:, j] = detail.at_floor
-        at_cap[:, j] = detail.at_cap
+        values[j] = got
+        quota[j] = np.where(bounded | ~free, detail.quota, exact)
+        at_floor[j] = detail.at_floor
+        at_cap[j] = detail.at_cap
         # where a floor or cap held someone, the bounds, not the shares, decided the month: the
         # whole parent starts afresh (carrying against unbounded shares would starve the others)
         segment_bounded = segment_sum(bounded.astype(np.float64), offsets) > 0
         carry = np.where(free & ~segment_bounded[segment], carry + exact - got, 0.0)
     adjustment = values - np.trunc(quota).astype(np.int64)
     return Apportionment(
-        values=values, quota=quota, adjustment=adjustment, at_floor=at_floor, at_cap=at_cap
+        values=values.T,
+        quota=quota.T,
+        adjustment=adjustment.T,
+        at_floor=at_floor.T,
+        at_cap=at_cap.T,
     )
+
+
+def _month_major(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """A (children x months) array as contiguous (months x children) rows, in one transposed copy.
+
+    A month's row is then read in one sweep, where a column of ``a`` touches a cache line per
+    child. A column broadcast to every month stays a broadcast.
+    """
+    if a.strides[1] == 0:
+        return np.broadcast_to(np.ascontiguousarray(a[:, 0]), a.shape[::-1])
+    return np.ascontiguousarray(a.T)
 
 
 class _Month(NamedTuple):
