@@ -690,8 +690,14 @@ class CapacityWeighted(StrategyBase):
         """
         monthly = self.monthly(batch)
         month_index = {int(p): i for i, p in enumerate(batch.months.tolist())}
+        column_months = batch.column_months()
+        if all(months.size == 1 for months in column_months):
+            # month columns (the carried split): the mean of one month is that month, and one
+            # gather of whole rows beats writing a large array column by column
+            picked: FloatArray = monthly[:, [month_index[int(m[0])] for m in column_months]]
+            return picked
         out = np.empty(batch.shape, dtype=np.float64)
-        for j, months in enumerate(batch.column_months()):  # a handful of columns
+        for j, months in enumerate(column_months):  # a handful of columns
             columns = [month_index[int(p)] for p in months.tolist()]
             out[:, j] = monthly[:, columns].mean(axis=1)
         return out
