@@ -890,3 +890,25 @@ def test_proportion_of_averages_reads_totals_as_the_monthly_formula_would(tree, 
     fast = ProportionOfAverages().weights(batch)
     slow = MonthByMonth().weights(batch)
     assert np.array_equal(fast, slow)
+
+
+@given(org_trees(max_nodes=30), st.integers(0, 2**32 - 1), st.booleans())
+def test_history_alignment_is_by_id_whichever_tree_has_an_id_dict(tree, seed, history_dict):
+    """Each planning-tree position maps to the same id's position in a history year (-1 when
+    absent), whether the history tree's own id dict or the planning tree's does the lookups."""
+    import pickle
+
+    from targetcascade.allocation._history import _row_map
+
+    history = _random_history(tree, seed)
+    # unpickled trees build their id dicts only on demand, so each side starts without one
+    target = pickle.loads(pickle.dumps(tree))
+    source = pickle.loads(pickle.dumps(history.plans[0].tree))
+    assert not target.compiled.position.has_rows and not source.compiled.position.has_rows
+    if history_dict:
+        source.compiled.position.input_rows()
+    rows = _row_map(target, source)
+    if target.compiled.ids != source.compiled.ids:  # (same ids: the identity, no lookups)
+        assert target.compiled.position.has_rows != history_dict  # the other side was not built
+    where = {node: i for i, node in enumerate(source.compiled.ids)}
+    assert rows.tolist() == [where.get(node, -1) for node in target.compiled.ids]

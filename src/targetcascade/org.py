@@ -508,6 +508,11 @@ class _PositionMap(Mapping[str, int]):
         """Node id -> input row: the tree's own dict, built once and shared (do not mutate)."""
         return self._index.rows()
 
+    @property
+    def has_rows(self) -> bool:
+        """Whether the id dict of :meth:`input_rows` has been built already."""
+        return self._index._rows is not None
+
     def position_of_rows(self, rows: IntArray) -> IntArray:
         """Compiled positions of input ``rows``, vectorised."""
         return self._position_of_row[rows]

@@ -299,8 +299,21 @@ def _row_map(target: OrgTree, source: OrgTree) -> npt.NDArray[np.int64]:
         rows = np.arange(len(target), dtype=np.int64)
     else:
         # map() keeps the per-node lookups in C
-        ids, index = target_c.ids, source_c.position
-        if isinstance(index, _PositionMap):
+        ids, index, own = target_c.ids, source_c.position, target_c.position
+        if isinstance(index, _PositionMap) and isinstance(own, _PositionMap) and not index.has_rows:
+            # the planning tree's id dict (built once per tree, cached there; it serves locks
+            # and explain too) looks up the history tree's ids, so no history tree needs a dict
+            # of its own (about 75 MB per million nodes)
+            source_ids = source_c.ids
+            found = np.fromiter(
+                map(own.input_rows().get, source_ids, itertools.repeat(-1)),
+                np.int64,
+                len(source_ids),
+            )
+            hit = np.flatnonzero(found >= 0)
+            rows = np.full(len(ids), -1, dtype=np.int64)
+            rows[own.position_of_rows(found[hit])] = hit
+        elif isinstance(index, _PositionMap):
             # the source tree's own id -> input row dict (built once per tree, cached there),
             # then input row -> position, vectorised
             found = np.fromiter(
