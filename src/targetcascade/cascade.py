@@ -1898,7 +1898,8 @@ def _carried_plain(
         )
         out[0][lo:hi] = values.T
         out[1][lo:hi] = quota.T
-        np.subtract(values.T, np.trunc(quota.T).astype(np.int64), out=out[2][lo:hi])
+        # computed month-major (contiguous), then copied like the others
+        out[2][lo:hi] = (values - np.trunc(quota).astype(np.int64)).T
     none = np.zeros((n, periods), dtype=np.bool_)
     return Apportionment(values=out[0], quota=out[1], adjustment=out[2], at_floor=none, at_cap=none)
 
