@@ -299,6 +299,23 @@ class TestApportion:
             rows = slice(int(offsets[g]), int(offsets[g + 1]))
             assert got[rows, 0].tolist() == ref.hamilton(int(totals[g]), weights[rows].tolist())
 
+    @given(problems(max_segments=8, max_children=12))
+    def test_row_sorted_and_packed_keys_give_the_same_split(self, problem):
+        """Sorting each group's remainders in a row of a padded table, or all groups' packed keys
+        at once, finds the same thresholds: same values, whatever the group sizes."""
+        from targetcascade.allocation import _kernel
+
+        totals, weights, offsets = problem
+        rows = apportion(totals, weights, offsets)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(_kernel, "_ROW_SORT_WIDTH", 0)  # every group through one packed sort
+            packed = apportion(totals, weights, offsets)
+        assert np.array_equal(rows, packed)
+        for s, p, cells in groups(offsets, totals.shape[1]):
+            assert rows[cells, p].tolist() == ref.hamilton(
+                int(totals[s, p]), weights[cells, p].tolist()
+            )
+
     @given(problems())
     def test_sums_exact_and_nonnegative(self, problem):
         """Group sums equal the totals exactly and no child goes negative under a total >= 0."""

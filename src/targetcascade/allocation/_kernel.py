@@ -67,6 +67,7 @@ _INT_LIMIT: Final = 2.0**61  # integer path: scaled weights and their sums stay 
 _TINY: Final = 2.0**-1000  # absolute slack for underflow in the float quotas
 _W_MIN: Final = 2.0**-900  # weight sums outside [_W_MIN, _W_MAX] skip the float path
 _W_MAX: Final = 2.0**900
+_ROW_SORT_WIDTH: Final = 4096  # largest group _distribute sorts as a row of a table
 _RETRY_SHARE: Final = 0.25  # expected share of groups to redo above which all go accurate
 _INT_REM_ERR: Final = 2.0**-50  # error of R / W_M computed in float (three roundings, with margin)
 _NO_LSB: Final = 1 << 20  # "lowest set bit" of a zero weight: larger than any float exponent
@@ -1085,13 +1086,29 @@ def _distribute(
     sizes = np.diff(offsets)
     n_groups = leftover.size
     step = 2.0 ** (51 - max(n_groups - 1, 1).bit_length())
-    # key = 2 * group * step + rem * step, below 2**53, so the addition rounds by at most half a
-    # unit; the gap of a whole step between groups keeps their keys apart.
     key = rem * step
-    key += np.repeat(np.arange(0, 2 * n_groups, 2, dtype=np.float64) * step, sizes)
-    ordered = np.sort(key)
+    width = int(sizes.max(initial=0))
+    if n_groups > 1 and 0 < width <= _ROW_SORT_WIDTH and 4 * width * n_groups <= 5 * key.size:
+        # Groups of similar size: sort each group's keys in a row of a (groups x width) table
+        # padded with -inf, which sorts to the front, so a group's largest key ends its row.
+        # Many short sorts that stay in cache beat one long one (about 2.5x on 10^4 groups of
+        # 100).
+        if width * n_groups == key.size:
+            table = np.sort(key.reshape(n_groups, width), axis=1)
+        else:
+            table = np.full((n_groups, width), -np.inf)
+            column = np.arange(key.size) - np.repeat(offsets[:-1], sizes)
+            table[np.repeat(np.arange(n_groups), sizes), column] = key
+            table.sort(axis=1)
+        ordered = table.ravel()
+        ends = np.arange(1, n_groups + 1, dtype=np.int64) * width
+    else:
+        # key = 2 * group * step + rem * step, below 2**53, so the addition rounds by at most
+        # half a unit; the gap of a whole step between groups keeps their keys apart.
+        key += np.repeat(np.arange(0, 2 * n_groups, 2, dtype=np.float64) * step, sizes)
+        ordered = np.sort(key)
+        ends = offsets[1:]
     has = leftover > 0
-    ends = offsets[1:]
     tau = ordered[np.where(has, ends - leftover, 0)]
     delta = np.ceil(2.0 * err * step) + 2.0
     lower = np.where(has, tau - delta, np.inf)
@@ -1100,9 +1117,11 @@ def _distribute(
     # More than `leftover` keys reach `lower` iff the next key down does (keys sorted per group).
     below = ordered[np.maximum(ends - leftover - 1, 0)]
     partial = np.flatnonzero(has & (leftover < sizes) & (below >= lower))
-    if 8 * int(sizes[partial].sum()) >= key.size:
-        # Many groups tie inside the band (duplicate weights: fte 0.5 / 1, small integers):
-        # settle the one-weight bands with whole-array passes instead of gathering them.
+    if 2 * int(sizes[partial].sum()) >= key.size:
+        # Most cells are in groups that tie inside the band (duplicate weights: fte 0.5 / 1,
+        # small integers): settle the one-weight bands with whole-array passes instead of
+        # gathering them. Gathering costs about as many passes over the partial groups' cells as
+        # the whole-array rule costs over all cells, so it wins below about half.
         partial = _settle_one_weight_bands(
             values,
             floors,
