@@ -869,3 +869,20 @@ def test_threaded_split_with_locks_and_bounds_equals_one_thread(inputs, threads)
         return
     for field in ("values", "quota", "adjustment", "at_floor", "at_cap"):
         assert np.array_equal(getattr(alone, field), getattr(together, field)), field
+
+
+@given(st.integers(1, 40), st.integers(1, 12), st.integers(1, 9), st.sampled_from(["C", "F", "b"]))
+def test_month_major_is_the_transpose(rows, months, block, layout):
+    """The carried split's month-major copy equals a.T for C-, F-ordered and broadcast inputs."""
+    engine = sys.modules["targetcascade.cascade"]
+    a = np.arange(rows * months, dtype=np.int64).reshape(rows, months)
+    if layout == "F":
+        a = np.asfortranarray(a)
+    elif layout == "b":
+        a = np.broadcast_to(a[:, :1], (rows, months))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine, "_TRANSPOSE_ROWS", block)
+        got = engine._month_major(a)
+    assert got.shape == (months, rows)
+    assert np.array_equal(got, a.T)
+    assert rows == 1 or got.strides[1] in (a.itemsize, 0)  # a month is one sweep

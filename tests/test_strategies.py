@@ -904,7 +904,8 @@ def test_history_alignment_is_by_id_whichever_tree_has_an_id_dict(tree, seed, hi
     # unpickled trees build their id dicts only on demand, so each side starts without one
     target = pickle.loads(pickle.dumps(tree))
     source = pickle.loads(pickle.dumps(history.plans[0].tree))
-    assert not target.compiled.position.has_rows and not source.compiled.position.has_rows
+    assert not target.compiled.position.has_rows
+    assert not source.compiled.position.has_rows
     if history_dict:
         source.compiled.position.input_rows()
     rows = _row_map(target, source)

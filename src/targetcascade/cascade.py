@@ -1211,8 +1211,9 @@ class _Engine:
             return None, None
         column_of = np.full(len(self.periods), -1, dtype=np.int64)
         column_of[columns] = np.arange(columns.size)
-        locked = np.zeros((rows.size, columns.size), dtype=np.int64)
-        mask = np.zeros((rows.size, columns.size), dtype=bool)
+        # month-major memory (transposed views): the carried split reads them a month at a time
+        locked = np.zeros((columns.size, rows.size), dtype=np.int64).T
+        mask = np.zeros((columns.size, rows.size), dtype=bool).T
         direct = on_rows & (column_of[periods] >= 0)
         locked[at[direct], column_of[periods[direct]]] = values[direct]
         mask[at[direct], column_of[periods[direct]]] = True
@@ -1296,17 +1297,19 @@ class _Engine:
                 None if floor is None else np.full(shape, floor, dtype=np.int64),
                 None if cap is None else np.full(shape, cap, dtype=np.int64),
             )
-        reference = self._last_year(rows, columns)
+        # computed month-major (contiguous) and handed out as transposed views, the layout the
+        # carried split reads
+        reference = _month_major(self._last_year(rows, columns))
         known = ~np.isnan(reference)
         ref = np.where(known, reference, 0.0)
         floors = None
         caps = None
         if bounds.floor is not None:
             lo = np.ceil(ref * float(bounds.floor) - 1e-9)
-            floors = np.where(known, lo, 0).astype(np.int64)
+            floors = np.where(known, lo, 0).astype(np.int64).T
         if bounds.cap is not None:
             hi = np.floor(ref * float(bounds.cap) + 1e-9)
-            caps = np.where(known, hi, np.iinfo(np.int64).max // 4).astype(np.int64)
+            caps = np.where(known, hi, np.iinfo(np.int64).max // 4).astype(np.int64).T
         return floors, caps
 
     def _last_year(self, rows: IntArray, columns: IntArray) -> FloatArray:
@@ -1691,7 +1694,17 @@ def _month_major(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """
     if a.strides[1] == 0:
         return np.broadcast_to(np.ascontiguousarray(a[:, 0]), a.shape[::-1])
-    return np.ascontiguousarray(a.T)
+    if a.T.flags.c_contiguous:  # month-major already (the engine builds locks and bounds so)
+        return a.T
+    # in blocks of rows that stay in cache while each of their columns is copied out: numpy's
+    # own transposed copy of a large C-ordered array re-reads every cache line per column
+    out = np.empty(a.shape[::-1], dtype=a.dtype)
+    for lo in range(0, a.shape[0], _TRANSPOSE_ROWS):
+        out[:, lo : lo + _TRANSPOSE_ROWS] = a[lo : lo + _TRANSPOSE_ROWS].T
+    return out
+
+
+_TRANSPOSE_ROWS: Final = 8192
 
 
 class _Month(NamedTuple):
