@@ -634,6 +634,21 @@ class TestDivisorRounding:
 
 
 class TestLocksAndBounds:
+    def test_two_locks_on_one_cell_are_refused(self) -> None:
+        """Locking the same person and period twice is a spec error naming both."""
+        tree = team({"id": "a"}, {"id": "b"}, {"id": "c"})
+        spec = one(
+            DEALS,
+            36,
+            splits={"team": Split(strategy=Equal())},
+            locks=[Lock(node="b", period="FY2027-Q1", value=2),
+                   Lock(node="a", period="FY2027", value=2),
+                   Lock(node="b", period="FY2027-Q1", value=3)],
+        )  # fmt: skip
+        with pytest.raises(SpecError, match="two locks on 'b' FY2027-Q1") as info:
+            cascade(spec, tree, FiscalCalendar(fiscal_year=2027))
+        assert info.value.node == "b"
+
     def test_lock_overrides_bounds(self) -> None:
         """A lock below the level's floor is kept; the siblings still respect their bounds."""
         tree = team({"id": "a"}, {"id": "b"}, {"id": "c"})

@@ -533,6 +533,24 @@ class TestMetricToQuanta:
             assert REVENUE.to_quanta(Decimal("1234567.89")) == 123_456_789
             assert REVENUE.to_quanta("1234567.89 CNY") == 123_456_789
 
+    @given(
+        coefficient=st.integers(min_value=-(10**20), max_value=10**20),
+        exponent=st.integers(min_value=-5, max_value=5),
+        quantum=st.sampled_from([*QUANTA, "0.001", "0.1"]),
+    )
+    def test_decimals_of_any_exponent(self, coefficient, exponent, quantum):
+        """coefficient x 10**exponent is a whole number of quanta exactly when the fraction is,
+        and then converts to it, whatever the Decimal's exponent (12.3400 or 1.2E+3)."""
+        value = Decimal((0 if coefficient >= 0 else 1, tuple(map(int, str(abs(coefficient)))),
+                         exponent))  # fmt: skip
+        ratio = Fraction(value) / Fraction(Decimal(quantum))
+        metric = metric_with(quantum)
+        if ratio.denominator == 1:
+            assert metric.to_quanta(value) == ratio.numerator
+        else:
+            with pytest.raises(QuantumError):
+                metric.to_quanta(value)
+
     @given(q=INT64, quantum=st.sampled_from(QUANTA))
     def test_round_trip_from_quanta(self, q, quantum):
         """to_quanta(from_quanta(q)) == q for every int64 q and quanta 0.01, 1, 1000, 0.5."""

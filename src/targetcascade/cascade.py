@@ -75,7 +75,7 @@ from targetcascade.allocation.time_strategies import Even, checked_profile
 from targetcascade.calendar import FiscalCalendar, PeriodLevel
 from targetcascade.errors import SerializationError, SpecError, TargetCascadeError
 from targetcascade.metric import Metric, Rollup
-from targetcascade.org import OrgTree
+from targetcascade.org import OrgTree, _PositionMap
 from targetcascade.plan import Origin, Plan, Provenance, Source
 
 __all__ = [
@@ -850,11 +850,15 @@ def _validate(
             metric=item.metric.name,
             hint="use mode='time_first' or 'balanced' with over-assignment",
         )
+    periods_seen: set[str] = set()  # a few labels, locked by the ten thousand
+    root = tree.root
     for lock in item.locks:
         if lock.node not in tree:
             raise SpecError(f"lock on unknown node {lock.node!r}", node=lock.node)
-        calendar.index(lock.period)  # PeriodError names the label
-        if lock.node == tree.root:
+        if lock.period not in periods_seen:
+            calendar.index(lock.period)  # PeriodError names the label
+            periods_seen.add(lock.period)
+        if lock.node == root:
             raise SpecError(
                 f"lock on the root {lock.node!r}: the root carries the target",
                 node=lock.node,
@@ -897,11 +901,24 @@ class _Engine:
 
     def _lock_table(self) -> dict[tuple[int, int], int]:
         table: dict[tuple[int, int], int] = {}
-        for lock in self.item.locks:
-            key = (self.compiled.index(lock.node), self.calendar.index(lock.period))
+        locks = self.item.locks
+        if not locks:
+            return table
+        # nodes and periods were checked at the door; positions are looked up in one pass
+        nodes = [lock.node for lock in locks]
+        position = self.compiled.position
+        if isinstance(position, _PositionMap):
+            rows = np.fromiter(map(position.input_rows().__getitem__, nodes), np.int64, len(nodes))
+            where = position.position_of_rows(rows).tolist()
+        else:
+            where = [position[node] for node in nodes]
+        period_of = {label: self.calendar.index(label) for label in {lock.period for lock in locks}}
+        to_quanta = self.metric.to_quanta
+        for lock, row in zip(locks, where, strict=True):
+            key = (row, period_of[lock.period])
             if key in table:
                 raise SpecError(f"two locks on {lock.node!r} {lock.period}", node=lock.node)
-            table[key] = self.metric.to_quanta(lock.value)
+            table[key] = to_quanta(lock.value)
         return table
 
     def _months_of(self, period: int) -> list[int]:
@@ -1300,16 +1317,21 @@ class _Engine:
         # computed month-major (contiguous) and handed out as transposed views, the layout the
         # carried split reads
         reference = _month_major(self._last_year(rows, columns))
-        known = ~np.isnan(reference)
-        ref = np.where(known, reference, 0.0)
+        unknown = np.isnan(reference)  # no value last year: no bound
         floors = None
         caps = None
         if bounds.floor is not None:
-            lo = np.ceil(ref * float(bounds.floor) - 1e-9)
-            floors = np.where(known, lo, 0).astype(np.int64).T
+            lo = reference * float(bounds.floor)
+            lo -= 1e-9
+            np.ceil(lo, out=lo)
+            lo[unknown] = 0
+            floors = lo.astype(np.int64).T
         if bounds.cap is not None:
-            hi = np.floor(ref * float(bounds.cap) + 1e-9)
-            caps = np.where(known, hi, np.iinfo(np.int64).max // 4).astype(np.int64).T
+            hi = reference * float(bounds.cap)
+            hi += 1e-9
+            np.floor(hi, out=hi)
+            hi[unknown] = np.iinfo(np.int64).max // 4
+            caps = hi.astype(np.int64).T
         return floors, caps
 
     def _last_year(self, rows: IntArray, columns: IntArray) -> FloatArray:

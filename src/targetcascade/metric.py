@@ -311,6 +311,17 @@ class Metric:
             raise QuantumError(
                 f"{self.name}: value {shown!r} is not finite", metric=self.name, actual=shown
             )
+        places, step = magnitude.as_tuple().exponent, self.quantum.as_tuple()
+        if (
+            step.digits == (1,)
+            and isinstance(places, int)
+            and isinstance(step.exponent, int)
+            and places >= step.exponent
+        ):
+            # a power-of-ten quantum (0.01, 1) and a value with no more decimal places: shifting
+            # the decimal point is exact (locks come by the ten thousand, so this skips the
+            # division and its context)
+            return int(magnitude.scaleb(-step.exponent, context=EXACT))
         with localcontext(EXACT) as context:
             context.traps[Inexact] = False
             ratio = magnitude / self.quantum

@@ -152,6 +152,8 @@ class History:
         columns = [self._aligned(plan, metric, tree, wanted) for plan in self.plans]
         if not columns:
             return np.zeros((count, 0))
+        if len(columns) == 1:
+            return columns[0]  # a fresh array already
         return np.concatenate(columns, axis=1)
 
     def totals(
