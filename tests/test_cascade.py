@@ -840,7 +840,8 @@ def test_threads_do_not_change_a_cascade(monkeypatch):
     monkeypatch.setattr(engine, "_THREAD_ROWS", 0)
     together = cascade(spec, tree, calendar, history=history)
     assert np.array_equal(alone.values, together.values)
-    for field in ("quota", "adjustment", "weight"):
+    assert np.array_equal(alone.origins, together.origins)  # rolled-up quarters and years too
+    for field in ("quota", "adjustment", "weight", "source"):
         mine, theirs = (getattr(p.provenance, field)["revenue"] for p in (alone, together))
         assert np.array_equal(mine, theirs, equal_nan=True), field
     assert check(together).ok

@@ -1050,11 +1050,24 @@ class _Engine:
         return locked.reshape(-1, 1), mask.reshape(-1, 1)
 
     def _roll_up_time(self, nodes: IntArray) -> None:
-        """Quarters and years of ``nodes`` become the sums of their months."""
+        """Quarters and years of ``nodes`` become the sums of their months.
+
+        A large contiguous run of nodes is rolled up in chunks on the engine's threads (numpy
+        releases the GIL; each chunk writes its own rows).
+        """
+        rows = as_slice(nodes)
+        threads = _engine_threads() if nodes.size >= _THREAD_ROWS else 1
+        if threads == 1 or not isinstance(rows, slice):
+            self._roll_up_rows(rows)
+            return
+        edges = np.linspace(rows.start, rows.stop, threads + 1).astype(np.int64).tolist()
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="targetcascade") as pool:
+            list(pool.map(self._roll_up_rows, [slice(a, b) for a, b in itertools.pairwise(edges)]))
+
+    def _roll_up_rows(self, rows: slice | IntArray) -> None:
         g = self.grid
         offsets = self.calendar.child_offsets
         levels = self.calendar.level_array
-        rows = as_slice(nodes)
         values = g.values[rows]  # a view for a slice, a copy otherwise (written back below)
         for level in sorted({int(v) for v in levels.tolist()} - {PeriodLevel.MONTH}, reverse=True):
             parents = np.flatnonzero(levels == level)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from targetcascade.allocation._batch import OrgBatch, TimeBatch
 from targetcascade.allocation._divisor import Adams, Jefferson, Webster
-from targetcascade.allocation._history import History
+from targetcascade.allocation._history import History, HistoryTotals
 from targetcascade.allocation._kernel import (
     MAX_QUANTA,
     Apportionment,
@@ -64,6 +64,7 @@ __all__ = [
     "HistoricalSeasonality",
     "HistoricalShare",
     "History",
+    "HistoryTotals",
     "Jefferson",
     "LargestRemainder",
     "OrgBatch",
