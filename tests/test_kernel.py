@@ -316,6 +316,33 @@ class TestApportion:
                 int(totals[s, p]), weights[cells, p].tolist()
             )
 
+    @given(st.data())
+    def test_near_ties_between_different_weights_match_reference(self, data):
+        """Weights a few units in the last place apart under large totals: remainders differ by
+        less than the float error, so the kernel ranks them by exact integers (larger remainder,
+        then larger weight, then the earlier row), as the reference does."""
+        n_groups = data.draw(st.integers(1, 6))
+        sizes = data.draw(st.lists(st.integers(2, 12), min_size=n_groups, max_size=n_groups))
+        offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        base = data.draw(st.sampled_from([1.0, 3.0, 0.7, 1500.0]))
+        steps = data.draw(st.lists(st.integers(0, 6), min_size=int(offsets[-1]),
+                                   max_size=int(offsets[-1])))  # fmt: skip
+        if data.draw(st.booleans()):  # a few units in the last place apart (53-bit integers)
+            weights = np.array([base + k * math.ulp(base) for k in steps])
+            least = 10**9
+        else:  # small integers a few apart: exact remainders are short, 1 / sum(weights) apart
+            weights = np.array([1000.0 + k for k in steps])
+            least = 10**12
+        totals = np.array(
+            data.draw(st.lists(st.integers(least, 1000 * least), min_size=n_groups,
+                               max_size=n_groups)),
+            dtype=np.int64,
+        )  # fmt: skip
+        got = apportion(totals[:, None], weights[:, None], offsets)
+        for g in range(n_groups):
+            rows = slice(int(offsets[g]), int(offsets[g + 1]))
+            assert got[rows, 0].tolist() == ref.hamilton(int(totals[g]), weights[rows].tolist())
+
     @given(problems())
     def test_sums_exact_and_nonnegative(self, problem):
         """Group sums equal the totals exactly and no child goes negative under a total >= 0."""

@@ -1162,7 +1162,16 @@ def _distribute(
         # Positions in msub map to positions in sub by the groups' start offsets.
         to_sub = np.arange(msub.idx.size) + np.repeat(sub_starts[mixed] - msub.offsets[:-1], msizes)
         cells = np.flatnonzero(band[to_sub] & np.repeat(exact.ok, msizes))
-        order = np.lexsort((cells, -w[msub.idx][cells], -exact.rem[cells], group[cells]))
+        # By group, then larger exact remainder, then larger weight; lexsort is stable and cells
+        # ascend, so full ties keep the earlier row first. Remainders below 2**40 (weights on a
+        # fine grid, as in the carried split) pack with the group into one int64 key.
+        band_rem = exact.rem[cells]
+        band_group = group[cells]
+        if band_rem.size and int(band_rem.max()) < 1 << 40 and mixed.size < 1 << 22:
+            packed = (band_group << 40) | ((1 << 40) - 1 - band_rem)
+            order = np.lexsort((-w[msub.idx][cells], packed))
+        else:
+            order = np.lexsort((-w[msub.idx][cells], -band_rem, band_group))
         ranked = cells[order]
         first = np.searchsorted(group[ranked], np.arange(mixed.size))
         place = np.arange(ranked.size) - first[group[ranked]]
