@@ -694,7 +694,10 @@ class CapacityWeighted(StrategyBase):
         if all(months.size == 1 for months in column_months):
             # month columns (the carried split): the mean of one month is that month, and one
             # gather of whole rows beats writing a large array column by column
-            picked: FloatArray = monthly[:, [month_index[int(m[0])] for m in column_months]]
+            index = [month_index[int(m[0])] for m in column_months]
+            if index == list(range(monthly.shape[1])):
+                return monthly  # all the months, in order (a fresh array)
+            picked: FloatArray = monthly[:, index]
             return picked
         out = np.empty(batch.shape, dtype=np.float64)
         for j, months in enumerate(column_months):  # a handful of columns
