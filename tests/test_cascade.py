@@ -106,6 +106,36 @@ class TestHandChecked:
         ]
         assert check(plan).ok
 
+    def test_override_splits_one_parent_its_own_way(self) -> None:
+        """Two regions of two teams each: teams are split equally, except east's, whose override
+        weighs them 3:1. 800 deals, regions by potential 1:1 -> 400 each; west's teams 200 and
+        200, east's 300 and 100. An override with the level's own Split object changes nothing."""
+        tree = OrgTree.from_records(
+            [
+                {"id": "acme", "level": "company"},
+                {"id": "east", "parent": "acme", "level": "region", "potential": 1},
+                {"id": "west", "parent": "acme", "level": "region", "potential": 1},
+                {"id": "e1", "parent": "east", "level": "team"},
+                {"id": "e2", "parent": "east", "level": "team"},
+                {"id": "w1", "parent": "west", "level": "team"},
+                {"id": "w2", "parent": "west", "level": "team"},
+            ]
+        )
+        equal = Split(strategy=Equal())
+        spec = one(
+            DEALS,
+            800,
+            mode="org_first",
+            splits={"company": Split(strategy=Proportional(attribute="potential")),
+                    "region": equal},
+            overrides={"east": Split(strategy=Proportional(values={"e1": 3, "e2": 1})),
+                       "west": equal},
+        )  # fmt: skip
+        plan = cascade(spec, tree, FiscalCalendar(fiscal_year=2027))
+        got = [plan.quanta(n, "FY2027", "deals") for n in ("e1", "e2", "w1", "w2")]
+        assert got == [300, 100, 200, 200]
+        assert check(plan).ok
+
     def test_lock_takes_its_value_and_rest_is_split(self) -> None:
         """East locked at 500.00: north and west share 500.00 as 3:1 = 375.00 and 125.00."""
         tree = regions()
@@ -902,3 +932,37 @@ def test_month_major_is_the_transpose(rows, months, block, layout):
     assert got.shape == (months, rows)
     assert np.array_equal(got, a.T)
     assert rows == 1 or got.strides[1] in (a.itemsize, 0)  # a month is one sweep
+
+
+@given(org_trees(max_nodes=40), st.data())
+def test_parents_group_by_their_split_in_order_of_first_parent(tree, data):
+    """The engine groups a depth's parents by Split object (override, else the level's), as a
+    parent-by-parent lookup would: same members, same order of groups (labels follow it)."""
+    from types import SimpleNamespace
+
+    engine = sys.modules["targetcascade.cascade"]
+    c = tree.compiled
+    inner = [p for p in range(len(tree)) if c.child_offsets[p + 1] > c.child_offsets[p]]
+    shared = Split(strategy=Equal())
+    splits = {
+        name: data.draw(st.sampled_from([shared, Split(strategy=Equal())]))
+        for name in tree.levels.names
+    }
+    chosen = data.draw(st.lists(st.sampled_from(inner), unique=True)) if inner else []
+    own = Split(strategy=Proportional(attribute="potential"))
+    overrides = {c.ids[p]: data.draw(st.sampled_from([shared, own])) for p in chosen}
+    fake = SimpleNamespace(
+        compiled=c, tree=tree, item=SimpleNamespace(splits=splits, overrides=overrides)
+    )
+    for depth in range(int(c.depth.max()) + 1):
+        parents = np.array([p for p in inner if c.depth[p] == depth], dtype=np.int64)
+        if not parents.size:
+            continue
+        expected: dict[int, tuple[list[int], Split]] = {}
+        for p in parents.tolist():
+            split = engine._Engine._split_of(fake, p)
+            expected.setdefault(id(split), ([], split))[0].append(p)
+        got = engine._Engine._by_split(fake, parents)
+        assert [(m.tolist(), id(s)) for m, s in got] == [
+            (m, id(s)) for m, s in expected.values()
+        ]

@@ -1111,14 +1111,38 @@ class _Engine:
             parents = np.flatnonzero((c.depth == d) & (counts > 0)).astype(np.int64)
             if parents.size == 0:
                 continue
-            by_split: dict[int, list[int]] = {}
-            splits: dict[int, Split] = {}
-            for p in parents.tolist():
-                split = self._split_of(p)
-                by_split.setdefault(id(split), []).append(p)
-                splits[id(split)] = split
-            for key, members in by_split.items():
-                self._split_parents(np.asarray(members, dtype=np.int64), splits[key], columns)
+            for members, split in self._by_split(parents):
+                self._split_parents(members, split, columns)
+
+    def _by_split(self, parents: IntArray) -> list[tuple[IntArray, Split]]:
+        """``parents`` grouped by the :class:`Split` that splits them, in order of first parent.
+
+        A parent's split is its override, else its level's; grouping goes by level code in
+        numpy, so only overridden parents are looked at one by one.
+        """
+        c = self.compiled
+        key = c.level_code[parents].astype(np.int64)
+        splits: dict[int, Split] = {}
+        overrides = self.item.overrides
+        if overrides:
+            ids = c.ids
+            for i, p in enumerate(parents.tolist()):
+                override = overrides.get(ids[p])
+                if override is not None:
+                    key[i] = -1 - i  # a key of its own; merged by identity below
+                    splits[-1 - i] = override
+        names = self.tree.levels.names
+        for code in np.unique(key[key >= 0]).tolist():
+            splits[code] = self.item.splits[names[code]]
+        _, first = np.unique(key, return_index=True)
+        groups: dict[int, tuple[list[IntArray], Split]] = {}
+        for k in key[np.sort(first)].tolist():
+            split = splits[k]
+            groups.setdefault(id(split), ([], split))[0].append(parents[key == k])
+        return [
+            (parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts)), split)
+            for parts, split in groups.values()
+        ]
 
     def _split_parents(self, parents: IntArray, split: Split, columns: IntArray) -> None:
         c = self.compiled
