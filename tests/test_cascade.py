@@ -963,6 +963,4 @@ def test_parents_group_by_their_split_in_order_of_first_parent(tree, data):
             split = engine._Engine._split_of(fake, p)
             expected.setdefault(id(split), ([], split))[0].append(p)
         got = engine._Engine._by_split(fake, parents)
-        assert [(m.tolist(), id(s)) for m, s in got] == [
-            (m, id(s)) for m, s in expected.values()
-        ]
+        assert [(m.tolist(), id(s)) for m, s in got] == [(m, id(s)) for m, s in expected.values()]
