@@ -343,6 +343,22 @@ class TestApportion:
             rows = slice(int(offsets[g]), int(offsets[g + 1]))
             assert got[rows, 0].tolist() == ref.hamilton(int(totals[g]), weights[rows].tolist())
 
+    @given(st.integers(10**12, 10**14), st.integers(10**9, 10**12), st.permutations(range(4)))
+    def test_near_ties_next_to_a_group_beyond_int64(self, first_total, k, order):
+        """A group whose weights span more than 61 bits (exact path in Python integers) next to a
+        group ranked in int64, both with ties between different weights: each follows the
+        reference. Weights 1, 5, 1, 1 of 8k + 2: every quota is a whole number plus 1/4, and the
+        one leftover quantum goes to the larger weight."""
+        wide = [2.0**-80, 1.0, 1.0 + 2.0**-52, 1.0 + 2.0**-51]
+        narrow = [[1.0, 5.0, 1.0, 1.0][i] for i in order]
+        second_total = 8 * k + 2
+        weights = np.array(wide + narrow)
+        offsets = np.array([0, 4, 8])
+        totals = np.array([first_total, second_total])
+        got = apportion(totals[:, None], weights[:, None], offsets)
+        assert got[:4, 0].tolist() == ref.hamilton(first_total, wide)
+        assert got[4:, 0].tolist() == ref.hamilton(second_total, narrow)
+
     @given(problems())
     def test_sums_exact_and_nonnegative(self, problem):
         """Group sums equal the totals exactly and no child goes negative under a total >= 0."""
