@@ -75,7 +75,7 @@ from targetcascade.allocation.time_strategies import Even, checked_profile
 from targetcascade.calendar import FiscalCalendar, PeriodLevel
 from targetcascade.errors import SerializationError, SpecError, TargetCascadeError
 from targetcascade.metric import Metric, Rollup
-from targetcascade.org import OrgTree, _PositionMap
+from targetcascade.org import OrgTree
 from targetcascade.plan import Origin, Plan, Provenance, Source
 
 __all__ = [
@@ -905,13 +905,7 @@ class _Engine:
         if not locks:
             return table
         # nodes and periods were checked at the door; positions are looked up in one pass
-        nodes = [lock.node for lock in locks]
-        position = self.compiled.position
-        if isinstance(position, _PositionMap):
-            rows = np.fromiter(map(position.input_rows().__getitem__, nodes), np.int64, len(nodes))
-            where = position.position_of_rows(rows).tolist()
-        else:
-            where = [position[node] for node in nodes]
+        where = self.compiled.positions_of([lock.node for lock in locks]).tolist()
         period_of = {label: self.calendar.index(label) for label in {lock.period for lock in locks}}
         to_quanta = self.metric.to_quanta
         for lock, row in zip(locks, where, strict=True):

@@ -606,6 +606,26 @@ class CompiledTree:
         except (KeyError, TypeError):
             raise _unknown_node(node_id, self.ids) from None
 
+    def positions_of(self, node_ids: Sequence[str]) -> IntArray:
+        """The positions of many ids in one vectorised pass, -1 for an id not in the tree.
+
+        Example:
+            >>> tree = OrgTree.from_arrays(["acme", "east"], [-1, 0], ["company", "region"])
+            >>> tree.compiled.positions_of(["east", "west", "acme"]).tolist()
+            [1, -1, 0]
+        """
+        index = self.position
+        missing = itertools.repeat(-1)
+        if isinstance(index, _PositionMap):
+            # the tree's own id -> input row dict (built once, cached), then row -> position;
+            # map() keeps the per-id lookups in C
+            rows = np.fromiter(
+                map(index.input_rows().get, node_ids, missing), np.int64, len(node_ids)
+            )
+            return np.where(rows >= 0, index.position_of_rows(np.maximum(rows, 0)), -1)
+        # a compiled tree built by hand around a plain id -> position mapping
+        return np.fromiter(map(index.get, node_ids, missing), np.int64, len(node_ids))
+
     def attribute(self, name: str) -> FloatArray:
         """The free attribute ``name`` per position, ``NaN`` where not given.
 

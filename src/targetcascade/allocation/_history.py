@@ -8,7 +8,6 @@ the alignment per pair of trees. A node absent from a past year has no history t
 from __future__ import annotations
 
 import functools
-import itertools
 import threading
 import weakref
 from collections.abc import Iterable, Mapping
@@ -193,20 +192,15 @@ class History:
         negative = np.zeros(count, dtype=np.bool_)
         for plan in self.plans:
             year_total, year_known, year_negative = _month_totals(plan, metric)
-            source = _row_map(tree, plan.tree)
-            if wanted is not None:
-                source = source[wanted]
-            found = source >= 0
-            if found.all():
-                take: slice | npt.NDArray[np.int64] = as_slice(source)
+            take, found = _source_rows(tree, plan, wanted)
+            if found is None:
                 total += year_total[take]
                 known |= year_known[take]
                 negative |= year_negative[take]
             else:
-                safe = np.where(found, source, 0)
-                total += np.where(found, year_total[safe], 0.0)
-                known |= found & year_known[safe]
-                negative |= found & year_negative[safe]
+                total += np.where(found, year_total[take], 0.0)
+                known |= found & year_known[take]
+                negative |= found & year_negative[take]
         return HistoryTotals(total, known, negative)
 
     @staticmethod
@@ -214,26 +208,38 @@ class History:
         plan: Plan, metric: str, tree: OrgTree, rows: npt.NDArray[np.int64] | None
     ) -> FloatArray:
         k = plan.metric_index(metric)
-        source = _row_map(tree, plan.tree)
-        if rows is not None:
-            source = source[rows]
-        month_positions = np.flatnonzero(plan.calendar.level_array == PeriodLevel.MONTH)
-        months = as_slice(month_positions)
-        values = plan.values[k][:, months]  # views: the gathers below copy 12 columns, not 17
-        origins = plan.origins[k][:, months]
-        found = source >= 0
-        if found.all():
-            # every node is there that year; a whole-tree identity map is a slice (no gather)
-            take = as_slice(source)
-            out: FloatArray = values[take].astype(np.float64)
-            missing = origins[take] == Origin.MISSING
-        else:
-            safe = np.where(found, source, 0)
-            out = values[safe].astype(np.float64)
-            missing = origins[safe] == Origin.MISSING
+        months = _months(plan)
+        take, found = _source_rows(tree, plan, rows)
+        # views of the 12 month columns: the gathers copy those, not all 17
+        out: FloatArray = plan.values[k][:, months][take].astype(np.float64)
+        missing = plan.origins[k][:, months][take] == Origin.MISSING
+        if found is not None:
             missing |= ~found[:, None]
         out[missing] = np.nan
         return out
+
+
+def _months(plan: Plan) -> slice | npt.NDArray[np.int64]:
+    """The month columns of ``plan``'s grid (a slice: they are one run)."""
+    return as_slice(np.flatnonzero(plan.calendar.level_array == PeriodLevel.MONTH))
+
+
+def _source_rows(
+    tree: OrgTree, plan: Plan, rows: npt.NDArray[np.int64] | None
+) -> tuple[slice | npt.NDArray[np.int64], BoolArray | None]:
+    """Where ``rows`` of ``tree`` (None: all) sit in ``plan``'s tree, and which of them are there.
+
+    Returns what to index the plan's nodes with (a slice when every row is there in one run, as
+    for a whole tree aligned to itself, so no gather) and the found mask, None when all are found;
+    rows not found index node 0 and must be masked out.
+    """
+    source = _row_map(tree, plan.tree)
+    if rows is not None:
+        source = source[rows]
+    found = source >= 0
+    if found.all():
+        return as_slice(source), None
+    return np.where(found, source, 0), found
 
 
 # source compiled tree -> (target compiled tree -> target position -> source position or -1).
@@ -243,7 +249,7 @@ class History:
 _ROW_MAPS: weakref.WeakKeyDictionary[
     CompiledTree, weakref.WeakKeyDictionary[CompiledTree, npt.NDArray[np.int64]]
 ] = weakref.WeakKeyDictionary()
-_ROW_MAPS_LOCK = threading.Lock()
+_CACHE_LOCK = threading.Lock()  # guards this module's two caches (engine threads share them)
 
 
 # id(plan) -> (weak reference to the plan, metric -> (month total as float64, some month has a
@@ -255,7 +261,7 @@ _TOTALS: dict[int, tuple[weakref.ref[Plan], dict[str, _TotalsEntry]]] = {}
 
 
 def _forget(key: int, ref: weakref.ref[Plan]) -> None:
-    with _ROW_MAPS_LOCK:
+    with _CACHE_LOCK:
         entry = _TOTALS.get(key)
         if entry is not None and entry[0] is ref:
             del _TOTALS[key]
@@ -264,12 +270,12 @@ def _forget(key: int, ref: weakref.ref[Plan]) -> None:
 def _month_totals(plan: Plan, metric: str) -> _TotalsEntry:
     """Per node of ``plan``: its months' sum, whether any month has a value, any is negative."""
     key = id(plan)
-    with _ROW_MAPS_LOCK:
+    with _CACHE_LOCK:
         entry = _TOTALS.get(key)
         if entry is not None and entry[0]() is plan and metric in entry[1]:
             return entry[1][metric]
     k = plan.metric_index(metric)
-    months = as_slice(np.flatnonzero(plan.calendar.level_array == PeriodLevel.MONTH))
+    months = _months(plan)
     missing = plan.origins[k][:, months] == Origin.MISSING
     kept = np.where(missing, 0, plan.values[k][:, months])
     # int64 quanta sum exactly (12 months of at most 2**53 each); the float64 total is then what
@@ -280,7 +286,7 @@ def _month_totals(plan: Plan, metric: str) -> _TotalsEntry:
     found = (total, known, negative)
     for array in found:
         array.flags.writeable = False
-    with _ROW_MAPS_LOCK:
+    with _CACHE_LOCK:
         entry = _TOTALS.get(key)
         if entry is None or entry[0]() is not plan:
             entry = (weakref.ref(plan, functools.partial(_forget, key)), {})
@@ -292,39 +298,28 @@ def _month_totals(plan: Plan, metric: str) -> _TotalsEntry:
 def _row_map(target: OrgTree, source: OrgTree) -> npt.NDArray[np.int64]:
     """For each compiled position of ``target``, the compiled position in ``source`` (or -1)."""
     target_c, source_c = target.compiled, source.compiled
-    with _ROW_MAPS_LOCK:
+    with _CACHE_LOCK:
         per_target = _ROW_MAPS.get(source_c)
         cached = None if per_target is None else per_target.get(target_c)
     if cached is not None:
         return cached
     if target is source or target_c.ids == source_c.ids:
         rows = np.arange(len(target), dtype=np.int64)
+    elif (
+        isinstance(source_c.position, _PositionMap)
+        and isinstance(target_c.position, _PositionMap)
+        and not source_c.position.has_rows
+    ):
+        # the planning tree's id dict (built once per tree, cached there; it serves locks and
+        # explain too) looks up the history tree's ids, so no history tree needs a dict of its
+        # own (about 75 MB per million nodes)
+        found = target_c.positions_of(source_c.ids)
+        hit = np.flatnonzero(found >= 0)
+        rows = np.full(len(target), -1, dtype=np.int64)
+        rows[found[hit]] = hit
     else:
-        # map() keeps the per-node lookups in C
-        ids, index, own = target_c.ids, source_c.position, target_c.position
-        if isinstance(index, _PositionMap) and isinstance(own, _PositionMap) and not index.has_rows:
-            # the planning tree's id dict (built once per tree, cached there; it serves locks
-            # and explain too) looks up the history tree's ids, so no history tree needs a dict
-            # of its own (about 75 MB per million nodes)
-            source_ids = source_c.ids
-            found = np.fromiter(
-                map(own.input_rows().get, source_ids, itertools.repeat(-1)),
-                np.int64,
-                len(source_ids),
-            )
-            hit = np.flatnonzero(found >= 0)
-            rows = np.full(len(ids), -1, dtype=np.int64)
-            rows[own.position_of_rows(found[hit])] = hit
-        elif isinstance(index, _PositionMap):
-            # the source tree's own id -> input row dict (built once per tree, cached there),
-            # then input row -> position, vectorised
-            found = np.fromiter(
-                map(index.input_rows().get, ids, itertools.repeat(-1)), np.int64, len(ids)
-            )
-            rows = np.where(found >= 0, index.position_of_rows(np.maximum(found, 0)), -1)
-        else:  # a compiled tree built by hand around a plain id -> position mapping
-            rows = np.fromiter(map(index.get, ids, itertools.repeat(-1)), np.int64, len(ids))
+        rows = source_c.positions_of(target_c.ids)
     rows.flags.writeable = False
-    with _ROW_MAPS_LOCK:
+    with _CACHE_LOCK:
         _ROW_MAPS.setdefault(source_c, weakref.WeakKeyDictionary())[target_c] = rows
     return rows
