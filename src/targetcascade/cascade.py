@@ -1530,6 +1530,7 @@ def _carried_split(
     runs again in one thread, so the error raised is the one a one-thread run raises.
     """
     n = weights.shape[0]
+    limits = _Limits(locked, mask, floors, caps)
     threads = _engine_threads() if lean and n >= _THREAD_ROWS else 1
     if threads > 1:
         try:
@@ -1538,10 +1539,7 @@ def _carried_split(
                 totals,
                 weights,
                 offsets,
-                locked=locked,
-                mask=mask,
-                floors=floors,
-                caps=caps,
+                limits=limits,
                 column_labels=column_labels,
                 threads=threads,
                 out=out,
@@ -1554,15 +1552,37 @@ def _carried_split(
         totals,
         weights,
         offsets,
-        locked=locked,
-        mask=mask,
-        floors=floors,
-        caps=caps,
+        limits=limits,
         column_labels=column_labels,
         lean=lean,
         out=out,
         relabel=relabel,
     )
+
+
+class _Limits(NamedTuple):
+    """What pins or bounds the children of a split, one row per child; any may be None.
+
+    ``locked`` holds where ``mask`` is true; ``floors`` and ``caps`` bound the rest.
+    """
+
+    locked: IntArray | None = None
+    mask: BoolArray | None = None
+    floors: IntArray | None = None
+    caps: IntArray | None = None
+
+    @property
+    def none(self) -> bool:
+        """No locks, floors or caps at all."""
+        return all(a is None for a in self)
+
+    def take(self, index: Any) -> _Limits:
+        """The rows (or, month-major, the month) at ``index``."""
+        return _Limits(*(None if a is None else a[index] for a in self))
+
+    def month_major(self) -> _Limits:
+        """Each array as contiguous (months x children) rows (see :func:`_month_major`)."""
+        return _Limits(*(None if a is None else _month_major(a) for a in self))
 
 
 def _carried_out(n: int, periods: int) -> tuple[IntArray, FloatArray, IntArray]:
@@ -1580,10 +1600,7 @@ def _carried_chunks(
     weights: FloatArray,
     offsets: IntArray,
     *,
-    locked: IntArray | None,
-    mask: BoolArray | None,
-    floors: IntArray | None,
-    caps: IntArray | None,
+    limits: _Limits,
     column_labels: list[str],
     threads: int,
     out: tuple[IntArray, FloatArray, IntArray] | None,
@@ -1596,9 +1613,6 @@ def _carried_chunks(
     edges = _blocks(offsets, -(-n // threads))
     at_floor = np.zeros((n, periods), dtype=np.bool_)
     at_cap = np.zeros((n, periods), dtype=np.bool_)
-
-    def rows(a: npt.NDArray[Any] | None, lo: int, hi: int) -> npt.NDArray[Any] | None:
-        return None if a is None else a[lo:hi]
 
     def run(k: int) -> None:
         s0, s1 = edges[k], edges[k + 1]
@@ -1618,10 +1632,7 @@ def _carried_chunks(
             totals[s0:s1],
             weights[lo:hi],
             offsets[s0 : s1 + 1] - lo,
-            locked=rows(locked, lo, hi),
-            mask=rows(mask, lo, hi),
-            floors=rows(floors, lo, hi),
-            caps=rows(caps, lo, hi),
+            limits=limits.take(slice(lo, hi)),
             column_labels=column_labels,
             out=views,
             relabel=local,
@@ -1646,10 +1657,7 @@ def _carried_one(
     weights: FloatArray,
     offsets: IntArray,
     *,
-    locked: IntArray | None,
-    mask: BoolArray | None,
-    floors: IntArray | None,
-    caps: IntArray | None,
+    limits: _Limits,
     column_labels: list[str],
     lean: bool = True,
     out: tuple[IntArray, FloatArray, IntArray] | None = None,
@@ -1668,7 +1676,7 @@ def _carried_one(
     """
     n, periods = weights.shape
     segment = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
-    if lean and locked is None and mask is None and floors is None and caps is None:
+    if lean and limits.none:
         try:
             return _carried_plain(totals, weights, offsets, segment, out)
         except _UseKernel:
@@ -1681,20 +1689,18 @@ def _carried_one(
     at_floor = np.zeros((periods, n), dtype=bool)
     at_cap = np.zeros((periods, n), dtype=bool)
     by_month = _month_major(weights)
-    locked_m, mask_m, floors_m, caps_m = (
-        None if a is None else _month_major(a) for a in (locked, mask, floors, caps)
-    )
+    limits_by_month = limits.month_major()
     for j in range(periods):
-        column = slice(j, j + 1)
         weight = by_month[j]
-        free = weight > 0 if mask_m is None else (weight > 0) & ~mask_m[j]
+        these = limits_by_month.take(j)
+        free = weight > 0 if these.mask is None else (weight > 0) & ~these.mask
         w = np.where(free, weight, 0.0)
         exact = _free_shares(
-            totals[:, column],
+            totals[:, j : j + 1],
             weight[:, None],
             offsets,
-            locked=None if locked_m is None else locked_m[j][:, None],
-            mask=None if mask_m is None else mask_m[j][:, None],
+            locked=None if these.locked is None else these.locked[:, None],
+            mask=None if these.mask is None else these.mask[:, None],
         )[:, 0]
         carried = np.where(free, np.maximum(exact + carry, 0.0), 0.0)
         # a segment whose carried quotas all vanished falls back to the plain weights
@@ -1705,15 +1711,7 @@ def _carried_one(
         use = np.where(
             use > 0, np.maximum(np.round(use * _CARRY_GRID) / _CARRY_GRID, _TINY_WEIGHT), 0
         )
-        month = _Month(
-            total=totals[:, j],
-            use=use,
-            locked=None if locked_m is None else locked_m[j],
-            mask=None if mask_m is None else mask_m[j],
-            floors=None if floors_m is None else floors_m[j],
-            caps=None if caps_m is None else caps_m[j],
-            label=column_labels[j],
-        )
+        month = _Month(total=totals[:, j], use=use, limits=these, label=column_labels[j])
         detail = (
             _split_month(split_one, month, offsets, segment, relabel)
             if lean
@@ -1765,10 +1763,7 @@ class _Month(NamedTuple):
 
     total: IntArray
     use: FloatArray
-    locked: IntArray | None
-    mask: BoolArray | None
-    floors: IntArray | None
-    caps: IntArray | None
+    limits: _Limits
     label: str
 
 
@@ -1790,14 +1785,15 @@ def _kernel_month(
     def column(a: npt.NDArray[Any] | None) -> npt.NDArray[Any] | None:
         return None if a is None else a[:, None]
 
+    limits = month.limits
     detail = split_one(
         month.total[:, None],
         month.use[:, None],
         offsets,
-        locked=column(month.locked),
-        lock_mask=column(month.mask),
-        floors=column(month.floors),
-        caps=column(month.caps),
+        locked=column(limits.locked),
+        lock_mask=column(limits.mask),
+        floors=column(limits.floors),
+        caps=column(limits.caps),
         column_labels=[month.label],
         **labels,
     )
@@ -1830,8 +1826,7 @@ def _split_month(
     starts = offsets[:-1]
     sizes = np.diff(offsets)
     n = month.use.size
-    mask = month.mask
-    locked = month.locked
+    locked, mask, floors, caps = month.limits
     if mask is not None and locked is not None:
         free = ~mask
         lock_sum = np.add.reduceat(np.where(mask, locked, 0), starts)
@@ -1848,20 +1843,20 @@ def _split_month(
     spread = free & (w > 0)
     # the kernel checks every child's bounds (locked ones too) before it splits anything
     ok = np.ones(n, dtype=np.bool_)
-    if month.floors is not None:
-        lo = month.floors
+    if floors is not None:
+        lo = floors
         ok &= (lo >= 0) & (lo <= MAX_QUANTA)
         # a free child with weight sits strictly above its floor; one without weight gets 0
         ok &= np.where(spread, q >= lo + margin, ~free | (lo == 0))
         if mask is not None and locked is not None:
             ok &= ~mask | (locked >= lo)
-    if month.caps is not None:
-        hi = month.caps
-        ok &= hi >= (0 if month.floors is None else month.floors)
+    if caps is not None:
+        hi = caps
+        ok &= hi >= (0 if floors is None else floors)
         ok &= ~spread | (q <= hi - margin)
         if mask is not None and locked is not None:
             ok &= ~mask | (locked <= hi)
-    if month.floors is not None or month.caps is not None:
+    if floors is not None or caps is not None:
         # bounded, the kernel caps every child at what is left to split: a child taking it all
         # counts as held there
         ok &= ~spread | (q <= remaining[segment] - margin)
@@ -1888,10 +1883,7 @@ def _split_month(
             _Month(
                 total=month.total[hard],
                 use=month.use[sub.idx],
-                locked=None if locked is None else locked[sub.idx],
-                mask=None if mask is None else mask[sub.idx],
-                floors=None if month.floors is None else month.floors[sub.idx],
-                caps=None if month.caps is None else month.caps[sub.idx],
+                limits=month.limits.take(sub.idx),
                 label=month.label,
             ),
             sub.offsets,
