@@ -844,8 +844,14 @@ def test_threaded_carried_split_equals_one_thread(inputs, threads):
         patch.setenv("TARGETCASCADE_THREADS", str(threads))
         patch.setattr(engine, "_THREAD_ROWS", 0)
         together = engine._carried_split(split_one, totals, weights, offsets, **kw)
+    # the chunks themselves, without the one-thread re-run that would hide a failing chunk
+    chunked = engine._carried_chunks(
+        split_one, totals, weights, offsets, limits=engine._Limits(),
+        column_labels=kw["column_labels"], threads=threads, out=None, relabel=None,
+    )  # fmt: skip
     for field in ("values", "quota", "adjustment"):
         assert np.array_equal(getattr(alone, field), getattr(together, field)), field
+        assert np.array_equal(getattr(alone, field), getattr(chunked, field)), field
 
 
 def test_threads_do_not_change_a_cascade(monkeypatch):
@@ -913,8 +919,14 @@ def test_threaded_split_with_locks_and_bounds_equals_one_thread(inputs, threads)
     if isinstance(alone, str):
         assert together == alone
         return
+    # the chunks themselves, without the one-thread re-run that would hide a failing chunk
+    chunked = engine._carried_chunks(
+        split_one, totals, weights, offsets, limits=engine._Limits(locked, mask, floors, caps),
+        column_labels=kw["column_labels"], threads=threads, out=None, relabel=relabel,
+    )  # fmt: skip
     for field in ("values", "quota", "adjustment", "at_floor", "at_cap"):
         assert np.array_equal(getattr(alone, field), getattr(together, field)), field
+        assert np.array_equal(getattr(alone, field), getattr(chunked, field)), field
 
 
 @given(st.integers(1, 40), st.integers(1, 12), st.integers(1, 9), st.sampled_from(["C", "F", "b"]))
