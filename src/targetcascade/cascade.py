@@ -45,7 +45,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from functools import partial
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, TypeVar
 
 import attrs
 import numpy as np
@@ -77,6 +77,8 @@ from targetcascade.errors import SerializationError, SpecError, TargetCascadeErr
 from targetcascade.metric import Metric, Rollup
 from targetcascade.org import OrgTree
 from targetcascade.plan import Origin, Plan, Provenance, Source
+
+_T = TypeVar("_T")
 
 __all__ = [
     "SPEC_SCHEMA_VERSION",
@@ -1055,8 +1057,9 @@ class _Engine:
             self._roll_up_rows(rows)
             return
         edges = np.linspace(rows.start, rows.stop, threads + 1).astype(np.int64).tolist()
-        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="targetcascade") as pool:
-            list(pool.map(self._roll_up_rows, [slice(a, b) for a, b in itertools.pairwise(edges)]))
+        _in_threads(
+            self._roll_up_rows, [slice(a, b) for a, b in itertools.pairwise(edges)], threads
+        )
 
     def _roll_up_rows(self, rows: slice | IntArray) -> None:
         g = self.grid
@@ -1644,8 +1647,7 @@ def _carried_chunks(
         at_floor[lo:hi] = got.at_floor
         at_cap[lo:hi] = got.at_cap
 
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="targetcascade") as pool:
-        list(pool.map(run, range(len(edges) - 1)))  # re-raises the first failed chunk's error
+    _in_threads(run, range(len(edges) - 1), threads)
     return Apportionment(
         values=out[0], quota=out[1], adjustment=out[2], at_floor=at_floor, at_cap=at_cap
     )
@@ -1894,6 +1896,12 @@ def _split_month(
         at_floor[sub.idx] = part.at_floor
         at_cap[sub.idx] = part.at_cap
     return _MonthSplit(values, quota, at_floor, at_cap)
+
+
+def _in_threads(work: Callable[[_T], object], items: Iterable[_T], threads: int) -> None:
+    """``work`` on every item on up to ``threads`` threads; re-raises the first item's failure."""
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="targetcascade") as pool:
+        list(pool.map(work, items))
 
 
 #: Below this many children a level's carried split runs in the calling thread.
