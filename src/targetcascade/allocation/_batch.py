@@ -137,7 +137,7 @@ class OrgBatch(_NodeRows):
 
     Example:
         >>> from targetcascade.synthetic import demo_company
-        >>> from targetcascade.allocation._history import History, HistoryTotals
+        >>> from targetcascade.allocation._history import History
         >>> company = demo_company()
         >>> c = company.tree.compiled
         >>> root_children = range(int(c.child_offsets[0]), int(c.child_offsets[1]))

@@ -627,11 +627,9 @@ class CapacityWeighted(StrategyBase):
                 year_first.astype("datetime64[M]") - np.timedelta64(len(self.ramp), "M")
             )
             whole &= np.isnat(start) | ((start < year_first) & ramped)
-        if whole.all():
-            return np.repeat(fte[:, None], month_start.size, axis=1)
         out = np.repeat(fte[:, None], month_start.size, axis=1)
-        partial = ~whole
-        out[partial] = self._dated_capacity(batch, leaves[partial])
+        if not whole.all():
+            out[~whole] = self._dated_capacity(batch, leaves[~whole])
         return out
 
     def _dated_capacity(self, batch: OrgBatch, leaves: IntArray) -> FloatArray:
