@@ -101,16 +101,10 @@ T = TypeVar("T")
 
 
 def _timed(
-    fn: Callable[[], T],
-    repeat: int,
-    each: Callable[[T], None] | None = None,
-    times: list[float] | None = None,
+    fn: Callable[[], T], repeat: int, each: Callable[[T], None] | None = None
 ) -> tuple[float, T]:
-    """Median wall time of ``repeat`` runs and the last result; ``each`` sees every result.
-
-    ``times``, when given, receives every run's time in order.
-    """
-    times = [] if times is None else times
+    """Median wall time of ``repeat`` runs and the last result; ``each`` sees every result."""
+    times: list[float] = []
     result: T | None = None
     for _ in range(repeat):
         result = None  # let the previous result go before the next run
