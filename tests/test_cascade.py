@@ -724,10 +724,11 @@ def _carried_inputs(draw):
     return totals, weights, offsets
 
 
-@given(_carried_inputs(), st.integers(1, 12))
-def test_lean_carried_split_equals_the_general_path(inputs, block_rows):
+@given(_carried_inputs(), st.integers(1, 12), st.booleans())
+def test_lean_carried_split_equals_the_general_path(inputs, block_rows, int64):
     """The engine's fast path without locks or bounds gives the general path's numbers exactly,
-    whatever the size of the blocks of parents it works through."""
+    whatever the size of the blocks of parents it works through, and whether it ranks the
+    carried quotas in int64 or (as for quotas too large for it) with the kernel's float core."""
     from functools import partial
 
     from targetcascade.allocation._kernel import apportion_detailed
@@ -740,6 +741,8 @@ def test_lean_carried_split_equals_the_general_path(inputs, block_rows):
     kw = {"locked": None, "mask": None, "floors": None, "caps": None, "column_labels": labels}
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(engine, "_PLAIN_BLOCK_ROWS", block_rows)
+        if not int64:
+            patch.setattr(engine, "_INT_LIMIT", -1.0)
         lean = engine._carried_split(*args, **kw)
     general = engine._carried_split(*args, **kw, lean=False)
     assert np.array_equal(lean.values, general.values)

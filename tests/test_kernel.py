@@ -479,6 +479,102 @@ class TestApportion:
         )
 
 
+class TestGridHamilton:
+    """``_grid_hamilton``: largest remainder on integer weights (the carried split's grid) in int64,
+    without the float pass. It must give the reference's numbers whenever it answers, and answer
+    whenever the integers fit."""
+
+    @staticmethod
+    def split(totals, k, offsets):
+        from targetcascade.allocation._kernel import _grid_hamilton
+
+        return _grid_hamilton(
+            np.asarray(totals, dtype=np.int64),
+            np.asarray(k, dtype=np.int64),
+            np.asarray(offsets, dtype=np.int64),
+        )
+
+    def test_hand_checked_tie_goes_to_the_larger_weight(self):
+        """T = 4 over weights 1, 3, 4 (sum 8): quotas 0.5, 1.5, 2. Floors 0, 1, 2 leave one
+        quantum; rows 0 and 1 tie at remainder 1/2 and the larger weight (row 1) takes it."""
+        assert self.split([4], [1, 3, 4], [0, 3]).tolist() == [0, 2, 2]
+
+    def test_hand_checked_equal_weights_go_by_row(self):
+        """T = 3 over 3, 1, 1, 3 (sum 8): quotas 9/8, 3/8, 3/8, 9/8. Floors 1, 0, 0, 1 leave one
+        quantum; rows 1 and 2 tie (same weight, remainder 3/8) and the earlier row takes it.
+        The second group, T = 5 over 1, 1 (quotas 2.5 each), gives its quantum to its first row."""
+        got = self.split([3, 5], [3, 1, 1, 3, 1, 1], [0, 4, 6])
+        assert got.tolist() == [1, 1, 0, 1, 3, 2]
+
+    def test_whole_quotas_the_float_guess_misses(self):
+        """T = 286 over 27, 12, 13, 14 (sum 66): quotas 117, 52, 56 1/3 and 60 2/3, so the one
+        leftover quantum goes to the last row. In float, 286 / 66 * 27 = 116.99999999999999: the
+        exact remainder check catches the guess and corrects the floor."""
+        assert (286 / 66) * 27 < 117
+        assert self.split([286], [27, 12, 13, 14], [0, 4]).tolist() == [117, 52, 56, 61]
+
+    def test_zero_weights_get_nothing(self):
+        """A zero weight has remainder 0 and never wins a quantum; an all-zero group needs T = 0."""
+        assert self.split([7, 0], [0, 2, 0, 5, 0, 0], [0, 4, 6]).tolist() == [0, 2, 0, 5, 0, 0]
+
+    def test_declines_what_int64_cannot_hold(self):
+        """Weight sums above 2**61, or a total whose products would overflow: None (the caller
+        takes the general kernel), never a wrapped number."""
+        assert self.split([10], [2**61, 2**61], [0, 2]) is None
+        assert self.split([2**52], [2**59, 2**59, 2**59], [0, 3]) is None
+        # T * k wraps past 2**64 here, but the remainders it needs stay small: exact
+        assert self.split([2**52 + 1], [2**20, 2**20], [0, 2]).tolist() == [2**51 + 1, 2**51]
+        assert self.split([5], [0, 0], [0, 2]) is None  # a total with no weight to carry it
+
+    @given(st.data())
+    def test_matches_reference(self, data):
+        """Random groups of integer weights, with repeated values (exact ties between equal and
+        between different weights) and zeros, under totals up to 2**40: the reference's split."""
+        n_groups = data.draw(st.integers(1, 8))
+        sizes = data.draw(st.lists(st.integers(1, 12), min_size=n_groups, max_size=n_groups))
+        offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        n = int(offsets[-1])
+        palette = data.draw(st.lists(st.integers(0, 2**20), min_size=1, max_size=4))
+        k = data.draw(
+            st.lists(st.one_of(st.sampled_from(palette), st.integers(0, 2**20)), min_size=n,
+                     max_size=n)
+        )  # fmt: skip
+        totals = data.draw(
+            st.lists(st.one_of(st.integers(0, 40), st.integers(0, 2**40)), min_size=n_groups,
+                     max_size=n_groups)
+        )  # fmt: skip
+        for g in range(n_groups):
+            if sum(k[offsets[g] : offsets[g + 1]]) == 0:
+                totals[g] = 0
+        got = self.split(totals, k, offsets)
+        assert got is not None  # sums below 2**24 and totals below 2**40 always fit
+        for g in range(n_groups):
+            rows = slice(int(offsets[g]), int(offsets[g + 1]))
+            assert got[rows].tolist() == ref.hamilton(totals[g], k[rows])
+
+    @given(problems(max_segments=8, max_children=12, max_cols=1))
+    def test_equals_the_float_kernel_on_grid_weights(self, problem):
+        """On weights with whole 1/1024 steps it is the kernel's split, sorted by table rows or in
+        one lexicographic sort; where it declines, the general kernel still answers."""
+        from targetcascade.allocation import _kernel
+
+        totals, weights, offsets = problem
+        k = np.round(weights[:, 0] * 1024).astype(np.int64)
+        t = totals[:, 0]
+        t[np.add.reduceat(k, offsets[:-1]) == 0] = 0
+        expected = apportion(t[:, None], (k / 1024)[:, None], offsets)[:, 0]
+        got = self.split(t, k, offsets)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(_kernel, "_ROW_SORT_WIDTH", 0)
+            sorted_once = self.split(t, k, offsets)
+        assert (got is None) == (sorted_once is None)
+        if got is not None:
+            assert got.tolist() == expected.tolist()
+            assert sorted_once.tolist() == expected.tolist()
+        else:
+            assert t.max() > 2**40 or k.max() > 2**40
+
+
 class TestApportionErrors:
     def test_locks_above_total(self):
         """Locks summing above the total name the parent, the period and the locked children."""

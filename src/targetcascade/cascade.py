@@ -56,9 +56,11 @@ from targetcascade.allocation._batch import OrgBatch, TimeBatch
 from targetcascade.allocation._divisor import Adams, Jefferson, Webster
 from targetcascade.allocation._history import History
 from targetcascade.allocation._kernel import (
+    _INT_LIMIT,
     MAX_QUANTA,
     Apportionment,
     _gather,
+    _grid_hamilton,
     _hamilton,
     apportion,
     apportion_detailed,
@@ -2018,14 +2020,21 @@ def _carried_plain_block(
         # a segment whose carried quotas all vanished falls back to the plain weights
         alive = np.add.reduceat(carried, starts) > 0
         use = carried if alive.all() else np.where(alive[segment], carried, w)
-        on_grid = np.round(use * _CARRY_GRID)
-        on_grid /= _CARRY_GRID
-        np.maximum(on_grid, _TINY_WEIGHT, out=on_grid)
-        on_grid[use <= 0] = 0.0
-        got = _hamilton(total, on_grid, offsets, np.add.reduceat(on_grid, starts), quota=False)
-        values[j] = got.values
+        # the weights _carried_one gives the kernel, in whole 1/1024 quanta (see there)
+        grid = np.round(use * _CARRY_GRID)
+        np.maximum(grid, 1.0, out=grid)
+        grid[use <= 0] = 0.0
+        got = (
+            _grid_hamilton(total, grid.astype(np.int64), offsets)
+            if grid.max(initial=0.0) <= _INT_LIMIT
+            else None
+        )
+        if got is None:  # integers too large for int64: the kernel's general core
+            grid /= _CARRY_GRID
+            got = _hamilton(total, grid, offsets, np.add.reduceat(grid, starts), quota=False).values
+        values[j] = got
         carry += exact
-        carry -= got.values
+        carry -= got
         if not all_free:
             carry[~free] = 0.0
     return values, quota

@@ -1035,28 +1035,141 @@ def _int_quotas(totals: IntArray, w: FloatArray, offsets: IntArray) -> _Exact:
     shift = np.repeat(np.where(fits, -scale_exp, 0), sizes)
     scaled = np.where(np.repeat(fits, sizes), np.ldexp(w, shift.astype(np.int32)), 0.0)
     scaled_sum = np.add.reduceat(scaled, starts)
-    t_float = totals.astype(np.float64)
-    # The float guess T * (M / W_M) is within T * 2**-51 + 1 of the exact floor (M and W_M are
-    # exact or within u, the quotient and product add a rounding each).
-    off_by = t_float * 2.0**-51 + 1.0
-    ok = fits & (scaled_sum <= _INT_LIMIT) & ((off_by + 1.0) * scaled_sum <= 2.0**62)
-    ok &= ~((scaled_sum == 0) & (totals != 0))
-    ok_cells = np.repeat(ok, sizes)
-    m = np.where(ok_cells, scaled, 0.0).astype(np.int64)
+    ok = fits & _fits_exact(totals, scaled_sum) & ~((scaled_sum == 0) & (totals != 0))
+    m = np.where(np.repeat(ok, sizes), scaled, 0.0).astype(np.int64)
     w_m = np.add.reduceat(m, starts)
+    floors, rem = _divide_exact(totals, m, w_m, sizes)
+    return _Exact(ok, floors, rem, w_m)
+
+
+def _divide_exact(
+    totals: IntArray, m: IntArray, w_m: IntArray, sizes: IntArray
+) -> tuple[IntArray, IntArray]:
+    """Exact ``a = floor(T * m / W_M)`` and ``R = T * m - a * W_M`` per cell, in int64.
+
+    ``m >= 0`` are integer weights with group sums ``w_m``, ``T >= 0``; every group needs
+    ``(T * 2**-51 + 2) * W_M <= 2**62`` (see :func:`_fits_exact`). A group with ``W_M = 0`` gets
+    zeros.
+    """
+    t_float = totals.astype(np.float64)
+    scale = np.zeros(totals.shape)
+    np.divide(t_float, w_m.astype(np.float64), out=scale, where=w_m > 0)
+    # The float guess m * (T / W_M) is within T * 2**-51 + 1 of the exact floor (T / W_M and the
+    # product add a rounding each, both relative, of a quota below T).
+    guess = np.repeat(scale, sizes)
+    guess *= m
+    np.floor(guess, out=guess)
+    floors = guess.astype(np.int64)
     w_rep = np.repeat(w_m, sizes)
-    share = np.zeros(w.shape)
-    np.divide(m.astype(np.float64), w_rep.astype(np.float64), out=share, where=w_rep > 0)
-    guess = np.floor(share * np.repeat(t_float, sizes)).astype(np.int64)
-    # T * M - guess * W_M modulo 2**64; the true value is below (off_by + 1) * W_M <= 2**62 in
-    # magnitude, so the wrapped int64 is exact.
-    rem = (
-        np.repeat(totals, sizes).astype(np.uint64) * m.astype(np.uint64)
-        - guess.astype(np.uint64) * w_rep.astype(np.uint64)
-    ).view(np.int64)
-    safe = np.where(w_rep > 0, w_rep, 1)
-    fix = rem // safe
-    return _Exact(ok, guess + fix, rem - fix * safe, w_m)
+    # T * m - guess * W_M modulo 2**64 (int64 products wrap); the true value is below
+    # (T * 2**-51 + 2) * W_M <= 2**62 in magnitude, so the wrapped int64 is exact.
+    rem = np.repeat(totals, sizes)
+    rem *= m
+    rem -= floors * w_rep
+    # A wrong guess leaves R outside [0, W_M): as unsigned, a negative R is huge. Rare (a quota
+    # within a rounding of an integer), so those cells alone are fixed by a division.
+    off = np.flatnonzero(rem.view(np.uint64) >= w_rep.view(np.uint64))
+    if off.size:
+        safe = np.maximum(w_rep[off], 1)
+        fix = rem[off] // safe
+        floors[off] += fix
+        rem[off] -= fix * safe
+    return floors, rem
+
+
+def _fits_exact(totals: IntArray, w_m: npt.NDArray[Any]) -> BoolArray:
+    """Groups whose ``T * m / W_M`` :func:`_divide_exact` computes exactly in int64.
+
+    ``W_M`` may be a float sum: it is within a rounding of the integer one, which the margin covers.
+    """
+    w_float = w_m.astype(np.float64)
+    fits: BoolArray = (w_float <= _INT_LIMIT) & (
+        (totals.astype(np.float64) * 2.0**-51 + 2.0) * w_float <= 2.0**62
+    )
+    return fits
+
+
+def _grid_hamilton(totals: IntArray, k: IntArray, offsets: IntArray) -> IntArray | None:
+    """Largest remainder for integer weights ``k``, exactly in int64; None if they do not fit.
+
+    The same values as :func:`_hamilton` on the weights ``k * 2**-s`` for any ``s`` (the scale
+    cancels): larger exact remainder first, then larger weight, then the earlier row. Callers
+    whose weights lie on a grid (the engine's carried split) skip the float pass, its error
+    bands and the exact re-ranking of near-ties, which dominate when many quotas nearly tie.
+    Needs ``totals >= 0``, ``k >= 0`` and a positive weight in every group with a total.
+    """
+    sizes = np.diff(offsets)
+    starts = offsets[:-1]
+    w_m = np.add.reduceat(k, starts)
+    if not (_fits_exact(totals, w_m) & ((w_m > 0) | (totals == 0))).all():
+        return None
+    floors, rem = _divide_exact(totals, k, w_m, sizes)
+    leftover = totals - np.add.reduceat(floors, starts)
+    # The leftover-th largest remainder of each group, tau: every larger one wins a quantum;
+    # the cells equal to tau share what is left, larger weight first, then earlier rows.
+    ordered, ends = _sorted_by_group(rem, offsets)
+    has = leftover > 0
+    tau = np.where(has, ordered[np.where(has, ends - leftover, 0)], np.iinfo(np.int64).max)
+    tau_rep = np.repeat(tau, sizes)
+    reach = rem >= tau_rep
+    n_reach = np.add.reduceat(reach, starts, dtype=np.int64)
+    floors += reach
+    over = np.flatnonzero(n_reach > leftover)
+    if over.size:
+        sub = _gather(offsets, over)
+        tied = rem[sub.idx] == tau_rep[sub.idx]
+        # how many of each group's tied cells keep their quantum
+        keep = leftover[over] - n_reach[over] + np.add.reduceat(tied, sub.offsets[:-1])
+        losers = _rank_ties(tied, k[sub.idx], sub.offsets, keep)
+        floors[sub.idx[losers]] -= 1
+    return floors
+
+
+def _sorted_by_group(keys: IntArray, offsets: IntArray) -> tuple[IntArray, IntArray]:
+    """Each group's keys (>= 0) in ascending order, group ``g``'s ending at ``ends[g] - 1``.
+
+    Groups of similar size are sorted as the rows of a (groups x width) table padded with -1
+    (see :func:`_distribute`); others in one lexicographic sort by group, then key.
+    """
+    sizes = np.diff(offsets)
+    n_groups = sizes.size
+    width = int(sizes.max(initial=0))
+    if n_groups > 1 and 0 < width <= _ROW_SORT_WIDTH and 4 * width * n_groups <= 5 * keys.size:
+        if width * n_groups == keys.size:
+            table = np.sort(keys.reshape(n_groups, width), axis=1)
+        else:
+            table = np.full((n_groups, width), -1, dtype=np.int64)
+            shift = np.arange(0, n_groups * width, width) - offsets[:-1]
+            table.reshape(-1)[np.arange(keys.size) + np.repeat(shift, sizes)] = keys
+            table.sort(axis=1)
+        ends = np.arange(1, n_groups + 1, dtype=np.int64) * width
+        return table.reshape(-1), ends
+    group = np.repeat(np.arange(n_groups), sizes)
+    return keys[np.lexsort((keys, group))], offsets[1:]
+
+
+def _rank_ties(tied: BoolArray, k: IntArray, offsets: IntArray, keep: IntArray) -> BoolArray:
+    """The tied cells beyond each group's first ``keep``, ranked by larger ``k``, then row."""
+    sizes = np.diff(offsets)
+    starts = offsets[:-1]
+    k_min = np.minimum.reduceat(np.where(tied, k, np.iinfo(np.int64).max), starts)
+    k_max = np.maximum.reduceat(np.where(tied, k, -1), starts)
+    single = k_min == k_max
+    # one weight among the ties: rows decide
+    counted = np.cumsum(tied, dtype=np.int64)
+    before = np.concatenate(([0], counted[starts[1:] - 1]))
+    rank = counted - np.repeat(before, sizes)
+    losers: BoolArray = tied & (rank > np.repeat(keep, sizes)) & np.repeat(single, sizes)
+    mixed = np.repeat(~single, sizes) & tied
+    if mixed.any():
+        cells = np.flatnonzero(mixed)
+        group = np.repeat(np.arange(sizes.size), sizes)[cells]
+        # lexsort is stable and cells ascend, so equal weights keep row order
+        order = np.lexsort((-k[cells], group))
+        ranked, by = cells[order], group[order]
+        place = np.arange(ranked.size) - np.searchsorted(by, by)
+        losers[ranked[place >= keep[by]]] = True
+    return losers
 
 
 def _distribute(
