@@ -627,7 +627,9 @@ class CapacityWeighted(StrategyBase):
                 year_first.astype("datetime64[M]") - np.timedelta64(len(self.ramp), "M")
             )
             whole &= np.isnat(start) | ((start < year_first) & ramped)
-        out = np.repeat(fte[:, None], month_start.size, axis=1)
+        # month-major (Fortran order): the carried split reads one month's column at a time
+        out = np.empty((fte.size, month_start.size), order="F")
+        out[...] = fte[:, None]
         if not whole.all():
             out[~whole] = self._dated_capacity(batch, leaves[~whole])
         return out
