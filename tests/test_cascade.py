@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from decimal import Decimal
 
@@ -41,6 +42,7 @@ from targetcascade.allocation import (
 from targetcascade.errors import (
     InfeasibleAllocationError,
     PeriodError,
+    QuantumError,
     SerializationError,
     SpecError,
 )
@@ -401,6 +403,60 @@ class TestInfeasible:
         with pytest.raises(PeriodError, match="FY2029-Q1"):
             cascade(spec, regions(), FiscalCalendar(fiscal_year=2027))
 
+    def test_lock_unknown_node(self) -> None:
+        """A lock on a node the tree does not have is named; so is one whose node is not a string."""
+        for node in ("south", 7, ["east"]):
+            spec = one(
+                DEALS,
+                10,
+                splits={"company": Split(strategy=Equal())},
+                locks=[Lock(node="east", period="FY2027", value=1),
+                       Lock(node=node, period="FY2027-Q1", value=1)],  # type: ignore[arg-type]
+            )  # fmt: skip
+            with pytest.raises(
+                SpecError, match=re.escape(f"lock on unknown node {node!r}")
+            ) as info:
+                cascade(spec, regions(), FiscalCalendar(fiscal_year=2027))
+            assert info.value.node == node
+
+    def test_lock_problems_are_reported_in_lock_order(self) -> None:
+        """Of an unknown node and an unknown period, the error names whichever lock comes first."""
+        bad_node = Lock(node="south", period="FY2027", value=1)
+        bad_period = Lock(node="east", period="FY2029-Q1", value=1)
+        for locks, error in (
+            ([bad_node, bad_period], SpecError),
+            ([bad_period, bad_node], PeriodError),
+        ):
+            spec = one(DEALS, 10, splits={"company": Split(strategy=Equal())}, locks=locks)
+            with pytest.raises(error):
+                cascade(spec, regions(), FiscalCalendar(fiscal_year=2027))
+
+    def test_lock_on_a_derived_cell_in_org_first(self) -> None:
+        """org_first derives an inner node's months from its children: a lock there that the sums
+        do not meet is refused by name, while the other lock (a team's year) holds."""
+        tree = OrgTree.from_records(
+            [
+                {"id": "acme", "level": "company"},
+                {"id": "east", "parent": "acme", "level": "region"},
+                {"id": "e1", "parent": "east", "level": "team"},
+                {"id": "e2", "parent": "east", "level": "team"},
+                {"id": "west", "parent": "acme", "level": "region"},
+            ]
+        )
+        spec = one(
+            DEALS,
+            120,
+            mode="org_first",
+            splits={"company": Split(strategy=Equal()), "region": Split(strategy=Equal())},
+            locks=[Lock(node="e1", period="FY2027", value=30),
+                   Lock(node="east", period="FY2027-M03", value=7)],
+        )  # fmt: skip
+        with pytest.raises(
+            SpecError, match="lock 'east' FY2027-M03 = 7 deal cannot be kept"
+        ) as info:
+            cascade(spec, tree, FiscalCalendar(fiscal_year=2027))
+        assert (info.value.node, info.value.period) == ("east", "FY2027-M03")
+
     def test_hedge_in_org_first(self) -> None:
         """Over-assignment needs a fixed parent phasing; org_first refuses it."""
         spec = one(
@@ -678,6 +734,29 @@ class TestLocksAndBounds:
         with pytest.raises(SpecError, match="two locks on 'b' FY2027-Q1") as info:
             cascade(spec, tree, FiscalCalendar(fiscal_year=2027))
         assert info.value.node == "b"
+
+    def test_a_duplicate_lock_is_named_before_a_later_bad_value(self) -> None:
+        """Lock values are converted in one batch; when one is refused, the locks are taken again
+        one by one, so the first problem in lock order is the one raised."""
+        tree = team({"id": "a"}, {"id": "b"}, {"id": "c"})
+        spec = one(
+            DEALS,
+            36,
+            splits={"team": Split(strategy=Equal())},
+            locks=[Lock(node="b", period="FY2027-Q1", value=2),
+                   Lock(node="b", period="FY2027-Q1", value=3),
+                   Lock(node="c", period="FY2027-Q1", value=Decimal("0.5"))],
+        )  # fmt: skip
+        with pytest.raises(SpecError, match="two locks on 'b' FY2027-Q1"):
+            cascade(spec, tree, FiscalCalendar(fiscal_year=2027))
+        spec = one(
+            DEALS,
+            36,
+            splits={"team": Split(strategy=Equal())},
+            locks=[Lock(node="c", period="FY2027-Q1", value=Decimal("0.5"))],
+        )
+        with pytest.raises(QuantumError, match=r"0\.5"):
+            cascade(spec, tree, FiscalCalendar(fiscal_year=2027))
 
     def test_lock_overrides_bounds(self) -> None:
         """A lock below the level's floor is kept; the siblings still respect their bounds."""

@@ -651,6 +651,51 @@ class TestMetricToQuanta:
         assert back.actual == info.value.actual
 
 
+class TestMetricToQuantaMany:
+    """``to_quanta_many`` is ``to_quanta`` value by value (its batch shortcut for Decimals and ints
+    must give the same numbers and refuse the same values)."""
+
+    def test_hand_checked(self):
+        """Cents: 12.34 -> 1234, 5 -> 500, '0.5 CNY' -> 50, 0.1 + 0.2 -> 30 (float path)."""
+        m = Metric(name="revenue", unit="CNY")
+        assert m.to_quanta_many([Decimal("12.34"), 5, "0.5 CNY", 0.1 + 0.2]) == [1234, 500, 50, 30]
+        thousands = Metric(name="revenue", unit="CNY", quantum="1000")
+        assert thousands.to_quanta_many([Decimal("2E+3"), 5000, Decimal("1000.000")]) == [2, 5, 1]
+
+    @given(
+        st.sampled_from(["0.01", "1", "1000", "0.05", "0.25"]),
+        st.lists(
+            st.one_of(
+                st.decimals(allow_nan=True, allow_infinity=True, places=None).filter(
+                    lambda d: not d.is_finite() or abs(d.adjusted()) < 30
+                ),
+                st.integers(-(10**15), 10**15).map(lambda i: Decimal(i).scaleb(-2)),
+                st.integers(-(10**12), 10**12),
+                st.floats(-1e9, 1e9, allow_nan=False),
+                st.sampled_from(["1.5 CNY", "0.001 CNY", "2 wan CNY"]),
+            ),
+            max_size=8,
+        ),
+        st.sampled_from([None, Rounding.HALF_EVEN]),
+    )
+    def test_same_as_one_by_one(self, quantum, values, rounding):
+        """The same list as ``to_quanta`` per value, or the same error for the first refused."""
+        m = Metric(name="revenue", unit="CNY", quantum=quantum)
+        expected, error = [], None
+        for value in values:
+            try:
+                expected.append(m.to_quanta(value, rounding=rounding))
+            except QuantumError as e:
+                error = e
+                break
+        if error is None:
+            assert m.to_quanta_many(values, rounding=rounding) == expected
+        else:
+            with pytest.raises(QuantumError) as info:
+                m.to_quanta_many(values, rounding=rounding)
+            assert str(info.value) == str(error)
+
+
 class TestMetricFromQuanta:
     @pytest.mark.parametrize(
         ("metric", "quanta", "text"),

@@ -36,6 +36,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import functools
 import itertools
@@ -912,11 +913,15 @@ class _Engine:
         where = self.compiled.positions_of([lock.node for lock in locks]).tolist()
         period_of = {label: self.calendar.index(label) for label in {lock.period for lock in locks}}
         to_quanta = self.metric.to_quanta
-        for lock, row in zip(locks, where, strict=True):
+        try:
+            values: list[int | None] = list(self.metric.to_quanta_many(lk.value for lk in locks))
+        except Exception:  # noqa: BLE001 - converted lock by lock below, which raises the first
+            values = [None] * len(locks)  # problem in lock order (a duplicate may come first)
+        for lock, row, value in zip(locks, where, values, strict=True):
             key = (row, period_of[lock.period])
             if key in table:
                 raise SpecError(f"two locks on {lock.node!r} {lock.period}", node=lock.node)
-            table[key] = to_quanta(lock.value)
+            table[key] = to_quanta(lock.value) if value is None else value
         return table
 
     def _months_of(self, period: int) -> list[int]:
@@ -1435,6 +1440,14 @@ class _Engine:
     # -------------------------------------------------------------- final checks
 
     def _check_locks_applied(self) -> None:
+        if not self.locks:
+            return
+        # one vectorised comparison; the loop below only names the first lock that failed
+        with contextlib.suppress(OverflowError):  # a lock beyond int64: the loop finds it
+            wanted = np.fromiter(self.locks.values(), np.int64, len(self.locks))
+            cells = np.array(list(self.locks), dtype=np.int64)
+            if (self.grid.values[cells[:, 0], cells[:, 1]] == wanted).all():
+                return
         for (node, period), value in self.locks.items():
             got = int(self.grid.values[node, period])
             if got != value:
