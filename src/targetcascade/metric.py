@@ -314,9 +314,9 @@ class Metric:
 
         With a power-of-ten quantum (0.01, 1, 1000), a Decimal or int that is a whole number of
         quanta is converted by shifting its decimal point, without the per-value checks of
-        :meth:`to_quanta` (about five times faster: locks come by the ten thousand). Every other
-        value, and any value that is not a whole number of quanta, goes through :meth:`to_quanta`,
-        so the results and the errors raised are the same.
+        :meth:`to_quanta` (about twice as fast for Decimals, thirty times for ints: locks come by
+        the ten thousand). Every other value, and any value that is not a whole number of quanta,
+        goes through :meth:`to_quanta`, so the results and the errors raised are the same.
 
         Args:
             values: The values (anything :meth:`to_quanta` accepts).
