@@ -470,6 +470,46 @@ class TestApportion:
         for s, p, rows in groups(offsets, 1):
             assert got[rows, p].tolist() == expected[s]
 
+    def test_water_filling_settles_ordinary_groups_on_its_own(self, monkeypatch):
+        """Float water-filling is checked exactly and any group it gets wrong is redone in exact
+        rationals, so its mistakes cannot change a number, only cost time. On ordinary groups
+        (random weights, some children held at a floor, some at a cap, some capped at 0) it must
+        get every group right by itself: the exact path is never taken."""
+        from targetcascade.allocation import _kernel
+
+        calls = []
+        exact = _kernel._exact_bounded
+
+        def counted(*args):
+            calls.append(args)
+            return exact(*args)
+
+        monkeypatch.setattr(_kernel, "_exact_bounded", counted)
+        rng = np.random.default_rng(7)
+        sizes = rng.integers(5, 40, size=300)
+        offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        weights = rng.uniform(0.5, 2.0, size=int(offsets[-1]))
+        totals = rng.integers(10**5, 10**7, size=sizes.size)
+        share = totals[np.repeat(np.arange(sizes.size), sizes)] / np.repeat(sizes, sizes)
+        floors = np.floor(share * rng.uniform(0.0, 1.1, size=weights.size)).astype(np.int64)
+        caps = np.ceil(share * rng.uniform(0.9, 3.0, size=weights.size)).astype(np.int64)
+        caps = np.maximum(caps, floors)
+        pinned = rng.random(weights.size) < 0.1
+        floors[pinned] = 0
+        caps[pinned] = 0
+        # feasible: floors that fit the total, caps that can hold it
+        starts = offsets[:-1]
+        assert (np.add.reduceat(floors, starts) <= totals).all()
+        roomy = np.add.reduceat(caps, starts) >= totals
+        caps[~np.repeat(roomy, sizes) & ~pinned] *= 4
+        assert (np.add.reduceat(caps, starts) >= totals).all()
+        got = apportion_detailed(totals, weights, offsets, floors=floors, caps=caps)
+        assert calls == []
+        assert got.at_floor.sum() > 100
+        assert got.at_cap.sum() > 100
+        assert (np.add.reduceat(got.values, offsets[:-1]) == totals).all()
+        assert ((got.values >= floors) & (got.values <= caps)).all()
+
     @given(problems())
     def test_negative_totals_mirror_positive(self, problem):
         """Splitting -T gives minus the split of T."""

@@ -1173,10 +1173,11 @@ class _Engine:
         floors, caps = self._bounds(split.bounds, rows, columns)
         if mask is not None and locked is not None:
             # a lock is an explicit decision: it overrides the level's floors and caps
+            # (in place: the bounds are this call's own arrays)
             if floors is not None:
-                floors = np.where(mask, np.minimum(floors, locked), floors)
+                np.minimum(floors, locked, out=floors, where=mask)
             if caps is not None:
-                caps = np.where(mask, np.maximum(caps, locked), caps)
+                np.maximum(caps, locked, out=caps, where=mask)
         in_place: tuple[IntArray, FloatArray, IntArray] | None = None
         split_one = partial(
             apportion_detailed,
@@ -1234,15 +1235,16 @@ class _Engine:
             g.adjustment[cells] = detail.adjustment
         g.weight[cells] = weights
         if floors is not None or caps is not None:  # the grid starts with no bound anywhere
+            # uint8 like the grid's arrays: no (children x months) int64 temporaries
             g.bound[cells] = np.where(
-                detail.at_floor, _AT_FLOOR, np.where(detail.at_cap, _AT_CAP, 0)
+                detail.at_floor, np.uint8(_AT_FLOOR), np.where(detail.at_cap, np.uint8(_AT_CAP), 0)
             )
         if mask is None:
             g.source[cells] = Source.ORG_SPLIT
             g.origins[cells] = Origin.ALLOCATED
         else:
-            g.source[cells] = np.where(mask, Source.LOCKED, Source.ORG_SPLIT).astype(np.uint8)
-            g.origins[cells] = np.where(mask, Origin.LOCKED, Origin.ALLOCATED).astype(np.uint8)
+            g.source[cells] = np.where(mask, np.uint8(Source.LOCKED), np.uint8(Source.ORG_SPLIT))
+            g.origins[cells] = np.where(mask, np.uint8(Origin.LOCKED), np.uint8(Origin.ALLOCATED))
         g.org_strategy[rows] = self._label(split.describe() + f": {split.strategy!r}")
         if self.item.mode is Mode.TIME_FIRST:
             # the children's quarters and year now follow from their months; the next level's
@@ -1365,13 +1367,13 @@ class _Engine:
             lo = reference * float(bounds.floor)
             lo -= 1e-9
             np.ceil(lo, out=lo)
-            lo[unknown] = 0
+            np.copyto(lo, 0.0, where=unknown)
             floors = lo.astype(np.int64).T
         if bounds.cap is not None:
             hi = reference * float(bounds.cap)
             hi += 1e-9
             np.floor(hi, out=hi)
-            hi[unknown] = np.iinfo(np.int64).max // 4
+            np.copyto(hi, float(np.iinfo(np.int64).max // 4), where=unknown)
             caps = hi.astype(np.int64).T
         return floors, caps
 

@@ -1416,9 +1416,13 @@ def _run_bounded(flat: _Flat, labels: _Labels, w_eff: FloatArray, remaining: Int
     wrong |= free & ((a < floors) | (a > caps) | ((a == caps) & ~zero_rem))
     bad |= np.add.reduceat(wrong, starts, dtype=np.int64) > 0
     bad |= rounded.mode == _MODE_PYTHON
-    values = np.where(at_floor, floors, np.where(at_cap, caps, rounded.values))
-    quota = np.where(at_floor, floors.astype(np.float64), np.where(at_cap, caps, rounded.quota))
-    adjustment = np.where(free, rounded.values - a, 0)
+    adjustment = rounded.values - a
+    adjustment *= free
+    # the held children take their bound (in place: the rounded arrays are this call's own)
+    values, quota = rounded.values, rounded.quota
+    for bound, held in ((caps, at_cap), (floors, at_floor)):
+        np.copyto(values, bound, where=held)
+        np.copyto(quota, bound, where=held)
     for g in np.flatnonzero(bad).tolist():
         cells = np.array([c for c in flat.cells(g) if free_cells[c]], dtype=np.int64)
         got = _exact_bounded(
@@ -1569,6 +1573,11 @@ def _fill(*arrays: npt.NDArray[Any]) -> None:
     starts = offsets[:-1]
     floors_f = floors.astype(np.float64)
     caps_f = caps.astype(np.float64)
+    # the free children, what the held ones take and the free weights, kept up to date in
+    # place round by round
+    free = free_cells & ~at_floor & ~at_cap
+    fixed = np.where(at_floor, floors, 0) + np.where(at_cap, caps, 0)
+    w_free = np.where(free, w, 0.0)
     moving = np.ones(totals.size, dtype=np.bool_)
     for _ in range(int(sizes.max()) + 1):
         n_moving = int(np.count_nonzero(moving))
@@ -1582,10 +1591,8 @@ def _fill(*arrays: npt.NDArray[Any]) -> None:
             at_floor[sub.idx] = lo
             at_cap[sub.idx] = hi
             return
-        free = free_cells & ~at_floor & ~at_cap
-        fixed = np.where(at_floor, floors, 0) + np.where(at_cap, caps, 0)
         left = (totals - np.add.reduceat(fixed, starts)).astype(np.float64)
-        wsum = np.add.reduceat(np.where(free, w, 0.0), starts)
+        wsum = np.add.reduceat(w_free, starts)
         lam = np.zeros(left.shape)
         np.divide(left, wsum, out=lam, where=wsum > 0)
         x = w * np.repeat(lam, sizes)
@@ -1593,9 +1600,18 @@ def _fill(*arrays: npt.NDArray[Any]) -> None:
         above = free & (x > caps_f)
         short = np.add.reduceat(np.where(below, floors_f - x, 0.0), starts)
         over = np.add.reduceat(np.where(above, x - caps_f, 0.0), starts)
-        moving = np.add.reduceat(below | above, starts, dtype=np.int64) > 0
-        at_cap |= above & np.repeat(over >= short, sizes)
-        at_floor |= below & np.repeat(short >= over, sizes)
+        # a child below its floor adds a positive shortfall (above its cap, a positive
+        # overshoot), so a group moved exactly when either sum is positive
+        moving = (short > 0) | (over > 0)
+        held_cap = above & np.repeat(over >= short, sizes)
+        held_floor = below & np.repeat(short >= over, sizes)
+        at_cap |= held_cap
+        at_floor |= held_floor
+        held = held_cap | held_floor
+        free ^= held  # the newly held were free
+        np.copyto(fixed, caps, where=held_cap)
+        np.copyto(fixed, floors, where=held_floor)
+        np.copyto(w_free, 0.0, where=held)
 
 
 class _Bounded(NamedTuple):
