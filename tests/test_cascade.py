@@ -720,17 +720,19 @@ class TestDivisorRounding:
 
 
 class TestLocksAndBounds:
+    @staticmethod
+    def locked_team(*locks: Lock) -> tuple[OrgTree, CascadeSpec]:
+        """People a, b, c sharing 36 deals equally, with the given locks."""
+        tree = team({"id": "a"}, {"id": "b"}, {"id": "c"})
+        return tree, one(DEALS, 36, splits={"team": Split(strategy=Equal())}, locks=list(locks))
+
     def test_two_locks_on_one_cell_are_refused(self) -> None:
         """Locking the same person and period twice is a spec error naming both."""
-        tree = team({"id": "a"}, {"id": "b"}, {"id": "c"})
-        spec = one(
-            DEALS,
-            36,
-            splits={"team": Split(strategy=Equal())},
-            locks=[Lock(node="b", period="FY2027-Q1", value=2),
-                   Lock(node="a", period="FY2027", value=2),
-                   Lock(node="b", period="FY2027-Q1", value=3)],
-        )  # fmt: skip
+        tree, spec = self.locked_team(
+            Lock(node="b", period="FY2027-Q1", value=2),
+            Lock(node="a", period="FY2027", value=2),
+            Lock(node="b", period="FY2027-Q1", value=3),
+        )
         with pytest.raises(SpecError, match="two locks on 'b' FY2027-Q1") as info:
             cascade(spec, tree, FiscalCalendar(fiscal_year=2027))
         assert info.value.node == "b"
@@ -738,23 +740,15 @@ class TestLocksAndBounds:
     def test_a_duplicate_lock_is_named_before_a_later_bad_value(self) -> None:
         """Lock values are converted in one batch; when one is refused, the locks are taken again
         one by one, so the first problem in lock order is the one raised."""
-        tree = team({"id": "a"}, {"id": "b"}, {"id": "c"})
-        spec = one(
-            DEALS,
-            36,
-            splits={"team": Split(strategy=Equal())},
-            locks=[Lock(node="b", period="FY2027-Q1", value=2),
-                   Lock(node="b", period="FY2027-Q1", value=3),
-                   Lock(node="c", period="FY2027-Q1", value=Decimal("0.5"))],
-        )  # fmt: skip
+        half = Lock(node="c", period="FY2027-Q1", value=Decimal("0.5"))
+        tree, spec = self.locked_team(
+            Lock(node="b", period="FY2027-Q1", value=2),
+            Lock(node="b", period="FY2027-Q1", value=3),
+            half,
+        )
         with pytest.raises(SpecError, match="two locks on 'b' FY2027-Q1"):
             cascade(spec, tree, FiscalCalendar(fiscal_year=2027))
-        spec = one(
-            DEALS,
-            36,
-            splits={"team": Split(strategy=Equal())},
-            locks=[Lock(node="c", period="FY2027-Q1", value=Decimal("0.5"))],
-        )
+        tree, spec = self.locked_team(half)
         with pytest.raises(QuantumError, match=r"0\.5"):
             cascade(spec, tree, FiscalCalendar(fiscal_year=2027))
 
