@@ -771,7 +771,7 @@ class TestTimeProperties:
             np.testing.assert_allclose(strategy.profile(flipped), profile[::-1], rtol=1e-12)
 
 
-@pytest.mark.parametrize("ramp", [(0.25, 0.5, 0.75, 1.0), ()])
+@pytest.mark.parametrize("ramp", [(0.25, 0.5, 0.75, 1.0), (0.5, 0.8), ()])
 def test_capacity_of_people_there_all_year_is_their_fte_exactly(ramp):
     """The shortcut for people present all year past their ramp gives the full formula's floats."""
 

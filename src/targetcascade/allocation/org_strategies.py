@@ -623,9 +623,11 @@ class CapacityWeighted(StrategyBase):
         year_first, year_last = month_start[0], month_end[-1]
         whole = (np.isnat(start) | (start <= year_first)) & (np.isnat(end) | (end >= year_last))
         if self.ramp:
-            ramped = start.astype("datetime64[M]") <= (
-                year_first.astype("datetime64[M]") - np.timedelta64(len(self.ramp), "M")
-            )
+            # start month <= the year's first month - len(ramp), i.e. a start before the first
+            # day of the month after that (one day-comparison: converting a million dates to
+            # months costs more than the rest of this function)
+            last_month = year_first.astype("datetime64[M]") - np.timedelta64(len(self.ramp), "M")
+            ramped = start < (last_month + np.timedelta64(1, "M")).astype("datetime64[D]")
             whole &= np.isnat(start) | ((start < year_first) & ramped)
         # month-major (Fortran order): the carried split reads one month's column at a time
         out = np.empty((fte.size, month_start.size), order="F")
