@@ -1470,13 +1470,15 @@ def _free_shares(
     *,
     locked: IntArray | None,
     mask: BoolArray | None,
+    segment: IntArray | None = None,
 ) -> FloatArray:
     """Each unlocked child's exact share: ``(total - locks) x w / sum(w)`` of its segment, per column.
 
     Locked children (and children with zero weight) get 0; a segment whose free weights sum to zero
-    gives its children 0.
+    gives its children 0. ``segment`` (each child's segment) saves rebuilding it month by month.
     """
-    segment = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
+    if segment is None:
+        segment = np.repeat(np.arange(offsets.size - 1), np.diff(offsets))
     free = weights if mask is None else np.where(mask, 0.0, weights)
     rest = totals.astype(np.float64)
     if locked is not None and mask is not None:
@@ -1521,7 +1523,7 @@ def _divisor_split(
     return Apportionment(
         values=values,
         quota=quota,
-        adjustment=values - np.trunc(quota).astype(np.int64),
+        adjustment=values - quota.astype(np.int64),  # the cast truncates toward zero
         at_floor=none,
         at_cap=none,
     )
@@ -1720,6 +1722,7 @@ def _carried_one(
             offsets,
             locked=None if these.locked is None else these.locked[:, None],
             mask=None if these.mask is None else these.mask[:, None],
+            segment=segment,
         )[:, 0]
         carried = np.where(free, np.maximum(exact + carry, 0.0), 0.0)
         # a segment whose carried quotas all vanished falls back to the plain weights
@@ -1746,7 +1749,7 @@ def _carried_one(
         # whole parent starts afresh (carrying against unbounded shares would starve the others)
         segment_bounded = segment_sum(bounded.astype(np.float64), offsets) > 0
         carry = np.where(free & ~segment_bounded[segment], carry + exact - got, 0.0)
-    adjustment = values - np.trunc(quota).astype(np.int64)
+    adjustment = values - quota.astype(np.int64)  # the cast truncates toward zero
     return Apportionment(
         values=values.T,
         quota=quota.T,
@@ -1982,7 +1985,7 @@ def _carried_plain(
         out[0][lo:hi] = values.T
         out[1][lo:hi] = quota.T
         # computed month-major (contiguous), then copied like the others
-        out[2][lo:hi] = (values - np.trunc(quota).astype(np.int64)).T
+        out[2][lo:hi] = (values - quota.astype(np.int64)).T  # the cast truncates toward zero
     none = np.zeros((n, periods), dtype=np.bool_)
     return Apportionment(values=out[0], quota=out[1], adjustment=out[2], at_floor=none, at_cap=none)
 
