@@ -1173,9 +1173,7 @@ def _rank_ties(tied: BoolArray, k: IntArray, offsets: IntArray, keep: IntArray) 
     k_max = np.maximum.reduceat(np.where(tied, k, -1), starts)
     single = k_min == k_max
     # one weight among the ties: rows decide
-    counted = np.cumsum(tied, dtype=np.int64)
-    before = np.concatenate(([0], counted[starts[1:] - 1]))
-    rank = counted - np.repeat(before, sizes)
+    rank = _rank_in_group(tied, offsets)
     losers: BoolArray = tied & (rank > np.repeat(keep, sizes)) & np.repeat(single, sizes)
     mixed = np.repeat(~single, sizes) & tied
     if mixed.any():
@@ -1266,9 +1264,7 @@ def _distribute(
     w_max = np.maximum.reduceat(np.where(band, ws, -np.inf), sub_starts)
     single = w_min == w_max
     # One weight in the band: equal weights give equal exact remainders, so rows decide.
-    counted = np.cumsum(band, dtype=np.int64)
-    before = np.concatenate(([0], counted[sub.offsets[1:-1] - 1]))
-    rank = counted - np.repeat(before, sub_sizes)
+    rank = _rank_in_group(band, sub.offsets)
     chosen = clear | (band & (rank <= np.repeat(need, sub_sizes)) & np.repeat(single, sub_sizes))
     mixed = np.flatnonzero(~single)
     python = partial[:0]
@@ -1322,13 +1318,19 @@ def _settle_one_weight_bands(
     w_min = np.minimum.reduceat(np.where(band, w, np.inf), starts)
     w_max = np.maximum.reduceat(np.where(band, w, -np.inf), starts)
     single = (w_min == w_max) & is_partial
-    counted = np.cumsum(band, dtype=np.int64)
-    before = np.concatenate(([0], counted[starts[1:] - 1]))
-    rank = counted - np.repeat(before, sizes)
+    rank = _rank_in_group(band, offsets)
     chosen = clear | (band & (rank <= np.repeat(need, sizes)))
     np.copyto(values, floors + chosen, where=np.repeat(single, sizes))
     left: IntArray = partial[~single[partial]]
     return left
+
+
+def _rank_in_group(marked: BoolArray, offsets: IntArray) -> IntArray:
+    """1, 2, ... for each group's marked cells in row order (meaningless on unmarked cells)."""
+    counted = np.cumsum(marked, dtype=np.int64)
+    before = np.concatenate(([0], counted[offsets[1:-1] - 1]))
+    rank: IntArray = counted - np.repeat(before, np.diff(offsets))
+    return rank
 
 
 def _integer_weights(weights: Sequence[float]) -> list[int]:
