@@ -103,7 +103,6 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 _CARRY_GRID: Final = 1024.0
-_TINY_WEIGHT: Final = 1.0 / _CARRY_GRID  # a child with weight keeps some, however small
 _AT_FLOOR: Final = 1
 _AT_CAP: Final = 2
 
@@ -1730,9 +1729,7 @@ def _carried_one(
         # The carried quotas only steer who gets the leftover quanta; on a grid of 1/1024 quantum
         # they are short binary fractions the kernel's exact integer path takes in one pass (full
         # 53-bit mantissas would send many groups down its slow Python-integer path).
-        use = np.where(
-            use > 0, np.maximum(np.round(use * _CARRY_GRID) / _CARRY_GRID, _TINY_WEIGHT), 0
-        )
+        use = _grid_steps(use) / _CARRY_GRID
         month = _Month(total=totals[:, j], use=use, limits=these, label=column_labels[j])
         detail = (
             _split_month(split_one, month, offsets, segment, relabel)
@@ -2038,10 +2035,8 @@ def _carried_plain_block(
         # a segment whose carried quotas all vanished falls back to the plain weights
         alive = np.add.reduceat(carried, starts) > 0
         use = carried if alive.all() else np.where(alive[segment], carried, w)
-        # the weights _carried_one gives the kernel, in whole 1/1024 quanta (see there)
-        grid = np.round(use * _CARRY_GRID)
-        np.maximum(grid, 1.0, out=grid)
-        grid[use <= 0] = 0.0
+        # the weights _carried_one gives the kernel, counted in whole steps of the grid
+        grid = _grid_steps(use)
         got = (
             _grid_hamilton(total, grid.astype(np.int64), offsets)
             if grid.max(initial=0.0) <= _INT_LIMIT
@@ -2056,6 +2051,18 @@ def _carried_plain_block(
         if not all_free:
             carry[~free] = 0.0
     return values, quota
+
+
+def _grid_steps(use: FloatArray) -> FloatArray:
+    """Carried quotas in whole steps of 1/:data:`_CARRY_GRID` quantum (as floats).
+
+    A positive quota keeps at least one step (a child with weight keeps some, however small);
+    others get 0.
+    """
+    steps = np.round(use * _CARRY_GRID)
+    np.maximum(steps, 1.0, out=steps)
+    steps[~(use > 0)] = 0.0
+    return steps
 
 
 class _UseKernel(Exception):  # noqa: N818 - a control-flow signal, not an error users see
