@@ -335,10 +335,9 @@ class Metric:
             >>> m.to_quanta_many([Decimal("12.34"), 5, "0.5 CNY", 0.1 + 0.2])
             [1234, 500, 50, 30]
         """
-        step = self.quantum.as_tuple()
-        if step.digits != (1,) or not isinstance(step.exponent, int):
+        shift = self._quantum_shift()
+        if shift is None:
             return [self.to_quanta(value, rounding=rounding) for value in values]
-        shift = -step.exponent
         factor = 10**shift if shift >= 0 else 0
         out: list[int] = []
         for value in values:
@@ -354,22 +353,27 @@ class Metric:
             out.append(self.to_quanta(value, rounding=rounding))
         return out
 
+    def _quantum_shift(self) -> int | None:
+        """Decimal places a value shifts to count its quanta; None unless a power of ten.
+
+        2 for a quantum of 0.01, 0 for 1, -3 for 1000.
+        """
+        step = self.quantum.as_tuple()
+        if step.digits != (1,) or not isinstance(step.exponent, int):
+            return None
+        return -step.exponent
+
     def _decimal_to_quanta(self, magnitude: Decimal, rounding: Rounding | None, shown: Any) -> int:
         if not magnitude.is_finite():
             raise QuantumError(
                 f"{self.name}: value {shown!r} is not finite", metric=self.name, actual=shown
             )
-        places, step = magnitude.as_tuple().exponent, self.quantum.as_tuple()
-        if (
-            step.digits == (1,)
-            and isinstance(places, int)
-            and isinstance(step.exponent, int)
-            and places >= step.exponent
-        ):
+        places, shift = magnitude.as_tuple().exponent, self._quantum_shift()
+        if shift is not None and isinstance(places, int) and places >= -shift:
             # a power-of-ten quantum (0.01, 1) and a value with no more decimal places: shifting
             # the decimal point is exact (locks come by the ten thousand, so this skips the
             # division and its context)
-            return int(magnitude.scaleb(-step.exponent, context=EXACT))
+            return int(magnitude.scaleb(shift, context=EXACT))
         with localcontext(EXACT) as context:
             context.traps[Inexact] = False
             ratio = magnitude / self.quantum
