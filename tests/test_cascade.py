@@ -811,7 +811,7 @@ def test_lean_carried_split_equals_the_general_path(inputs, block_rows, int64):
     split_one = partial(apportion_detailed, segment_labels=None, child_labels=None)
     labels = [f"M{j + 1:02d}" for j in range(weights.shape[1])]
     args = (split_one, totals, weights, offsets)
-    kw = {"locked": None, "mask": None, "floors": None, "caps": None, "column_labels": labels}
+    kw = {"limits": engine._Limits(), "column_labels": labels}
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(engine, "_PLAIN_BLOCK_ROWS", block_rows)
         if not int64:
@@ -871,7 +871,7 @@ def _labelled_split(n_parents, n_children):
 @given(_bounded_inputs())
 def test_bounded_month_split_equals_the_kernel(inputs):
     """With locks, floors and caps, parents no bound can hold skip the kernel: same numbers or errors."""
-    from targetcascade.cascade import _carried_split
+    from targetcascade.cascade import _carried_split, _Limits
     from targetcascade.errors import InfeasibleAllocationError
 
     totals, weights, offsets, locked, mask, floors, caps = inputs
@@ -879,7 +879,7 @@ def test_bounded_month_split_equals_the_kernel(inputs):
 
     labels = [f"M{j + 1:02d}" for j in range(weights.shape[1])]
     args = (split_one, totals, weights, offsets)
-    kw = {"locked": locked, "mask": mask, "floors": floors, "caps": caps, "column_labels": labels}
+    kw = {"limits": _Limits(locked, mask, floors, caps), "column_labels": labels}
     try:
         general = _carried_split(*args, **kw, lean=False)
     except InfeasibleAllocationError as exc:
@@ -912,7 +912,7 @@ def test_threaded_carried_split_equals_one_thread(inputs, threads):
     engine = sys.modules["targetcascade.cascade"]
     totals, weights, offsets = inputs
     split_one = partial(apportion_detailed, segment_labels=None, child_labels=None)
-    kw = {"locked": None, "mask": None, "floors": None, "caps": None,
+    kw = {"limits": engine._Limits(),
           "column_labels": [f"M{j + 1:02d}" for j in range(weights.shape[1])]}  # fmt: skip
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("TARGETCASCADE_THREADS", "1")
@@ -922,7 +922,7 @@ def test_threaded_carried_split_equals_one_thread(inputs, threads):
         together = engine._carried_split(split_one, totals, weights, offsets, **kw)
     # the chunks themselves, without the one-thread re-run that would hide a failing chunk
     chunked = engine._carried_chunks(
-        split_one, totals, weights, offsets, limits=engine._Limits(),
+        split_one, totals, weights, offsets, limits=kw["limits"],
         column_labels=kw["column_labels"], threads=threads, out=None, relabel=None,
     )  # fmt: skip
     for field in ("values", "quota", "adjustment"):
@@ -977,7 +977,8 @@ def test_threaded_split_with_locks_and_bounds_equals_one_thread(inputs, threads)
     totals, weights, offsets, locked, mask, floors, caps = inputs
     split_one, relabel = _labelled_split(offsets.size - 1, weights.shape[0])
 
-    kw = {"locked": locked, "mask": mask, "floors": floors, "caps": caps, "relabel": relabel,
+    limits = engine._Limits(locked, mask, floors, caps)
+    kw = {"limits": limits, "relabel": relabel,
           "column_labels": [f"M{j + 1:02d}" for j in range(weights.shape[1])]}  # fmt: skip
 
     def run():
@@ -997,12 +998,72 @@ def test_threaded_split_with_locks_and_bounds_equals_one_thread(inputs, threads)
         return
     # the chunks themselves, without the one-thread re-run that would hide a failing chunk
     chunked = engine._carried_chunks(
-        split_one, totals, weights, offsets, limits=engine._Limits(locked, mask, floors, caps),
+        split_one, totals, weights, offsets, limits=limits,
         column_labels=kw["column_labels"], threads=threads, out=None, relabel=relabel,
     )  # fmt: skip
     for field in ("values", "quota", "adjustment", "at_floor", "at_cap"):
         assert np.array_equal(getattr(alone, field), getattr(together, field)), field
         assert np.array_equal(getattr(alone, field), getattr(chunked, field)), field
+
+
+@given(_bounded_inputs(), st.integers(1, 4), st.data())
+def test_relative_bounds_worked_out_by_month_equal_the_whole_arrays(inputs, threads, data):
+    """Relative floors and caps worked out a month at a time inside the carried split (in chunks,
+    in threads) give the numbers, flags or error of the same bounds worked out for the whole
+    level first, with each lock overriding its child's bounds."""
+    from targetcascade.errors import InfeasibleAllocationError
+
+    engine = sys.modules["targetcascade.cascade"]
+    totals, weights, offsets, locked, mask, _, _ = inputs
+    n, months = weights.shape
+    split_one, relabel = _labelled_split(offsets.size - 1, n)
+    # last year's values: some missing (NaN: no bound), some zero (a cap of 0)
+    last = data.draw(
+        st.lists(
+            st.one_of(st.just(float("nan")), st.just(0.0), st.floats(0, 1e8)),
+            min_size=n * months,
+            max_size=n * months,
+        )
+    )
+    reference = np.array(last).reshape(n, months)
+    floor = data.draw(st.one_of(st.none(), st.sampled_from([0.0, 0.5, 0.9])))
+    cap = data.draw(st.one_of(st.none(), st.sampled_from([1.0, 1.5, 2.0])))
+    relative = engine._Relative(reference, floor, cap)
+    lazy = engine._Limits(locked, mask, relative=relative)
+    whole = lazy.resolved()
+    assert whole.relative is None
+    # worked out by hand: floors rounded up, caps down, no bound where last year is missing
+    if floor is not None:
+        want = np.where(np.isnan(reference), 0, np.ceil(reference * floor - 1e-9))
+        if mask is not None:
+            want = np.where(mask, np.minimum(want, locked), want)
+        assert np.array_equal(whole.floors, want.astype(np.int64))
+    if cap is not None:
+        top = float(np.iinfo(np.int64).max // 4)
+        want = np.where(np.isnan(reference), top, np.floor(reference * cap + 1e-9))
+        if mask is not None:
+            want = np.where(mask, np.maximum(want, locked), want)
+        assert np.array_equal(whole.caps, want.astype(np.int64))
+    labels = [f"M{j + 1:02d}" for j in range(months)]
+
+    def run(limits):
+        try:
+            return engine._carried_split(
+                split_one, totals, weights, offsets, limits=limits, column_labels=labels,
+                relabel=relabel,
+            )  # fmt: skip
+        except InfeasibleAllocationError as exc:
+            return str(exc)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TARGETCASCADE_THREADS", str(threads))
+        patch.setattr(engine, "_THREAD_ROWS", 0)
+        got, expected = run(lazy), run(whole)
+    if isinstance(expected, str):
+        assert got == expected
+        return
+    for field in ("values", "quota", "adjustment", "at_floor", "at_cap"):
+        assert np.array_equal(getattr(got, field), getattr(expected, field)), field
 
 
 @given(st.integers(1, 40), st.integers(1, 12), st.integers(1, 9), st.sampled_from(["C", "F", "b"]))

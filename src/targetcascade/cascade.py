@@ -1169,14 +1169,11 @@ class _Engine:
             weights = np.broadcast_to(weights, (rows.size, columns.size))
         totals = self._hedged_totals(parents, split.hedge, columns)
         locked, mask = self._org_locks(rows, columns)
-        floors, caps = self._bounds(split.bounds, rows, columns)
-        if mask is not None and locked is not None:
-            # a lock is an explicit decision: it overrides the level's floors and caps
-            # (in place: the bounds are this call's own arrays)
-            if floors is not None:
-                np.minimum(floors, locked, out=floors, where=mask)
-            if caps is not None:
-                np.maximum(caps, locked, out=caps, where=mask)
+        limits = _Limits(locked, mask, *self._bounds(split.bounds, rows, columns))
+        carried = split.rounding is None and columns.size > 1
+        if not carried:
+            # the carried split works relative bounds out a month at a time, in its threads
+            limits = limits.resolved()
         in_place: tuple[IntArray, FloatArray, IntArray] | None = None
         split_one = partial(
             apportion_detailed,
@@ -1189,13 +1186,13 @@ class _Engine:
                 totals,
                 weights,
                 offsets,
-                locked=locked,
-                mask=mask,
+                locked=limits.locked,
+                mask=limits.mask,
                 segment_labels=_Labels(self.tree, parents),
                 column_labels=self._column_labels(columns),
                 child_labels=_Labels(self.tree, rows),
             )
-        elif columns.size > 1:
+        elif carried:
             cells = block_index(rows, columns)
             if isinstance(cells[0], slice) and isinstance(cells[1], slice):
                 # slices give views: the lean split writes straight into the grid
@@ -1205,10 +1202,7 @@ class _Engine:
                 totals,
                 weights,
                 offsets,
-                locked=locked,
-                mask=mask,
-                floors=floors,
-                caps=caps,
+                limits=limits,
                 column_labels=self._column_labels(columns),
                 out=in_place,
                 relabel=lambda groups, cells: {
@@ -1221,10 +1215,10 @@ class _Engine:
                 totals,
                 weights,
                 offsets,
-                locked=locked,
-                lock_mask=mask,
-                floors=floors,
-                caps=caps,
+                locked=limits.locked,
+                lock_mask=limits.mask,
+                floors=limits.floors,
+                caps=limits.caps,
                 column_labels=self._column_labels(columns),
             )
         cells = block_index(rows, columns)
@@ -1233,11 +1227,12 @@ class _Engine:
             g.quota[cells] = detail.quota
             g.adjustment[cells] = detail.adjustment
         g.weight[cells] = weights
-        if floors is not None or caps is not None:  # the grid starts with no bound anywhere
+        if not limits.unbounded:  # the grid starts with no bound anywhere
             # uint8 like the grid's arrays: no (children x months) int64 temporaries
             g.bound[cells] = np.where(
                 detail.at_floor, np.uint8(_AT_FLOOR), np.where(detail.at_cap, np.uint8(_AT_CAP), 0)
             )
+        mask = limits.mask
         if mask is None:
             g.source[cells] = Source.ORG_SPLIT
             g.origins[cells] = Origin.ALLOCATED
@@ -1345,9 +1340,10 @@ class _Engine:
 
     def _bounds(
         self, bounds: Bounds | None, rows: IntArray, columns: IntArray
-    ) -> tuple[IntArray | None, IntArray | None]:
+    ) -> tuple[IntArray | None, IntArray | None, _Relative | None]:
+        """The level's floors and caps: absolute ones as arrays, relative ones to work out later."""
         if bounds is None:
-            return None, None
+            return None, None, None
         shape = (rows.size, columns.size)
         if isinstance(bounds, AbsoluteBounds):
             floor = None if bounds.floor is None else self.metric.to_quanta(bounds.floor)
@@ -1355,26 +1351,22 @@ class _Engine:
             return (
                 None if floor is None else np.full(shape, floor, dtype=np.int64),
                 None if cap is None else np.full(shape, cap, dtype=np.int64),
+                None,
             )
-        # computed month-major (contiguous) and handed out as transposed views, the layout the
-        # carried split reads
-        reference = _month_major(self._last_year(rows, columns))
-        unknown = np.isnan(reference)  # no value last year: no bound
-        floors = None
-        caps = None
-        if bounds.floor is not None:
-            lo = reference * float(bounds.floor)
-            lo -= 1e-9
-            np.ceil(lo, out=lo)
-            np.copyto(lo, 0.0, where=unknown)
-            floors = lo.astype(np.int64).T
-        if bounds.cap is not None:
-            hi = reference * float(bounds.cap)
-            hi += 1e-9
-            np.floor(hi, out=hi)
-            np.copyto(hi, float(np.iinfo(np.int64).max // 4), where=unknown)
-            caps = hi.astype(np.int64).T
-        return floors, caps
+        if bounds.floor is None and bounds.cap is None:
+            return None, None, None
+        # month-major (contiguous), handed out as a transposed view: the layout the carried split
+        # reads a month at a time
+        reference = _month_major(self._last_year(rows, columns)).T
+        return (
+            None,
+            None,
+            _Relative(
+                reference,
+                None if bounds.floor is None else float(bounds.floor),
+                None if bounds.cap is None else float(bounds.cap),
+            ),
+        )
 
     def _last_year(self, rows: IntArray, columns: IntArray) -> FloatArray:
         """Each row's value in the same periods of the last history year (NaN when absent)."""
@@ -1534,10 +1526,7 @@ def _carried_split(
     weights: FloatArray,
     offsets: IntArray,
     *,
-    locked: IntArray | None,
-    mask: BoolArray | None,
-    floors: IntArray | None,
-    caps: IntArray | None,
+    limits: _Limits,
     column_labels: list[str],
     lean: bool = True,
     out: tuple[IntArray, FloatArray, IntArray] | None = None,
@@ -1551,7 +1540,6 @@ def _carried_split(
     runs again in one thread, so the error raised is the one a one-thread run raises.
     """
     n = weights.shape[0]
-    limits = _Limits(locked, mask, floors, caps)
     threads = _engine_threads() if lean and n >= _THREAD_ROWS else 1
     if threads > 1:
         try:
@@ -1581,29 +1569,120 @@ def _carried_split(
     )
 
 
+class _Relative(NamedTuple):
+    """Floors and caps as fractions of last year's values, worked out where they are needed.
+
+    A carried split works them out a month at a time in its threads, so a level's (children x
+    months) floors and caps never exist all at once. ``reference`` is NaN where a child had no
+    value last year (no bound there).
+    """
+
+    reference: FloatArray
+    floor: float | None
+    cap: float | None
+
+    def take(self, index: Any) -> _Relative:
+        """The rows (or, month-major, the month) at ``index``."""
+        return self._replace(reference=self.reference[index])
+
+    def month_major(self) -> _Relative:
+        """The reference as contiguous (months x children) rows."""
+        return self._replace(reference=_month_major(self.reference))
+
+    def work_out(self) -> tuple[IntArray | None, IntArray | None]:
+        """Floors rounded up, caps rounded down to the quantum; no bound where NaN."""
+        reference = self.reference
+        unknown = np.isnan(reference)
+        floors = None
+        caps = None
+        if self.floor is not None:
+            lo = reference * self.floor
+            lo -= 1e-9
+            np.ceil(lo, out=lo)
+            np.copyto(lo, 0.0, where=unknown)
+            floors = lo.astype(np.int64)
+        if self.cap is not None:
+            hi = reference * self.cap
+            hi += 1e-9
+            np.floor(hi, out=hi)
+            np.copyto(hi, float(np.iinfo(np.int64).max // 4), where=unknown)
+            caps = hi.astype(np.int64)
+        return floors, caps
+
+
 class _Limits(NamedTuple):
     """What pins or bounds the children of a split, one row per child; any may be None.
 
-    ``locked`` holds where ``mask`` is true; ``floors`` and ``caps`` bound the rest.
+    ``locked`` holds where ``mask`` is true; ``floors`` and ``caps`` bound the rest, or
+    ``relative`` gives them as fractions of last year, to be worked out by :meth:`resolved`.
     """
 
     locked: IntArray | None = None
     mask: BoolArray | None = None
     floors: IntArray | None = None
     caps: IntArray | None = None
+    relative: _Relative | None = None
 
     @property
     def none(self) -> bool:
         """No locks, floors or caps at all."""
         return all(a is None for a in self)
 
+    @property
+    def unbounded(self) -> bool:
+        """No floors or caps (locks aside)."""
+        return self.floors is None and self.caps is None and self.relative is None
+
     def take(self, index: Any) -> _Limits:
         """The rows (or, month-major, the month) at ``index``."""
-        return _Limits(*(None if a is None else a[index] for a in self))
+
+        def rows(a: npt.NDArray[Any] | None) -> Any:
+            return None if a is None else a[index]
+
+        locked, mask, floors, caps, relative = self
+        return _Limits(
+            rows(locked),
+            rows(mask),
+            rows(floors),
+            rows(caps),
+            None if relative is None else relative.take(index),
+        )
 
     def month_major(self) -> _Limits:
         """Each array as contiguous (months x children) rows (see :func:`_month_major`)."""
-        return _Limits(*(None if a is None else _month_major(a) for a in self))
+
+        def month_major(a: npt.NDArray[Any] | None) -> Any:
+            return None if a is None else _month_major(a)
+
+        locked, mask, floors, caps, relative = self
+        return _Limits(
+            month_major(locked),
+            month_major(mask),
+            month_major(floors),
+            month_major(caps),
+            None if relative is None else relative.month_major(),
+        )
+
+    def resolved(self) -> _Limits:
+        """Relative bounds worked out, and a lock overriding the floor and cap of its child.
+
+        A lock is an explicit decision, so a locked child's floor is lowered and its cap raised to
+        its lock. The returned arrays are new; this one's are left alone.
+        """
+        locked, mask, floors, caps, relative = self
+        if relative is not None:
+            floors, caps = relative.work_out()
+        elif mask is None or (floors is None and caps is None):
+            return self
+        else:
+            floors = None if floors is None else floors.copy()
+            caps = None if caps is None else caps.copy()
+        if mask is not None and locked is not None:
+            if floors is not None:
+                np.minimum(floors, locked, out=floors, where=mask)
+            if caps is not None:
+                np.maximum(caps, locked, out=caps, where=mask)
+        return _Limits(locked, mask, floors, caps)
 
 
 def _carried_out(n: int, periods: int) -> tuple[IntArray, FloatArray, IntArray]:
@@ -1712,7 +1791,7 @@ def _carried_one(
     limits_by_month = limits.month_major()
     for j in range(periods):
         weight = by_month[j]
-        these = limits_by_month.take(j)
+        these = limits_by_month.take(j).resolved()
         free = weight > 0 if these.mask is None else (weight > 0) & ~these.mask
         w = np.where(free, weight, 0.0)
         exact = _free_shares(
@@ -1845,7 +1924,7 @@ def _split_month(
     starts = offsets[:-1]
     sizes = np.diff(offsets)
     n = month.use.size
-    locked, mask, floors, caps = month.limits
+    locked, mask, floors, caps, _ = month.limits  # resolved: no relative bounds left
     if mask is not None and locked is not None:
         free = ~mask
         lock_sum = np.add.reduceat(np.where(mask, locked, 0), starts)
