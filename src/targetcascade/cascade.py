@@ -1785,6 +1785,8 @@ def _carried_one(
     # months) array would touch a cache line per child; the caller gets transposed views
     values = np.zeros((periods, n), dtype=np.int64)
     quota = np.zeros((periods, n))
+    adjustment = np.zeros((periods, n), dtype=np.int64)
+    mostly_held = False
     at_floor = np.zeros((periods, n), dtype=bool)
     at_cap = np.zeros((periods, n), dtype=bool)
     by_month = _month_major(weights)
@@ -1812,20 +1814,25 @@ def _carried_one(
         month = _Month(total=totals[:, j], use=use, limits=these, label=column_labels[j])
         detail = (
             _split_month(split_one, month, offsets, segment, relabel)
-            if lean
+            if lean and not mostly_held
             else _kernel_month(split_one, month, offsets)
         )
         got = detail.values
         bounded = detail.at_floor | detail.at_cap
         values[j] = got
-        quota[j] = np.where(bounded | ~free, detail.quota, exact)
+        np.copyto(quota[j], exact)
+        np.copyto(quota[j], detail.quota, where=bounded | ~free)
+        np.subtract(got, quota[j].astype(np.int64), out=adjustment[j])  # the cast truncates
         at_floor[j] = detail.at_floor
         at_cap[j] = detail.at_cap
         # where a floor or cap held someone, the bounds, not the shares, decided the month: the
         # whole parent starts afresh (carrying against unbounded shares would starve the others)
         segment_bounded = segment_sum(bounded.astype(np.float64), offsets) > 0
         carry = np.where(free & ~segment_bounded[segment], carry + exact - got, 0.0)
-    adjustment = values - quota.astype(np.int64)  # the cast truncates toward zero
+        # Where bounds held someone in most parents this month, they most likely will next month
+        # too, and screening every parent for the lean path would be wasted: the kernel takes the
+        # whole month (the numbers are the same either way).
+        mostly_held = 2 * int(np.count_nonzero(segment_bounded)) > segment_bounded.size
     return Apportionment(
         values=values.T,
         quota=quota.T,
