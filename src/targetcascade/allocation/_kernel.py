@@ -981,7 +981,12 @@ def _float_pass(
     low = np.minimum.reduceat(rem, starts)
     certified = (high < 1.0 - err) & (t_float < _FLOAT_TOTAL_LIMIT) & ((totals == 0) | usable)
     suspicious = np.flatnonzero(certified & (low < err))
-    if suspicious.size:
+    if 2 * suspicious.size > totals.size:
+        # most groups (say, every group with a child held at a bound, whose quota is 0): one pass
+        # over all cells costs less than gathering them
+        masked = np.where(floors > 0, rem, 1.0)
+        certified[suspicious] = np.minimum.reduceat(masked, starts)[suspicious] >= err[suspicious]
+    elif suspicious.size:
         sub = _gather(offsets, suspicious)
         masked = np.where(floors[sub.idx] > 0, rem[sub.idx], 1.0)
         certified[suspicious] = np.minimum.reduceat(masked, sub.offsets[:-1]) >= err[suspicious]
