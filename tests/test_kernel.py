@@ -729,6 +729,24 @@ class TestApportionErrors:
                 lock_mask=np.array([True, False]),
             )
 
+    def test_floors_whose_int64_sum_wraps_are_refused(self):
+        """2,048 floors of 2**53 sum to 2**64, which wraps to 0 in int64: still refused, with the
+        true sum in the message."""
+        n = 2048
+        with pytest.raises(InfeasibleAllocationError, match=f"floors sum to {n * MAX_QUANTA}, "):
+            one(MAX_QUANTA, [1.0] * n, floors=np.full(n, MAX_QUANTA))
+
+    def test_locks_whose_int64_sum_wraps_are_refused(self):
+        """Locks whose int64 sum wraps (to 0 here) still exceed the total."""
+        n = 2048
+        with pytest.raises(InfeasibleAllocationError, match="lock"):
+            one(
+                MAX_QUANTA,
+                [1.0] * (n + 1),
+                locked=np.append(np.full(n, MAX_QUANTA), 0),
+                lock_mask=np.append(np.ones(n, dtype=bool), False),
+            )
+
     def test_cap_below_floor(self):
         """A cap below the floor of the same child is rejected."""
         with pytest.raises(
