@@ -764,6 +764,14 @@ class TestApportionErrors:
         with pytest.raises(InfeasibleAllocationError, match="exceeds the kernel's limit"):
             one(MAX_QUANTA + 1, [1.0])
 
+    @pytest.mark.parametrize("value", [-MAX_QUANTA - 1, -(2**63)])
+    def test_negative_total_or_lock_beyond_limit(self, value):
+        """Below -MAX_QUANTA too, down to -2**63 (whose absolute value does not fit int64)."""
+        with pytest.raises(InfeasibleAllocationError, match=f"total {value} exceeds"):
+            one(value, [1.0])
+        with pytest.raises(InfeasibleAllocationError, match=f"lock {value} of child row 0 exceeds"):
+            one(0, [1.0, 1.0], locked=np.array([value, 0]), lock_mask=np.array([True, False]))
+
     @pytest.mark.parametrize(
         ("offsets", "message"),
         [

@@ -522,8 +522,13 @@ def _prepare(
         one_d=one_d,
     )
     for name, values in (("total", flat.totals), ("lock", flat.locked)):
-        if values is not None and (np.abs(values) > MAX_QUANTA).any():
-            where = int(np.flatnonzero(np.abs(values) > MAX_QUANTA)[0])
+        # two reductions, no temporaries (and no np.abs, which leaves -2**63 negative)
+        if (
+            values is not None
+            and values.size
+            and (values.max() > MAX_QUANTA or values.min() < -MAX_QUANTA)
+        ):
+            where = int(np.flatnonzero((values > MAX_QUANTA) | (values < -MAX_QUANTA))[0])
             g = where if name == "total" else _group_of_cell(flat, where)
             what = "" if name == "total" else f" of child {labels.child(flat.row(where))}"
             raise _infeasible(
