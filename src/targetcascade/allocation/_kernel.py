@@ -1602,9 +1602,13 @@ def _fill(*arrays: npt.NDArray[Any]) -> None:
     # the free children, what the held ones take and the free weights, kept up to date in
     # place round by round
     free = free_cells & ~at_floor & ~at_cap
-    fixed = np.where(at_floor, floors, 0) + np.where(at_cap, caps, 0)
+    fixed = np.zeros(w.shape, dtype=np.int64)
+    np.copyto(fixed, floors, where=at_floor)
+    np.copyto(fixed, caps, where=at_cap)
     w_free = np.where(free, w, 0.0)
     moving = np.ones(totals.size, dtype=np.bool_)
+    # a buffer every round reuses (np.where's select costs several times a subtraction)
+    gap = np.empty(w.shape)
     for _ in range(int(sizes.max()) + 1):
         n_moving = int(np.count_nonzero(moving))
         if n_moving == 0:
@@ -1621,11 +1625,17 @@ def _fill(*arrays: npt.NDArray[Any]) -> None:
         wsum = np.add.reduceat(w_free, starts)
         lam = np.zeros(left.shape)
         np.divide(left, wsum, out=lam, where=wsum > 0)
-        x = w * np.repeat(lam, sizes)
+        x = np.repeat(lam, sizes)
+        x *= w
         below = free & (x < floors_f)
         above = free & (x > caps_f)
-        short = np.add.reduceat(np.where(below, floors_f - x, 0.0), starts)
-        over = np.add.reduceat(np.where(above, x - caps_f, 0.0), starts)
+        # the shortfall below the floors and the overshoot above the caps, per group
+        np.subtract(floors_f, x, out=gap)
+        np.copyto(gap, 0.0, where=~below)
+        short = np.add.reduceat(gap, starts)
+        np.subtract(x, caps_f, out=gap)
+        np.copyto(gap, 0.0, where=~above)
+        over = np.add.reduceat(gap, starts)
         # a child below its floor adds a positive shortfall (above its cap, a positive
         # overshoot), so a group moved exactly when either sum is positive
         moving = (short > 0) | (over > 0)
