@@ -898,6 +898,41 @@ def test_bounded_month_split_equals_the_kernel(inputs):
         assert np.array_equal(getattr(lean, field), getattr(general, field)), field
 
 
+def test_month_after_mostly_held_one_skips_the_lean_screen(monkeypatch):
+    """Where bounds held someone in most parents one month, the next month goes straight to the
+    kernel (no screening of every parent for the lean path), and the month after a free one is
+    screened again; the numbers and flags are the general path's either way."""
+    engine = sys.modules["targetcascade.cascade"]
+    # 4 parents x 3 children, 3 months of 300 each; even weights give 100 a child
+    offsets = np.array([0, 3, 6, 9, 12], dtype=np.int64)
+    totals = np.full((4, 3), 300, dtype=np.int64)
+    weights = np.ones((12, 3))
+    # month 1: the first child of every parent capped at 40 (the other two share the rest);
+    # months 2 and 3: caps of 1,000 that hold no one
+    caps = np.full((12, 3), 1000, dtype=np.int64)
+    caps[offsets[:-1], 0] = 40
+    limits = engine._Limits(caps=caps)
+    split_one, relabel = _labelled_split(4, 12)
+    labels = ["M01", "M02", "M03"]
+    screened = []
+    screen = engine._split_month
+
+    def counted(split_one, month, *args):
+        screened.append(month.label)
+        return screen(split_one, month, *args)
+
+    monkeypatch.setattr(engine, "_split_month", counted)
+    args = (split_one, totals, weights, offsets)
+    lean = engine._carried_split(*args, limits=limits, column_labels=labels, relabel=relabel)
+    assert screened == ["M01", "M03"]
+    general = engine._carried_split(*args, limits=limits, column_labels=labels, lean=False)
+    for field in ("values", "quota", "adjustment", "at_floor", "at_cap"):
+        assert np.array_equal(getattr(lean, field), getattr(general, field)), field
+    # by hand: month 1 gives the capped child 40 and its siblings 130 each
+    assert lean.values[:3, 0].tolist() == [40, 130, 130]
+    assert lean.at_cap[:, 0].tolist() == [True, False, False] * 4
+
+
 # ------------------------------------------------------------------- threads
 
 
