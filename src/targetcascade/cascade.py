@@ -1592,20 +1592,20 @@ class _Relative(NamedTuple):
     def work_out(self) -> tuple[IntArray | None, IntArray | None]:
         """Floors rounded up, caps rounded down to the quantum; no bound where NaN."""
         reference = self.reference
-        unknown = np.isnan(reference)
+        unknown = np.nonzero(np.isnan(reference))  # by index: new hires are few
         floors = None
         caps = None
         if self.floor is not None:
             lo = reference * self.floor
             lo -= 1e-9
             np.ceil(lo, out=lo)
-            np.copyto(lo, 0.0, where=unknown)
+            lo[unknown] = 0.0
             floors = lo.astype(np.int64)
         if self.cap is not None:
             hi = reference * self.cap
             hi += 1e-9
             np.floor(hi, out=hi)
-            np.copyto(hi, float(np.iinfo(np.int64).max // 4), where=unknown)
+            hi[unknown] = float(np.iinfo(np.int64).max // 4)
             caps = hi.astype(np.int64)
         return floors, caps
 
@@ -1677,11 +1677,13 @@ class _Limits(NamedTuple):
         else:
             floors = None if floors is None else floors.copy()
             caps = None if caps is None else caps.copy()
-        if mask is not None and locked is not None:
+        if mask is not None and locked is not None and (floors is not None or caps is not None):
+            # by index: locks are few, and a masked ufunc over every cell costs several times more
+            at = np.nonzero(mask)
             if floors is not None:
-                np.minimum(floors, locked, out=floors, where=mask)
+                floors[at] = np.minimum(floors[at], locked[at])
             if caps is not None:
-                np.maximum(caps, locked, out=caps, where=mask)
+                caps[at] = np.maximum(caps[at], locked[at])
         return _Limits(locked, mask, floors, caps)
 
 
