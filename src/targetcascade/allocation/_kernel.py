@@ -1447,8 +1447,9 @@ def _run_bounded(flat: _Flat, labels: _Labels, w_eff: FloatArray, remaining: Int
     # the held children take their bound (in place: the rounded arrays are this call's own)
     values, quota = rounded.values, rounded.quota
     for bound, held in ((caps, at_cap), (floors, at_floor)):
-        np.copyto(values, bound, where=held)
-        np.copyto(quota, bound, where=held)
+        at = np.flatnonzero(held)  # by index: a masked copy over every cell costs more
+        values[at] = bound[at]
+        quota[at] = bound[at]
     for g in np.flatnonzero(bad).tolist():
         cells = np.array([c for c in flat.cells(g) if free_cells[c]], dtype=np.int64)
         got = _exact_bounded(
