@@ -1414,7 +1414,10 @@ def _run_bounded(flat: _Flat, labels: _Labels, w_eff: FloatArray, remaining: Int
         w_eff, floors, caps, totals=remaining, free_cells=free_cells, offsets=off
     )
     free = free_cells & ~at_floor & ~at_cap
-    fixed = np.where(at_floor, floors, 0) + np.where(at_cap, caps, 0)
+    on_floor, on_cap = np.flatnonzero(at_floor), np.flatnonzero(at_cap)
+    fixed = np.zeros(n_cells, dtype=np.int64)
+    fixed[on_floor] = floors[on_floor]
+    fixed[on_cap] = caps[on_cap]
     t_free = remaining - np.add.reduceat(fixed, starts)
     w_free = np.where(free, w_eff, 0.0)
     w_free_sum = np.add.reduceat(w_free, starts)
@@ -1446,8 +1449,7 @@ def _run_bounded(flat: _Flat, labels: _Labels, w_eff: FloatArray, remaining: Int
     adjustment *= free
     # the held children take their bound (in place: the rounded arrays are this call's own)
     values, quota = rounded.values, rounded.quota
-    for bound, held in ((caps, at_cap), (floors, at_floor)):
-        at = np.flatnonzero(held)  # by index: a masked copy over every cell costs more
+    for bound, at in ((caps, on_cap), (floors, on_floor)):
         values[at] = bound[at]
         quota[at] = bound[at]
     for g in np.flatnonzero(bad).tolist():
@@ -1640,15 +1642,18 @@ def _fill(*arrays: npt.NDArray[Any]) -> None:
         # a child below its floor adds a positive shortfall (above its cap, a positive
         # overshoot), so a group moved exactly when either sum is positive
         moving = (short > 0) | (over > 0)
-        held_cap = above & np.repeat(over >= short, sizes)
-        held_floor = below & np.repeat(short >= over, sizes)
-        at_cap |= held_cap
-        at_floor |= held_floor
-        held = held_cap | held_floor
-        free ^= held  # the newly held were free
-        np.copyto(fixed, caps, where=held_cap)
-        np.copyto(fixed, floors, where=held_floor)
-        np.copyto(w_free, 0.0, where=held)
+        # the newly held (all free until now), by index: few, and masked copies over every
+        # cell cost more
+        held_cap = np.flatnonzero(above & np.repeat(over >= short, sizes))
+        held_floor = np.flatnonzero(below & np.repeat(short >= over, sizes))
+        at_cap[held_cap] = True
+        at_floor[held_floor] = True
+        free[held_cap] = False
+        free[held_floor] = False
+        fixed[held_cap] = caps[held_cap]
+        fixed[held_floor] = floors[held_floor]
+        w_free[held_cap] = 0.0
+        w_free[held_floor] = 0.0
 
 
 class _Bounded(NamedTuple):
