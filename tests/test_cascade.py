@@ -898,6 +898,26 @@ def test_bounded_month_split_equals_the_kernel(inputs):
         assert np.array_equal(getattr(lean, field), getattr(general, field)), field
 
 
+def test_free_shares_by_hand():
+    """Exact shares of what the locks leave: 100 split 1:3 is 25 and 75; a segment without weight
+    gives 0 (not NaN); a locked child gets 0 and its sibling the 30 - 10 left."""
+    from targetcascade.cascade import _free_shares
+
+    offsets = np.array([0, 2, 4, 5, 7])
+    weights = np.array([[1.0], [3.0], [0.0], [0.0], [2.0], [1.0], [1.0]])
+    totals = np.array([[100], [50], [7], [30]])
+    mask = np.array([[False]] * 5 + [[True], [False]])
+    locked = np.where(mask, 10, 0)
+    got = _free_shares(totals, weights, offsets, locked=locked, mask=mask)
+    assert got[:, 0].tolist() == [25.0, 75.0, 0.0, 0.0, 7.0, 0.0, 20.0]
+    # two columns: the same rule per column
+    both = _free_shares(
+        np.hstack([totals, 2 * totals]), np.hstack([weights, weights]), offsets,
+        locked=np.hstack([locked, locked]), mask=np.hstack([mask, mask]),
+    )  # fmt: skip
+    assert both[:, 1].tolist() == [50.0, 150.0, 0.0, 0.0, 14.0, 0.0, 50.0]
+
+
 def test_month_after_mostly_held_one_skips_the_lean_screen(monkeypatch):
     """Where bounds held someone in most parents one month, the next month goes straight to the
     kernel (no screening of every parent for the lean path), and the month after a free one is
