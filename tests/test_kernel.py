@@ -747,6 +747,29 @@ class TestApportionErrors:
                 lock_mask=np.append(np.ones(n, dtype=bool), False),
             )
 
+    def test_negative_floor(self):
+        """A negative floor is refused, naming the child."""
+        with pytest.raises(InfeasibleAllocationError, match="floor -1 of child row 1 is negative"):
+            one(10, [1.0, 1.0], floors=np.array([0, -1]))
+
+    def test_floor_beyond_limit(self):
+        """A floor beyond MAX_QUANTA is refused before anything is split."""
+        with pytest.raises(InfeasibleAllocationError, match="exceeds the kernel's limit"):
+            one(10, [1.0, 1.0], floors=np.array([MAX_QUANTA + 1, 0]), caps=np.array([2**62] * 2))
+
+    def test_locked_child_floor_does_not_count_against_the_rest(self):
+        """A lock inside its child's bounds takes its value; that child's floor is not asked of
+        what is left: 10 with row 0 locked at 6 (floor 5) leaves 4 to row 1, at its floor of 4."""
+        got = one(
+            10,
+            [1.0, 1.0],
+            floors=np.array([5, 4]),
+            caps=np.array([8, 10]),
+            locked=np.array([6, 0]),
+            lock_mask=np.array([True, False]),
+        )
+        assert got == [6, 4]
+
     def test_cap_below_floor(self):
         """A cap below the floor of the same child is rejected."""
         with pytest.raises(
