@@ -630,9 +630,12 @@ def _run(
     t, w, off = flat.totals, flat.weights, flat.offsets
     sizes = np.diff(off)
     starts = off[:-1]
-    if flat.lock_mask is not None:
+    # the locked cells, by index: few, and np.where over every cell costs several times a copy
+    locked_cells = None if flat.lock_mask is None else np.flatnonzero(flat.lock_mask)
+    if locked_cells is not None:
         assert flat.locked is not None
-        w_eff = np.where(flat.lock_mask, 0.0, w)
+        w_eff = w.copy()
+        w_eff[locked_cells] = 0.0
         lock_sum, lock_sum_f = _group_sum(flat.locked, off)
         _check_locks(flat, labels, lock_sum, lock_sum_f)
         remaining = t - lock_sum
@@ -679,17 +682,24 @@ def _run(
                 quota, adjustment = quota * sign, adjustment * sign
         none = np.zeros(w.shape if detailed else 0, dtype=np.bool_)
         split = _Split(values, quota, adjustment, none, none)
-    if flat.lock_mask is not None:
+    if locked_cells is not None:
         assert flat.locked is not None
-        mask = flat.lock_mask
-        values = np.where(mask, flat.locked, split.values)
+        # locked children take their lock, on copies (a custom method's arrays are its own)
+        pinned = flat.locked[locked_cells]
+
+        def put(array: npt.NDArray[Any], value: Any) -> npt.NDArray[Any]:
+            out = array.copy()
+            out[locked_cells] = value
+            return out
+
+        values = put(split.values, pinned)
         if detailed:
             split = _Split(
                 values,
-                np.where(mask, flat.locked.astype(np.float64), split.quota),
-                np.where(mask, 0, split.adjustment),
-                split.at_floor & ~mask,
-                split.at_cap & ~mask,
+                put(split.quota, pinned),
+                put(split.adjustment, 0),
+                put(split.at_floor, False),  # noqa: FBT003 - the value written
+                put(split.at_cap, False),  # noqa: FBT003
             )
         else:
             split = split._replace(values=values)
