@@ -918,6 +918,31 @@ def test_free_shares_by_hand():
     assert both[:, 1].tolist() == [50.0, 150.0, 0.0, 0.0, 14.0, 0.0, 50.0]
 
 
+@pytest.mark.parametrize("parents", [1, 2])
+def test_a_parent_held_by_a_bound_starts_the_next_month_afresh(parents):
+    """Two children of equal weight split 3 a month for 3 months. Month 1 is a tie: the first
+    child gets 2 and is owed -0.5, the second 0.5. In month 2 a cap of 1 holds the second child of
+    parent 0 (the first gets 2): the bound, not the shares, decided it, so month 3 starts afresh:
+    1.5 each, the tie to the first child. Parent 1 (when there) has no binding cap and carries:
+    [2, 1], then [1, 2] (the quotas 1.5 -/+ 0.5), then a tie again."""
+    engine = sys.modules["targetcascade.cascade"]
+    offsets = np.arange(0, 2 * parents + 1, 2, dtype=np.int64)
+    totals = np.full((parents, 3), 3, dtype=np.int64)
+    weights = np.ones((2 * parents, 3))
+    caps = np.full((2 * parents, 3), 1000, dtype=np.int64)
+    caps[1, 1] = 1
+    split_one, relabel = _labelled_split(parents, 2 * parents)
+    for lean in (True, False):
+        got = engine._carried_split(
+            split_one, totals, weights, offsets, limits=engine._Limits(caps=caps),
+            column_labels=["M01", "M02", "M03"], lean=lean, relabel=relabel,
+        )  # fmt: skip
+        assert got.values[:2].T.tolist() == [[2, 1], [2, 1], [2, 1]]
+        assert got.at_cap[:2].T.tolist() == [[False, False], [False, True], [False, False]]
+        if parents == 2:
+            assert got.values[2:].T.tolist() == [[2, 1], [1, 2], [2, 1]]
+
+
 def test_month_after_mostly_held_one_skips_the_lean_screen(monkeypatch):
     """Where bounds held someone in most parents one month, the next month goes straight to the
     kernel (no screening of every parent for the lean path), and the month after a free one is

@@ -1799,7 +1799,7 @@ def _carried_one(
         weight = by_month[j]
         these = limits_by_month.take(j).resolved()
         free = weight > 0 if these.mask is None else (weight > 0) & ~these.mask
-        w = np.where(free, weight, 0.0)
+        held_out = np.flatnonzero(~free)  # locked or without weight: few, so written by index
         exact = _free_shares(
             totals[:, j : j + 1],
             weight[:, None],
@@ -1807,9 +1807,16 @@ def _carried_one(
             locked=None if these.locked is None else these.locked[:, None],
             mask=None if these.mask is None else these.mask[:, None],
         )[:, 0]
-        carried = np.where(free, np.maximum(exact + carry, 0.0), 0.0)
+        carried = exact + carry
+        np.maximum(carried, 0.0, out=carried)
+        carried[held_out] = 0.0
         # a segment whose carried quotas all vanished falls back to the plain weights
-        use = np.where(np.repeat(segment_sum(carried, offsets) > 0, sizes), carried, w)
+        alive = segment_sum(carried, offsets) > 0
+        use = carried
+        if not alive.all():
+            w = weight.copy()
+            w[held_out] = 0.0
+            use = np.where(np.repeat(alive, sizes), carried, w)
         # The carried quotas only steer who gets the leftover quanta; on a grid of 1/1024 quantum
         # they are short binary fractions the kernel's exact integer path takes in one pass (full
         # 53-bit mantissas would send many groups down its slow Python-integer path).
@@ -1831,7 +1838,10 @@ def _carried_one(
         # where a floor or cap held someone, the bounds, not the shares, decided the month: the
         # whole parent starts afresh (carrying against unbounded shares would starve the others)
         segment_bounded = segment_sum(bounded.astype(np.float64), offsets) > 0
-        carry = np.where(free & ~np.repeat(segment_bounded, sizes), carry + exact - got, 0.0)
+        if segment_bounded.all():
+            carry.fill(0.0)
+        else:
+            carry = np.where(free & ~np.repeat(segment_bounded, sizes), carry + exact - got, 0.0)
         # Where bounds held someone in most parents this month, they most likely will next month
         # too, and screening every parent for the lean path would be wasted: the kernel takes the
         # whole month (the numbers are the same either way).
