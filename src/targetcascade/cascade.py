@@ -1355,9 +1355,8 @@ class _Engine:
             )
         if bounds.floor is None and bounds.cap is None:
             return None, None, None
-        # month-major (contiguous), handed out as a transposed view: the layout the carried split
-        # reads a month at a time
-        reference = _month_major(self._last_year(rows, columns)).T
+        # (the carried split lays each chunk's rows out month-major in its own thread)
+        reference = self._last_year(rows, columns)
         return (
             None,
             None,
