@@ -1636,33 +1636,21 @@ class _Limits(NamedTuple):
 
     def take(self, index: Any) -> _Limits:
         """The rows (or, month-major, the month) at ``index``."""
-
-        def rows(a: npt.NDArray[Any] | None) -> Any:
-            return None if a is None else a[index]
-
-        locked, mask, floors, caps, relative = self
-        return _Limits(
-            rows(locked),
-            rows(mask),
-            rows(floors),
-            rows(caps),
-            None if relative is None else relative.take(index),
-        )
+        return self._map(lambda a: a[index], lambda r: r.take(index))
 
     def month_major(self) -> _Limits:
         """Each array as contiguous (months x children) rows (see :func:`_month_major`)."""
+        return self._map(_month_major, _Relative.month_major)
 
-        def month_major(a: npt.NDArray[Any] | None) -> Any:
-            return None if a is None else _month_major(a)
-
-        locked, mask, floors, caps, relative = self
-        return _Limits(
-            month_major(locked),
-            month_major(mask),
-            month_major(floors),
-            month_major(caps),
-            None if relative is None else relative.month_major(),
-        )
+    def _map(
+        self,
+        array: Callable[[npt.NDArray[Any]], Any],
+        relative: Callable[[_Relative], _Relative],
+    ) -> _Limits:
+        """Each array given through ``array``, the relative bounds through ``relative``."""
+        *arrays, given = self
+        locked, mask, floors, caps = (None if a is None else array(a) for a in arrays)
+        return _Limits(locked, mask, floors, caps, None if given is None else relative(given))
 
     def resolved(self) -> _Limits:
         """Relative bounds worked out, and a lock overriding the floor and cap of its child.
