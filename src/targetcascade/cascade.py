@@ -1656,7 +1656,8 @@ class _Limits(NamedTuple):
         """Relative bounds worked out, and a lock overriding the floor and cap of its child.
 
         A lock is an explicit decision, so a locked child's floor is lowered and its cap raised to
-        its lock. The returned arrays are new; this one's are left alone.
+        its lock. Arrays that change are new ones (this one's are left alone); with nothing to work
+        out or override, this is returned as it is.
         """
         locked, mask, floors, caps, relative = self
         if relative is not None:
