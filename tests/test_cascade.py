@@ -898,6 +898,17 @@ def test_bounded_month_split_equals_the_kernel(inputs):
         assert np.array_equal(getattr(lean, field), getattr(general, field)), field
 
 
+def test_a_year_lock_that_cannot_be_phased_names_its_node():
+    """A year lock is phased like its parent's months by the kernel; when that fails, the error
+    names the lock's node (its label is made only then)."""
+    spec = one(DEALS, 1000, splits={"company": Split(strategy=Equal())},
+               locks=[Lock(node="west", period="FY2027", value=2**60)])  # fmt: skip
+    with pytest.raises(
+        InfeasibleAllocationError, match=r"'lock of west' in FY2027: total \d+ exceeds"
+    ):
+        cascade(spec, regions(), FiscalCalendar(fiscal_year=2027))
+
+
 def test_free_shares_by_hand():
     """Exact shares of what the locks leave: 100 split 1:3 is 25 and 75; a segment without weight
     gives 0 (not NaN); a locked child gets 0 and its sibling the 30 - 10 left."""

@@ -619,19 +619,20 @@ class CascadeSpec:
 
 
 class _Labels(Sequence[str]):
-    """Node ids at given compiled positions, materialised only when an error message needs one."""
+    """Node ids at given compiled positions (after ``prefix``), made only when a message needs one."""
 
-    def __init__(self, tree: OrgTree, positions: IntArray) -> None:
+    def __init__(self, tree: OrgTree, positions: IntArray, prefix: str = "") -> None:
         self._ids = tree.compiled.ids
         self._positions = positions
+        self._prefix = prefix
 
     def __len__(self) -> int:
         return int(self._positions.size)
 
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
-            return [self._ids[int(p)] for p in self._positions[index]]
-        return self._ids[int(self._positions[index])]
+            return [self._prefix + self._ids[int(p)] for p in self._positions[index]]
+        return self._prefix + self._ids[int(self._positions[index])]
 
 
 class _CellLabels(Sequence[str]):
@@ -1332,7 +1333,7 @@ class _Engine:
                 values[these][:, None],
                 shape.reshape(-1, 1),
                 np.arange(0, rows.size * k + 1, k, dtype=np.int64),
-                segment_labels=[f"lock of {self.compiled.ids[n]}" for n in nodes[these].tolist()],
+                segment_labels=_Labels(self.tree, nodes[these], prefix="lock of "),
                 column_labels=[self.periods[period].label],
             )
             locked[np.ix_(rows, months)] = split.values.reshape(rows.size, k)
