@@ -645,7 +645,7 @@ def _run(
     empty_f = np.zeros(0)
     empty_b = np.zeros(0, dtype=np.bool_)
     if bounded:
-        split = _run_bounded(flat, labels, w_eff, remaining)
+        split = _run_bounded(flat, labels, w_eff, remaining, locked_cells)
     else:
         weight_sum = np.add.reduceat(w_eff, starts)
         dead = (weight_sum == 0) & (remaining != 0)
@@ -1392,7 +1392,14 @@ def _exact_hamilton(
 # Floors and caps
 
 
-def _run_bounded(flat: _Flat, labels: _Labels, w_eff: FloatArray, remaining: IntArray) -> _Split:
+def _run_bounded(
+    flat: _Flat,
+    labels: _Labels,
+    w_eff: FloatArray,
+    remaining: IntArray,
+    locked_cells: IntArray | None,
+) -> _Split:
+    """Floors and caps by water-filling, then largest remainder; ``locked_cells``: :func:`_run`'s."""
     off = flat.offsets
     sizes = np.diff(off)
     starts = off[:-1]
@@ -1417,8 +1424,7 @@ def _run_bounded(flat: _Flat, labels: _Labels, w_eff: FloatArray, remaining: Int
     # A cap above what is left to split never binds (every child gets >= 0). Locked children
     # have neither (by index: locks are few).
     caps = np.minimum(caps_in, np.repeat(remaining, sizes))
-    if flat.lock_mask is not None:
-        locked_cells = np.flatnonzero(flat.lock_mask)
+    if locked_cells is not None:
         caps[locked_cells] = 0
         floors = floors.copy()
         floors[locked_cells] = 0
