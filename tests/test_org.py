@@ -296,6 +296,44 @@ class TestCompiledTree:
         with pytest.raises(ValueError, match="read-only"):
             tree.compiled.fte[0] = 1.0
 
+    @given(org_trees(max_nodes=30, attributes=("potential", "quota")))
+    def test_rows_in_breadth_first_order_compile_to_the_tree_columns(self, tree: OrgTree) -> None:
+        """A tree whose rows are already breadth first compiles to the same layout and values.
+
+        Its compiled form then holds the tree's own read-only columns rather than copies.
+        """
+        c = tree.compiled
+        names = tree.levels.names
+        again = OrgTree.from_arrays(
+            list(c.ids),
+            c.parent,
+            [names[k] for k in c.level_code.tolist()],
+            names=[tree.node(i).name for i in c.ids],
+            fte=c.fte,
+            start=c.start,
+            end=c.end,
+            attributes=dict(c.attributes),
+            levels_spec=tree.levels,
+        )
+        assert again == tree
+        d = again.compiled
+        assert d.ids == c.ids
+        assert d.input_order.tolist() == list(range(len(tree)))
+        for field in ("parent", "depth", "child_offsets", "depth_offsets", "level_code", "is_leaf"):
+            assert np.array_equal(getattr(d, field), getattr(c, field)), field
+        for field in ("fte", "start", "end"):
+            assert np.array_equal(getattr(d, field), getattr(c, field), equal_nan=True), field
+        assert d.attributes.keys() == c.attributes.keys()
+        for key, values in c.attributes.items():
+            assert np.array_equal(d.attributes[key], values, equal_nan=True), key
+        assert [d.position[i] for i in c.ids] == list(range(len(tree)))
+        # shared with the tree's columns (no per-position copies), and still read-only
+        assert d.ids is again.ids
+        assert np.shares_memory(d.parent, again._parent)
+        assert np.shares_memory(d.fte, again._fte)
+        for array in (d.parent, d.level_code, d.fte, d.start, d.end, d.input_order):
+            assert not array.flags.writeable
+
     def test_unknown_attribute_and_node(self, tree: OrgTree) -> None:
         """Asking for an attribute no node has, or an unknown id, raises a library error."""
         with pytest.raises(InvalidAttributeError, match=r"'potentail'.*'potential'"):

@@ -2042,31 +2042,45 @@ class OrgTree:
             frontier = by_parent[shift + np.arange(total, dtype=np.int64)]
             layers.append(frontier)
         order = np.concatenate(layers)
-        position_of_row = np.empty(n, dtype=np.int64)
-        position_of_row[order] = np.arange(n, dtype=np.int64)
-        parent_pos = np.full(n, -1, dtype=np.int64)
-        parent_pos[1:] = position_of_row[parent[order[1:]]]
         sizes = np.array([len(layer) for layer in layers], dtype=np.int64)
         depth = np.repeat(np.arange(len(layers), dtype=np.int64), sizes)
         depth_offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         counts_pos = n_children[order]
         child_offsets = np.concatenate([[1], 1 + np.cumsum(counts_pos)]).astype(np.int64)
-        ids = self._ids
+        ids: tuple[str, ...] = self._ids
+        level_code, fte, start, end = self._level_code, self._fte, self._start, self._end
+        attributes = dict(self._attributes)
+        if bool((order == np.arange(n, dtype=np.int64)).all()):
+            # Rows already breadth first (as a generated or sorted extract usually is): each
+            # per-row column is per position already, so the compiled form shares the tree's
+            # read-only arrays and id tuple instead of copying them (about 56 MB per million
+            # nodes). The root is row 0, so parent rows are parent positions too.
+            parent_pos = parent
+            position_of_row = order
+        else:
+            position_of_row = np.empty(n, dtype=np.int64)
+            position_of_row[order] = np.arange(n, dtype=np.int64)
+            parent_pos = np.full(n, -1, dtype=np.int64)
+            parent_pos[1:] = position_of_row[parent[order[1:]]]
+            ids = tuple(ids[r] for r in order.tolist())
+            level_code, fte = level_code[order], fte[order]
+            start, end = start[order], end[order]
+            attributes = {k: v[order] for k, v in attributes.items()}
         return CompiledTree(
             levels=self._levels,
-            ids=tuple(ids[r] for r in order.tolist()),
+            ids=ids,
             parent=_readonly(parent_pos),
             depth=_readonly(depth),
             child_offsets=_readonly(child_offsets),
             depth_offsets=_readonly(depth_offsets),
-            level_code=_readonly(self._level_code[order]),
+            level_code=_readonly(level_code),
             input_order=_readonly(order),
             position=_PositionMap(self._index, _readonly(position_of_row)),
             is_leaf=_readonly(counts_pos == 0),
-            fte=_readonly(self._fte[order]),
-            start=_readonly(self._start[order]),
-            end=_readonly(self._end[order]),
-            attributes={k: _readonly(v[order]) for k, v in self._attributes.items()},
+            fte=_readonly(fte),
+            start=_readonly(start),
+            end=_readonly(end),
+            attributes={k: _readonly(v) for k, v in attributes.items()},
         )
 
     # ------------------------------------------------------------------------------------- re-orgs
