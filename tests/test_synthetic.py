@@ -26,6 +26,51 @@ def test_history_of_one_metric_equals_that_metric_of_both():
     assert int(alone.grid("revenue")[0, 0]) > 0
 
 
+def test_history_tree_holds_the_people_present_that_year():
+    """Leaves hired after the year are left out, with the teams and regions they leave empty.
+
+    Every node kept has the same parent, level, fte and dates as in the planning tree, the
+    compiled layout needs no id dict of the history tree's own, and months before a start or
+    after an end hold zero.
+    """
+    tree = large_org(60, regions=3, people_per_team=4, seed=3)
+    calendar = FiscalCalendar(fiscal_year=2023)
+    plan = synthetic_history(tree, calendar, (REVENUE,), seed=7, level_seed=1)
+    assert not plan.tree.compiled.position.has_rows  # the history tree built no id dict
+    year_end = np.datetime64(calendar.end, "D")
+    children: dict[str, list[str]] = {}
+    for i in tree:
+        node = tree.node(i)
+        if node.parent is not None:
+            children.setdefault(node.parent, []).append(i)
+
+    def present(node_id: str) -> bool:
+        node = tree.node(node_id)
+        if node_id not in children:
+            return node.start_date is None or np.datetime64(node.start_date, "D") <= year_end
+        return any(present(c) for c in children[node_id])
+
+    expected = {i for i in tree if present(i)}
+    assert 0 < len(expected) < len(tree)  # some people joined after FY2023
+    assert set(plan.tree) == expected
+    for i in expected:
+        assert plan.tree.node(i) == tree.node(i)
+    assert plan.tree.children("co") == tuple(c for c in tree.children("co") if c in expected)
+    months = [k for k, p in enumerate(calendar.periods) if p.level.name == "MONTH"]
+    grid = plan.grid("revenue")
+    for i in expected:
+        node = tree.node(i)
+        if node.level != "individual":
+            continue
+        row = grid[plan.tree.compiled.index(i)]
+        for k in months:
+            period = calendar.periods[k]
+            outside = (node.start_date is not None and period.end < node.start_date) or (
+                node.end_date is not None and period.start > node.end_date
+            )
+            assert (row[k] == 0) if outside else (row[k] > 0), (i, period)
+
+
 def test_history_refuses_metrics_it_cannot_generate():
     tree = large_org(200, regions=4, people_per_team=50, seed=3)
     with pytest.raises(PlanError, match="'profit'"):
