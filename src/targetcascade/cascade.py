@@ -2068,8 +2068,14 @@ def _carried_plain(
         )
         out[0][lo:hi] = values.T
         out[1][lo:hi] = quota.T
-        # computed month-major (contiguous), then copied like the others
-        out[2][lo:hi] = (values - quota.astype(np.int64)).T  # the cast truncates toward zero
+        # computed month-major (contiguous), then copied like the others; in one buffer
+        adjustment = quota.astype(np.int64)  # the cast truncates toward zero
+        del quota
+        np.subtract(values, adjustment, out=adjustment)
+        del values
+        out[2][lo:hi] = adjustment.T
+        # let the block go before the next one is made (else two blocks per thread are alive)
+        del adjustment
     none = np.zeros((n, periods), dtype=np.bool_)
     return Apportionment(values=out[0], quota=out[1], adjustment=out[2], at_floor=none, at_cap=none)
 
