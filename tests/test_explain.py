@@ -96,6 +96,39 @@ class TestExplain:
             "(equal: weight 1 of 2) + 0 deal rounding"
         )
 
+    def test_cells_edited_after_the_cascade_say_so(self) -> None:
+        """A cell set by hand or committed after the cascade ends its chain there.
+
+        A cell edited to ``locked`` origin is not an edit (only manual and committed are), so it
+        is explained from its provenance as before.
+        """
+        spec = CascadeSpec(
+            metrics=[
+                MetricCascade(metric=DEALS, target=120, splits={"company": Split(strategy=Equal())})
+            ]
+        )
+        plan = cascade(spec, three(), FiscalCalendar(fiscal_year=2027))
+        edited = plan.with_values(
+            [
+                {"node": "a", "period": "FY2027-M01", "metric": "deals", "value": 7},
+                {"node": "b", "period": "FY2027-M01", "metric": "deals", "value": 2,
+                 "origin": "committed"},
+                {"node": "c", "period": "FY2027-M01", "metric": "deals", "value": 3,
+                 "origin": "locked"},
+            ]
+        )  # fmt: skip
+        manual = explain(edited, "a", "FY2027-M01", "deals")
+        assert [s.source for s in manual.steps] == ["edited"]
+        assert manual.sentence == "a FY2027-M01 7 deal was set by hand"
+        assert explain(edited, "b", "FY2027-M01", "deals").sentence == (
+            "b FY2027-M01 2 deal was set by hand"
+        )
+        kept = explain(edited, "c", "FY2027-M01", "deals")
+        assert kept.steps[0].source == "org_split"
+        assert kept.steps[0].value == Decimal(3)
+        # the cells around an edit keep their own chains
+        assert explain(edited, "a", "FY2027-M02", "deals").steps[0].source == "org_split"
+
     def test_plan_without_provenance(self) -> None:
         """Plans not built by cascade() cannot be explained, and the error says why."""
         tree = OrgTree.from_records([{"id": "acme", "level": "company"}])

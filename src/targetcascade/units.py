@@ -22,6 +22,7 @@ idempotent and refuse names that already mean something else in the registry.
 
 from __future__ import annotations
 
+import functools
 import numbers
 import re
 from decimal import Context, Decimal, Inexact, InvalidOperation, localcontext
@@ -435,7 +436,17 @@ def format_unit(unit: Any) -> str:
         >>> format_unit("CNY wan"), format_unit("CNY / customer"), format_unit("")
         ('wan * CNY', 'CNY / customer', 'dimensionless')
     """
-    items = {name: cast("float", power) for name, power in parse_unit(unit)._units.items()}
+    return _format_units(parse_unit(unit)._units)
+
+
+@functools.lru_cache(maxsize=1024)
+def _format_units(units: Any) -> str:
+    """:func:`format_unit` of a unit's name -> power container (immutable, so cached).
+
+    Every formatted amount (``explain``'s steps, reports) names its metric's unit: the text is a
+    pure function of the unit's names and powers, worked out once instead of per amount.
+    """
+    items = {name: cast("float", power) for name, power in units.items()}
     if not items:
         return "dimensionless"
     scale_order = list(SCALE_WORDS)
