@@ -50,7 +50,7 @@ import resource
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -372,9 +372,30 @@ def _pandas_baseline(
 # ------------------------------------------------------------------------------------ one size
 
 
+def _plan_mb(plan: Plan) -> tuple[float, float]:
+    """The bytes of ``plan``'s grid (values and origins) and of its provenance arrays, in MB."""
+    grid = plan.values.nbytes + plan.origins.nbytes
+    provenance = plan.provenance
+    kept = 0
+    if provenance is not None:
+        fields: tuple[Mapping[str, np.ndarray[Any, Any]], ...] = (
+            provenance.source,
+            provenance.weight,
+            provenance.quota,
+            provenance.adjustment,
+            provenance.bound,
+            provenance.org_strategy,
+            provenance.time_strategy,
+        )
+        kept = sum(array.nbytes for field in fields for array in field.values())
+    return grid / MB, kept / MB
+
+
 def run_size(individuals: int, repeat: int, *, profile: bool) -> dict[str, Any]:
     peak_before = _peak_rss_mb()
     calendar = FiscalCalendar(fiscal_year=FISCAL_YEAR)
+    _release_free_memory()
+    rss_before = _current_rss_mb()
     gen_start = time.perf_counter()
     tree, history, metrics = _company(individuals)
     generate_s = time.perf_counter() - gen_start
@@ -393,7 +414,14 @@ def run_size(individuals: int, repeat: int, *, profile: bool) -> dict[str, Any]:
         "generate_s": generate_s,
     }
     extra: dict[str, dict[str, float] | None] = {}
+    _release_free_memory()
     baseline_rss = _current_rss_mb()
+    # what the inputs hold: the RSS they added, and of that the history plans' own grids
+    row["rss_before_mb"] = rss_before
+    row["inputs_mb"] = (
+        None if rss_before is None or baseline_rss is None else baseline_rss - rss_before
+    )
+    row["history_grids_mb"] = sum(_plan_mb(plan)[0] for plan in history.values())
 
     # the history roll-up
     rebuild = _history_rebuild(history, metrics)
@@ -418,6 +446,7 @@ def run_size(individuals: int, repeat: int, *, profile: bool) -> dict[str, Any]:
     row["a_s"], plan_a = _timed(run_a, repeat, each=hashed)
     extra["a"] = _forked_peak(run_a)
     row["a_peak_rss_mb"] = _peak_rss_mb()
+    row["a_grid_mb"], row["a_provenance_mb"] = _plan_mb(plan_a)
     row["a_sha256"] = hashes[0]
     row["a_deterministic"] = len(set(hashes)) == 1
     row["a_runs_hashed"] = len(hashes)
@@ -604,6 +633,26 @@ def render(rows: list[dict[str, Any]], machine: str, repeat: int) -> str:
             for r in rows
         ],
     )
+    out += ["", "What the process holds at (a) (MB):", ""]
+    out += _table(
+        (
+            "individuals",
+            "process before the size",
+            "+ inputs (tree and history)",
+            "of which history grids",
+            "+ (a)'s grid",
+            "+ (a)'s provenance",
+            "= held at (a)",
+            "process peak after (a)",
+        ),
+        [
+            f"| {r['individuals']:,} | {_mb(r['rss_before_mb'])} | {_mb(r['inputs_mb'])} | "
+            f"{_mb(r['history_grids_mb'])} | "
+            f"{_mb(r['a_grid_mb'])} | {_mb(r['a_provenance_mb'])} | "
+            f"{_mb(_held_at_a(r))} | {_mb(r['a_peak_rss_mb'])} |"
+            for r in rows
+        ],
+    )
     out += ["", "Determinism of (a), SHA-256 of plan.values.tobytes() over the repeats:", ""]
     out += [
         f"* {r['individuals']:,}: {'identical' if r['a_deterministic'] else 'DIFFERENT'} "
@@ -637,6 +686,13 @@ def render(rows: list[dict[str, Any]], machine: str, repeat: int) -> str:
             out += ["", f"cProfile of (a) at {r['individuals']:,} (top 15, cumulative):", "", "```"]
             out += [r["a_profile"].strip(), "```"]
     return "\n".join(out)
+
+
+def _held_at_a(row: dict[str, Any]) -> float | None:
+    before, inputs = row["rss_before_mb"], row["inputs_mb"]
+    if before is None or inputs is None:
+        return None
+    return float(before + inputs + row["a_grid_mb"] + row["a_provenance_mb"])
 
 
 def _pandas_rss_ratio(row: dict[str, Any]) -> str:
