@@ -1421,7 +1421,10 @@ class OrgTree:
     ) -> OrgTree:
         """Build a tree from columns: the fast path for large organisations.
 
-        In these columns ``NaN`` (numbers) and ``NaT`` (dates) mean "not given".
+        In these columns ``NaN`` (numbers) and ``NaT`` (dates) mean "not given". Rows given in
+        breadth-first order (the root, then each depth's nodes grouped by parent, as an extract
+        sorted by level and parent usually is) compile without copies: :attr:`compiled` then shares
+        this tree's columns, about 56 MB less per million nodes.
 
         Args:
             ids: Node ids (strings), one per row.
