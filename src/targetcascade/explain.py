@@ -38,7 +38,7 @@ __all__ = ["Explanation", "Step", "explain"]
 
 _BOUND_NAMES = {1: "floor", 2: "cap"}
 #: Codes looked up as plain ints: a numpy scalar compared with an ``IntEnum`` member takes the slow
-#: path (about 30 µs for the two origins below), and on Python 3.11 every ``Source.X`` read goes
+#: path (tens of µs for the two origins below), and on Python 3.11 every ``Source.X`` read goes
 #: through ``EnumType.__getattr__``; explain does both several times per step.
 _EDITED_ORIGINS = frozenset({int(Origin.MANUAL), int(Origin.COMMITTED)})
 _SOURCE_OF = {int(code): code for code in Source}
