@@ -1437,9 +1437,7 @@ def _run_bounded(
     )
     free = free_cells & ~at_floor & ~at_cap
     on_floor, on_cap = np.flatnonzero(at_floor), np.flatnonzero(at_cap)
-    fixed = np.zeros(n_cells, dtype=np.int64)
-    fixed[on_floor] = floors[on_floor]
-    fixed[on_cap] = caps[on_cap]
+    fixed = _held_amounts(floors, caps, on_floor, on_cap)
     t_free = remaining - np.add.reduceat(fixed, starts)
     w_free = np.where(free, w_eff, 0.0)
     w_free_sum = np.add.reduceat(w_free, starts)
@@ -1648,9 +1646,7 @@ def _fill(*arrays: npt.NDArray[Any]) -> None:
     # the free children, what the held ones take and the free weights, kept up to date in
     # place round by round
     free = free_cells & ~at_floor & ~at_cap
-    fixed = np.zeros(w.shape, dtype=np.int64)
-    np.copyto(fixed, floors, where=at_floor)
-    np.copyto(fixed, caps, where=at_cap)
+    fixed = _held_amounts(floors, caps, np.flatnonzero(at_floor), np.flatnonzero(at_cap))
     w_free = np.where(free, w, 0.0)
     moving = np.ones(totals.size, dtype=np.bool_)
     # a buffer every round reuses (np.where's select costs several times a subtraction)
@@ -1697,6 +1693,19 @@ def _fill(*arrays: npt.NDArray[Any]) -> None:
         fixed[held_floor] = floors[held_floor]
         w_free[held_cap] = 0.0
         w_free[held_floor] = 0.0
+
+
+def _held_amounts(
+    floors: IntArray, caps: IntArray, on_floor: IntArray, on_cap: IntArray
+) -> IntArray:
+    """What the held children take: their floor at ``on_floor``, their cap at ``on_cap``, else 0.
+
+    By index: the held children are few, and masked copies over every cell cost more.
+    """
+    fixed = np.zeros(floors.shape, dtype=np.int64)
+    fixed[on_floor] = floors[on_floor]
+    fixed[on_cap] = caps[on_cap]
+    return fixed
 
 
 class _Bounded(NamedTuple):
