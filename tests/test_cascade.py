@@ -28,6 +28,7 @@ from targetcascade import (
     Split,
     cascade,
     check,
+    explain,
 )
 from targetcascade.allocation import (
     CapacityWeighted,
@@ -1204,3 +1205,154 @@ def test_parents_group_by_their_split_in_order_of_first_parent(tree, data):
             expected.setdefault(id(split), ([], split))[0].append(p)
         got = engine._Engine._by_split(fake, parents)
         assert [(m.tolist(), id(s)) for m, s in got] == [(m, id(s)) for m, s in expected.values()]
+
+
+# ---------------------------------------------------------------------- employed months (#12.7)
+
+
+def _staff() -> OrgTree:
+    """ann all year; bob hired 1 April 2027; cy leaving 30 June 2027."""
+    return team(
+        {"id": "ann"},
+        {"id": "bob", "start_date": "2027-04-01"},
+        {"id": "cy", "end_date": "2027-06-30"},
+    )
+
+
+def _quarters(plan: Plan, node: str) -> list[int]:
+    return [plan.quanta(node, f"FY2027-Q{q}", "revenue") for q in range(1, 5)]
+
+
+class TestEmployedMonths:
+    """Nobody carries a target in a month they are not employed, whatever the strategy (#12.7)."""
+
+    @pytest.mark.parametrize("strategy", [Equal(), CapacityWeighted(ramp=())])
+    def test_time_first_months_go_to_those_employed(self, strategy: object) -> None:
+        """12,000,000.00 CNY evenly: 1 M a month, split between those employed that month."""
+        spec = one(REVENUE, "12000000 CNY", splits={"team": Split(strategy=strategy)})
+        plan = cascade(spec, _staff(), FiscalCalendar(fiscal_year=2027))
+        # Q1: ann and cy take 500,000.00 a month; Q2: all three 333,333.33(+1); Q3, Q4: ann and bob
+        assert _quarters(plan, "bob") == [0, 100_000_000, 150_000_000, 150_000_000]
+        assert _quarters(plan, "cy") == [150_000_000, 100_000_000, 0, 0]
+        assert _quarters(plan, "ann") == [150_000_000, 100_000_000, 150_000_000, 150_000_000]
+        assert check(plan).ok
+
+    def test_org_first_phases_a_year_over_the_employed_months(self) -> None:
+        """Equal thirds of 12 M: bob's 4 M over 9 months (Apr-Dec), cy's over 6 (Jan-Jun)."""
+        spec = one(
+            REVENUE, "12000000 CNY", mode="org_first", splits={"team": Split(strategy=Equal())}
+        )
+        plan = cascade(spec, _staff(), FiscalCalendar(fiscal_year=2027))
+        bob = _quarters(plan, "bob")
+        assert bob[0] == 0
+        assert sum(bob) == 400_000_000
+        assert all(abs(q - 133_333_333) <= 1 for q in bob[1:])  # 4 M x 3/9 each
+        assert _quarters(plan, "cy") == [200_000_000, 200_000_000, 0, 0]
+        assert _quarters(plan, "ann") == [100_000_000] * 4
+        assert check(plan).ok
+
+    def test_capacity_weighted_hire_gets_nothing_before_the_start_in_org_first(self) -> None:
+        """CapacityWeighted's year share of a hire is phased from the start month on, not over Q1."""
+        spec = one(
+            REVENUE,
+            "12000000 CNY",
+            mode="org_first",
+            splits={"team": Split(strategy=CapacityWeighted(ramp=()))},
+        )
+        plan = cascade(spec, _staff(), FiscalCalendar(fiscal_year=2027))
+        # capacity (person-months): ann 12, bob 9, cy 6 of 27; bob's 9/27 of 12 M = 4 M over 9 months
+        assert _quarters(plan, "bob")[0] == 0
+        assert plan.quanta("bob", "FY2027", "revenue") == 400_000_000
+        assert _quarters(plan, "cy")[2:] == [0, 0]
+
+    def test_balanced_keeps_inactive_months_at_zero(self) -> None:
+        """In balanced mode the child x month table has zeros where a person is not employed."""
+        spec = one(
+            REVENUE, "12000000 CNY", mode="balanced", splits={"team": Split(strategy=Equal())}
+        )
+        plan = cascade(spec, _staff(), FiscalCalendar(fiscal_year=2027))
+        assert _quarters(plan, "bob")[0] == 0
+        assert _quarters(plan, "cy")[2:] == [0, 0]
+        assert check(plan).ok
+
+    def test_a_company_phased_over_the_months_someone_works(self) -> None:
+        """With one rep starting 1 April, the company's year is phased over April-December."""
+        company = OrgTree.from_records(
+            [
+                {"id": "acme", "level": "company"},
+                {"id": "east", "parent": "acme", "level": "region"},
+                {"id": "t", "parent": "east", "level": "team"},
+                {"id": "a", "parent": "t", "level": "individual", "start_date": "2027-04-01"},
+            ]
+        )
+        splits = {
+            "company": Split(strategy=Equal()),
+            "region": Split(strategy=Equal()),
+            "team": Split(strategy=Equal()),
+        }
+        plan = cascade(
+            one(REVENUE, "900 CNY", splits=splits), company, FiscalCalendar(fiscal_year=2027)
+        )
+        assert [plan.quanta("acme", f"FY2027-Q{q}", "revenue") for q in range(1, 5)] == [
+            0,
+            30_000,
+            30_000,
+            30_000,
+        ]
+
+    @pytest.mark.parametrize("mode", ["time_first", "org_first", "balanced"])
+    def test_nobody_employed_in_the_year_names_the_node_and_period(self, mode: str) -> None:
+        """A target over a team that starts next year is refused, naming the node and the year."""
+        company = OrgTree.from_records(
+            [
+                {"id": "acme", "level": "company"},
+                {"id": "east", "parent": "acme", "level": "region"},
+                {"id": "t", "parent": "east", "level": "team"},
+                {"id": "a", "parent": "t", "level": "individual", "start_date": "2028-01-01"},
+            ]
+        )
+        splits = {
+            "company": Split(strategy=Equal()),
+            "region": Split(strategy=Equal()),
+            "team": Split(strategy=Equal()),
+        }
+        spec = one(REVENUE, "900 CNY", splits=splits, mode=mode)
+        with pytest.raises(InfeasibleAllocationError, match=r"'acme' carries 900\.00 CNY .*FY2027"):
+            cascade(spec, company, FiscalCalendar(fiscal_year=2027))
+
+    def test_explain_multiplies_out_with_the_masked_weights(self) -> None:
+        """explain shows the masked weight: bob's July share is 1 of 2 (cy has left)."""
+        spec = one(REVENUE, "12000000 CNY", splits={"team": Split(strategy=Equal())})
+        plan = cascade(spec, _staff(), FiscalCalendar(fiscal_year=2027))
+        text = explain(plan, "bob", "FY2027-M07", "revenue").sentence
+        assert "500,000.00 CNY" in text, text
+        assert "50.00 %" in text, text
+
+
+def _employed(tree: OrgTree, calendar: FiscalCalendar) -> np.ndarray:
+    """(nodes, months): a month with at least one day between start and end date, by hand."""
+    c = tree.compiled
+    months = [p for p in calendar.periods if p.level.name == "MONTH"]
+    out = np.ones((len(tree), len(months)), dtype=bool)
+    for i in range(len(tree)):
+        start, end = c.start[i], c.end[i]
+        for j, m in enumerate(months):
+            if not np.isnat(start) and start > np.datetime64(m.end, "D"):
+                out[i, j] = False
+            if not np.isnat(end) and end < np.datetime64(m.start, "D"):
+                out[i, j] = False
+    return out
+
+
+@given(setups())
+def test_no_leaf_carries_a_month_it_is_not_employed_in(setup: Setup) -> None:
+    """In every mode and under every strategy, a leaf's months outside its dates are zero."""
+    plan = _run(setup)
+    assume(plan is not None)
+    assert plan is not None
+    tree, calendar = setup[0], setup[1]
+    months = [i for i, p in enumerate(calendar.periods) if p.level.name == "MONTH"]
+    leaves = np.flatnonzero(tree.compiled.is_leaf)
+    cells = plan.values[0][np.ix_(leaves, months)]
+    idle = ~_employed(tree, calendar)[leaves]
+    assert (cells[idle] == 0).all()

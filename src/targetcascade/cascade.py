@@ -76,7 +76,12 @@ from targetcascade.allocation._registry import (
 from targetcascade.allocation.org_strategies import checked_weights, segment_sum
 from targetcascade.allocation.time_strategies import Even, checked_profile
 from targetcascade.calendar import FiscalCalendar, PeriodLevel
-from targetcascade.errors import SerializationError, SpecError, TargetCascadeError
+from targetcascade.errors import (
+    InfeasibleAllocationError,
+    SerializationError,
+    SpecError,
+    TargetCascadeError,
+)
 from targetcascade.metric import Metric, Rollup
 from targetcascade.org import OrgTree
 from targetcascade.plan import Origin, Plan, Provenance, Source
@@ -940,6 +945,76 @@ class _Engine:
         level = self.tree.levels.names[self.compiled.level_code[parent]]
         return self.item.splits[level]
 
+    @functools.cached_property
+    def _active(self) -> BoolArray | None:
+        """Whether each node is employed in each month, ``(nodes, months)``; None: all, always.
+
+        A month with at least one day between a node's start and end dates (inclusive) is active;
+        an inner node is active only where it has an active child, so a team whose people are all
+        away takes no share of a month. The engine applies this after every strategy's weights
+        (built-ins and plug-ins alike): people carry nothing in months they are not employed.
+        """
+        c = self.compiled
+        dated = np.flatnonzero(~np.isnat(c.start) | ~np.isnat(c.end))
+        if dated.size == 0:
+            return None
+        spans = [self.periods[m] for m in self.months.tolist()]
+        first = np.array([np.datetime64(p.start, "D") for p in spans])
+        last = np.array([np.datetime64(p.end, "D") for p in spans])
+        start, end = c.start[dated][:, None], c.end[dated][:, None]
+        active = np.ones((len(self.tree), self.months.size), dtype=bool)
+        active[dated] = (np.isnat(start) | (start <= last[None, :])) & (
+            np.isnat(end) | (end >= first[None, :])
+        )
+        counts = np.diff(c.child_offsets)
+        for d in range(int(c.depth.max(initial=0)) - 1, -1, -1):
+            parents = np.flatnonzero((c.depth == d) & (counts > 0))
+            if parents.size == 0:
+                continue
+            lo, hi = int(c.child_offsets[parents[0]]), int(c.child_offsets[parents[-1] + 1])
+            active[parents] &= np.logical_or.reduceat(
+                active[lo:hi], c.child_offsets[parents] - lo, axis=0
+            )
+        return None if active.all() else active
+
+    def _active_in(self, rows: IntArray, columns: IntArray) -> BoolArray | None:
+        """Whether each row is active in each column (a period with an active month); None: all."""
+        active = self._active
+        if active is None:
+            return None
+        part = active[rows]
+        if not np.array_equal(columns, self.months):
+            by_column = [part[:, self._months_of(p)].any(axis=1) for p in columns.tolist()]
+            part = np.stack(by_column, axis=1)
+        return None if part.all() else part
+
+    def _nobody_active(
+        self,
+        parents: IntArray,
+        offsets: IntArray,
+        active: BoolArray,
+        totals: IntArray,
+        columns: IntArray,
+    ) -> None:
+        """Refuse a non-zero parent value in a period where none of its children is employed."""
+        anyone = np.logical_or.reduceat(active, offsets[:-1], axis=0)
+        stranded = ~anyone & (totals != 0)
+        if not stranded.any():
+            return
+        s, j = (int(i) for i in np.argwhere(stranded)[0])
+        node = self.compiled.ids[int(parents[s])]
+        period = self.periods[int(columns[j])].label
+        raise InfeasibleAllocationError(
+            f"{node!r} carries {self.metric.format(int(totals[s, j]))} of {self.metric.name!r} in "
+            f"{period}, but none of its children is employed then (their start and end dates "
+            f"leave {period} out)",
+            node=node,
+            period=period,
+            metric=self.metric.name,
+            hint=f"lock {node!r} {period} at 0, phase the year away from {period} (a Seasonal "
+            "profile with 0 there), or check the children's start and end dates",
+        )
+
     def _time_of(self, node: int) -> TimeStrategy:
         return self.item.time_overrides.get(self.compiled.ids[node], self.item.time)
 
@@ -992,6 +1067,18 @@ class _Engine:
             )
             profile[rows] = checked_profile(strategy, batch, "time strategy")
             g.time_strategy[nodes[rows]] = self._label(f"{strategy.name}: {strategy!r}")
+        active = self._active_in(nodes, self.months)
+        if active is not None:
+            # a node's year is phased over the months it is employed in only
+            profile[~active] = 0.0
+            year = np.full(1, self.year, dtype=np.int64)
+            self._nobody_active(
+                nodes,
+                np.arange(nodes.size + 1, dtype=np.int64),
+                np.any(active, axis=1, keepdims=True),
+                g.values[nodes, self.year][:, None],
+                year,
+            )
         offsets = self.calendar.child_offsets
         levels = self.calendar.level_array
         # weight of every grid period = sum of its months' profile
@@ -1169,6 +1256,11 @@ class _Engine:
         if same:
             weights = np.broadcast_to(weights, (rows.size, columns.size))
         totals = self._hedged_totals(parents, split.hedge, columns)
+        active = self._active_in(rows, columns)
+        if active is not None:
+            # whatever the strategy says, nobody carries a period they are not employed in
+            weights = np.where(active, weights, 0.0)
+            self._nobody_active(parents, offsets, active, totals, columns)
         locked, mask = self._org_locks(rows, columns)
         limits = _Limits(locked, mask, *self._bounds(split.bounds, rows, columns))
         carried = split.rounding is None and columns.size > 1
@@ -1326,8 +1418,11 @@ class _Engine:
                 )
             parents = self.compiled.parent[nodes[these]]
             shape = self.grid.values[parents][:, self.months[months]].astype(np.float64)
+            active = self._active_in(nodes[these], self.months[months])
+            employed = np.ones(shape.shape) if active is None else active.astype(np.float64)
+            shape *= employed  # a lock is phased over the months its node is employed in
             flat = ~shape.any(axis=1)
-            shape[flat] = 1.0  # a parent without values in the period: spread evenly
+            shape[flat] = employed[flat]  # a parent without values in the period: spread evenly
             k = months.size
             split = apportion_detailed(
                 values[these][:, None],
@@ -1415,6 +1510,16 @@ class _Engine:
                 )
                 seed = checked_weights(split.strategy, batch, "org strategy")
                 seed = np.where(seed > 0, seed, 0.0) + np.where(row_totals[:, None] > 0, 1e-12, 0)
+                active = self._active_in(rows, self.months)
+                if active is not None:
+                    seed = np.where(active, seed, 0.0)
+                    self._nobody_active(
+                        np.array([parent]),
+                        np.array([0, rows.size]),
+                        active,
+                        columns[None, :],
+                        self.months,
+                    )
                 row_labels = _Labels(self.tree, rows)
                 col_labels = [f"{c.ids[parent]} {self.periods[int(m)].label}" for m in self.months]
                 fitted = fit_ipf(
