@@ -7,6 +7,7 @@ import re
 import sys
 from decimal import Decimal
 
+import attrs
 import numpy as np
 import pytest
 from hypothesis import assume, given
@@ -1356,3 +1357,107 @@ def test_no_leaf_carries_a_month_it_is_not_employed_in(setup: Setup) -> None:
     cells = plan.values[0][np.ix_(leaves, months)]
     idle = ~_employed(tree, calendar)[leaves]
     assert (cells[idle] == 0).all()
+
+
+# ---------------------------------------------------------------------- negative targets (#12.4, #12.5)
+
+PNL = Metric(name="pnl", unit="USD", non_negative=False)
+
+
+def _seven() -> OrgTree:
+    return OrgTree.from_records(
+        [{"id": "acme", "level": "company"}]
+        + [{"id": f"c{i}", "parent": "acme", "level": "region"} for i in range(7)]
+    )
+
+
+class TestNegativeTargets:
+    """A planned loss is the exact mirror of the same profit, in every mode (#12.4)."""
+
+    @pytest.mark.parametrize("mode", ["time_first", "org_first", "balanced"])
+    def test_minus_one_dollar_over_seven_is_the_mirror(self, mode: str) -> None:
+        """-1.00 USD over 7 equal children: -0.15, -0.15 and five -0.14 (100 = 2 x 15 + 5 x 14)."""
+        splits = {"company": Split(strategy=Equal())}
+        spec = one(PNL, "-1 USD", splits=splits, mode=mode)
+        plan = cascade(spec, _seven(), FiscalCalendar(fiscal_year=2027))
+        years = [plan.quanta(f"c{i}", "FY2027", "pnl") for i in range(7)]
+        assert years == [-15, -15, -14, -14, -14, -14, -14]
+        positive = cascade(one(PNL, "1 USD", splits=splits, mode=mode), _seven(), plan.calendar)
+        assert (plan.values == -positive.values).all()
+        assert check(plan).ok
+
+    def test_over_assigned_loss_mirrors_and_explains(self) -> None:
+        """An over-assigned loss mirrors the profit, and explain's split totals are what was split."""
+        splits = {"company": Split(strategy=Equal(), hedge="0.05")}
+        calendar = FiscalCalendar(fiscal_year=2027)
+        plan = cascade(one(PNL, "-13.37 USD", splits=splits), _seven(), calendar)
+        positive = cascade(one(PNL, "13.37 USD", splits=splits), _seven(), calendar)
+        assert (plan.values == -positive.values).all()
+        assert check(plan).ok
+        # M05's hedged total: the children's sum, as explain states it
+        m05 = sum(plan.quanta(f"c{i}", "FY2027-M05", "pnl") for i in range(7))
+        step = explain(plan, "c0", "FY2027-M05", "pnl").steps[0]
+        assert step.split_total == PNL.from_quanta(m05)
+
+    def test_negative_target_with_floors_is_refused(self) -> None:
+        """Floors and caps bound non-negative shares: a negative target with them is refused."""
+        splits = {"company": Split(strategy=Equal(), bounds=AbsoluteBounds(cap="1 USD"))}
+        with pytest.raises(SpecError, match=r"-1\.00 USD of 'pnl' is negative.*\['company'\]"):
+            cascade(one(PNL, "-1 USD", splits=splits), _seven(), FiscalCalendar(fiscal_year=2027))
+
+
+class TestNegativeOnNonNegativeMetric:
+    """A metric declared non-negative refuses a negative target or lock at the door (#12.5)."""
+
+    def test_negative_target_is_refused_naming_metric_and_target(self) -> None:
+        """-1.00 USD on a non-negative metric: SpecError naming the metric and the amount."""
+        revenue = Metric(name="revenue", unit="USD")
+        spec = one(revenue, "-1 USD", splits={"company": Split(strategy=Equal())})
+        with pytest.raises(SpecError, match=r"target -1\.00 USD of 'revenue' is negative"):
+            cascade(spec, _seven(), FiscalCalendar(fiscal_year=2027))
+
+    def test_negative_lock_is_refused(self) -> None:
+        """A negative lock on a non-negative metric names the node, period and value."""
+        revenue = Metric(name="revenue", unit="USD")
+        spec = one(
+            revenue,
+            "1 USD",
+            splits={"company": Split(strategy=Equal())},
+            locks=[Lock(node="c1", period="FY2027", value="-0.5 USD")],
+        )
+        with pytest.raises(SpecError, match=r"lock 'c1' FY2027 = -0\.50 USD is negative"):
+            cascade(spec, _seven(), FiscalCalendar(fiscal_year=2027))
+
+
+def _signed(setup: Setup, negate: bool) -> Setup:
+    tree, calendar, spec, history = setup
+    item = spec.metrics[0]
+    target = item.metric.to_quanta(item.target)
+    signed = attrs.evolve(
+        item,
+        metric=PNL_CNY,
+        target=Decimal(-target if negate else target) / 100,
+    )
+    return tree, calendar, CascadeSpec(metrics=[signed]), history
+
+
+PNL_CNY = Metric(name="revenue", unit="CNY", non_negative=False)
+
+
+def _outcome(setup: Setup) -> Plan | type[Exception]:
+    try:
+        return cascade(setup[2], setup[0], setup[1], history=setup[3])
+    except InfeasibleAllocationError as exc:
+        return type(exc)
+
+
+@given(setups())
+def test_a_negative_target_is_the_mirror_of_the_positive_one(setup: Setup) -> None:
+    """For a signed metric, cascade(-T) == -cascade(T) cell by cell, in every mode."""
+    positive = _outcome(_signed(setup, negate=False))
+    negative = _outcome(_signed(setup, negate=True))
+    if not isinstance(positive, Plan) or not isinstance(negative, Plan):
+        assert positive == negative  # the same refusal
+        return
+    assert (negative.values == -positive.values).all()
+    assert check(negative, max_violations=5).ok

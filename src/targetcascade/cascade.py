@@ -853,6 +853,7 @@ def _validate(
             metric=item.metric.name,
             hint="pass history=... (past years' plans) to cascade()",
         )
+    _validate_sign(item)
     if item.mode is Mode.ORG_FIRST and any(s.hedge for s in item.splits.values()):
         raise SpecError(
             f"{item.metric.name!r}: over-assignment needs a fixed parent phasing, which org_first "
@@ -876,8 +877,41 @@ def _validate(
             )
 
 
+def _validate_sign(item: MetricCascade) -> None:
+    """A negative target needs a metric that may be negative, and no floors or caps."""
+    metric = item.metric
+    target = metric.to_quanta(item.target)
+    if target >= 0:
+        return
+    if metric.non_negative:
+        raise SpecError(
+            f"the target {metric.format(target)} of {metric.name!r} is negative, but the metric "
+            "is declared non-negative (its plan could not check ok)",
+            metric=metric.name,
+            hint=f"give a target >= 0, or declare Metric(name={metric.name!r}, ..., "
+            "non_negative=False) for a metric that may be planned negative (a loss)",
+        )
+    bounded = sorted(
+        {level for level, s in item.splits.items() if s.bounds is not None}
+        | {node for node, s in item.overrides.items() if s.bounds is not None}
+    )
+    if bounded:
+        raise SpecError(
+            f"the target {metric.format(target)} of {metric.name!r} is negative, but the splits "
+            f"of {bounded} have floors or caps, which bound non-negative shares only",
+            metric=metric.name,
+            hint="drop the bounds for this metric, or give a target >= 0",
+        )
+
+
 class _Engine:
-    """Fills one metric's grid for one :class:`MetricCascade`."""
+    """Fills one metric's grid for one :class:`MetricCascade`.
+
+    A negative target (a planned loss) is split as the exact mirror of the positive one: the engine
+    splits ``-target`` with every lock negated, then negates every cell, so ``plan(-T)`` is
+    ``-plan(T)`` cell by cell in every mode (the kernel's "split by symmetry", for the whole cascade:
+    the carried monthly split and the balanced tables need non-negative margins).
+    """
 
     def __init__(
         self,
@@ -901,6 +935,8 @@ class _Engine:
         self.months = np.flatnonzero(calendar.level_array == PeriodLevel.MONTH).astype(np.int64)
         self.year = 0
         self.locks = self._lock_table()
+        #: -1 while a negative target is split as its positive mirror (see the class docstring)
+        self.sign = 1
 
     # -------------------------------------------------------------- helpers
 
@@ -927,6 +963,15 @@ class _Engine:
             if key in table:
                 raise SpecError(f"two locks on {lock.node!r} {lock.period}", node=lock.node)
             table[key] = to_quanta(lock.value) if value is None else value
+            if table[key] < 0 and self.metric.non_negative:
+                raise SpecError(
+                    f"lock {lock.node!r} {lock.period} = {self.metric.format(table[key])} is "
+                    f"negative, but {self.metric.name!r} is declared non-negative",
+                    node=lock.node,
+                    period=lock.period,
+                    metric=self.metric.name,
+                    hint="lock a value >= 0, or declare the metric with non_negative=False",
+                )
         return table
 
     def _months_of(self, period: int) -> list[int]:
@@ -1005,7 +1050,7 @@ class _Engine:
         node = self.compiled.ids[int(parents[s])]
         period = self.periods[int(columns[j])].label
         raise InfeasibleAllocationError(
-            f"{node!r} carries {self.metric.format(int(totals[s, j]))} of {self.metric.name!r} in "
+            f"{node!r} carries {self._amount(int(totals[s, j]))} of {self.metric.name!r} in "
             f"{period}, but none of its children is employed then (their start and end dates "
             f"leave {period} out)",
             node=node,
@@ -1014,6 +1059,10 @@ class _Engine:
             hint=f"lock {node!r} {period} at 0, phase the year away from {period} (a Seasonal "
             "profile with 0 there), or check the children's start and end dates",
         )
+
+    def _amount(self, quanta: int) -> str:
+        """An amount of the engine's working grid for a message, in the metric's unit and sign."""
+        return self.metric.format(self.sign * quanta)
 
     def _time_of(self, node: int) -> TimeStrategy:
         return self.item.time_overrides.get(self.compiled.ids[node], self.item.time)
@@ -1025,6 +1074,12 @@ class _Engine:
 
     def run(self) -> None:
         target = self.metric.to_quanta(self.item.target)
+        locks = self.locks
+        if target < 0:
+            # split the positive mirror, negated back below (see the class docstring)
+            self.sign = -1
+            target = -target
+            self.locks = {key: -value for key, value in locks.items()}
         g = self.grid
         g.values[0, self.year] = target
         g.origins[0, self.year] = Origin.MANUAL
@@ -1043,6 +1098,12 @@ class _Engine:
             self._phase(np.array([0], dtype=np.int64))
             self._balanced_pass()
             self._roll_up_time(np.arange(1, len(self.tree), dtype=np.int64))
+        if self.sign < 0:
+            np.negative(g.values, out=g.values)
+            np.negative(g.quota, out=g.quota)
+            np.negative(g.adjustment, out=g.adjustment)
+            self.locks = locks
+            self.sign = 1
         self._check_locks_applied()
 
     # -------------------------------------------------------------- time

@@ -307,7 +307,9 @@ def _split_total(plan: Plan, k: int, parent: int, p: int, hedges: Mapping[str, F
     if not hedge:
         return int(plan.values[k][parent, p])
     row = plan.values[k][parent : parent + 1]
-    return int(hedged_period_totals(row, hedge, plan.calendar.child_offsets)[0, p])
+    # the engine splits a negative target as the mirror of the positive one, hedged totals included
+    sign = -1 if int(row[0, 0]) < 0 else 1
+    return sign * int(hedged_period_totals(sign * row, hedge, plan.calendar.child_offsets)[0, p])
 
 
 def _parts(plan: Plan, k: int, n: int, p: int) -> list[tuple[str, int]]:
