@@ -24,18 +24,19 @@ _PNL = Metric(name="pnl", unit="USD", non_negative=False)
 _EQUAL = {level: Split(strategy=Equal()) for level in ("company", "region", "team")}
 
 
-def _tree(start: str | None = None) -> OrgTree:
+def _tree(start: str | None = None, *, leaver: bool = False) -> OrgTree:
     person: dict[str, object] = {"id": "ann", "parent": "t", "level": "individual"}
     if start is not None:
         person["start_date"] = start
-    return OrgTree.from_records(
-        [
-            {"id": "acme", "level": "company"},
-            {"id": "east", "parent": "acme", "level": "region"},
-            {"id": "t", "parent": "east", "level": "team"},
-            person,
-        ]
-    )
+    rows = [
+        {"id": "acme", "level": "company"},
+        {"id": "east", "parent": "acme", "level": "region"},
+        {"id": "t", "parent": "east", "level": "team"},
+        person,
+    ]
+    if leaver:  # bob works in January only
+        rows.append({"id": "bob", "parent": "t", "level": "individual", "end_date": "2027-01-31"})
+    return OrgTree.from_records(rows)
 
 
 def _run(
@@ -46,11 +47,12 @@ def _run(
     splits: dict[str, Split] | None = None,
     locks: tuple[Lock, ...] = (),
     mode: str = "time_first",
+    leaver: bool = False,
 ) -> Plan:
     item = MetricCascade(
         metric=metric, target=target, splits=splits or _EQUAL, locks=locks, mode=mode
     )
-    return cascade(CascadeSpec(metrics=[item]), _tree(start), _YEAR)
+    return cascade(CascadeSpec(metrics=[item]), _tree(start, leaver=leaver), _YEAR)
 
 
 CASES: list[Case] = [
@@ -87,5 +89,11 @@ CASES: list[Case] = [
         call=lambda: _run(_REVENUE, "900 USD", start="2028-01-01", mode="org_first"),
         error=InfeasibleAllocationError,
         names=("'acme'", "FY2027", "900.00 USD"),
+    ),
+    Case(
+        id="door-engine-balanced-margins-unreachable",
+        call=lambda: _run(_REVENUE, "1200 USD", mode="balanced", leaver=True),
+        error=InfeasibleAllocationError,
+        names=("'t'", "FY2027", "1,200.00 USD", "time_first"),
     ),
 ]

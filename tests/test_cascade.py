@@ -1461,3 +1461,51 @@ def test_a_negative_target_is_the_mirror_of_the_positive_one(setup: Setup) -> No
         return
     assert (negative.values == -positive.values).all()
     assert check(negative, max_violations=5).ok
+
+
+# ---------------------------------------------------------------------- balanced + over-assignment (#12.6)
+
+
+class TestBalancedOverAssigned:
+    """Balanced mode honours over-assignment below the top level (#12.6)."""
+
+    def test_team_over_assigned_by_one_and_a_half_percent(self) -> None:
+        """1,200 deals evenly, team over-assigned 1.5 %: 1,218 a year, 101 or 102 (of 101.5) a month."""
+        tree = OrgTree.from_records(
+            [
+                {"id": "acme", "level": "company"},
+                {"id": "east", "parent": "acme", "level": "region"},
+                {"id": "t", "parent": "east", "level": "team"},
+                *({"id": p, "parent": "t", "level": "individual"} for p in ("a", "b", "c")),
+            ]
+        )
+        splits = {
+            "company": Split(strategy=Equal()),
+            "region": Split(strategy=Equal()),
+            "team": Split(strategy=Equal(), hedge="0.015"),
+        }
+        spec = one(DEALS, 1200, splits=splits, mode="balanced")
+        plan = cascade(spec, tree, FiscalCalendar(fiscal_year=2027))
+        people = ("a", "b", "c")
+        months = [f"FY2027-M{m:02d}" for m in range(1, 13)]
+        for person in people:
+            assert plan.quanta(person, "FY2027", "deals") == 406  # round(1200 x 1.015) / 3
+        monthly = [sum(plan.quanta(p, m, "deals") for p in people) for m in months]
+        assert set(monthly) == {101, 102}  # 100 x 1.015 = 101.5 a month
+        assert sum(monthly) == 1218
+        # quarters of 304.5: the two leftover deals go to Q1 and Q2 (ties to the earlier period)
+        quarters = [
+            sum(plan.quanta(p, f"FY2027-Q{q}", "deals") for p in people) for q in (1, 2, 3, 4)
+        ]
+        assert quarters == [305, 305, 304, 304]
+        assert check(plan).ok
+
+    def test_demo_spec_in_balanced_mode(self) -> None:
+        """The demo's spec (teams over-assigned 5 %) runs in balanced mode and checks ok."""
+        from targetcascade.cli import demo_spec
+
+        company = demo_company()
+        spec = demo_spec(company)
+        spec = CascadeSpec(metrics=[attrs.evolve(m, mode="balanced") for m in spec.metrics])
+        plan = cascade(spec, company.tree, company.calendar, history=company.history)
+        assert check(plan).ok

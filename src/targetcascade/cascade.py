@@ -1583,18 +1583,37 @@ class _Engine:
                     )
                 row_labels = _Labels(self.tree, rows)
                 col_labels = [f"{c.ids[parent]} {self.periods[int(m)].label}" for m in self.months]
-                fitted = fit_ipf(
-                    seed, row_totals, columns, row_labels=row_labels, col_labels=col_labels
-                )
-                table = round_matrix(
-                    fitted, row_totals, columns, row_labels=row_labels, col_labels=col_labels
-                )
+                try:
+                    fitted = fit_ipf(
+                        seed, row_totals, columns, row_labels=row_labels, col_labels=col_labels
+                    )
+                    table = round_matrix(
+                        fitted, row_totals, columns, row_labels=row_labels, col_labels=col_labels
+                    )
+                except InfeasibleAllocationError as exc:
+                    # the matrix kernel is unit-free and knows no tree: name the parent and year
+                    year = self.periods[self.year].label
+                    raise InfeasibleAllocationError(
+                        f"balancing the children of {c.ids[parent]!r} over the months of {year} "
+                        f"({self.metric.name!r}, {self._amount(int(columns.sum()))}): {exc.problem}",
+                        node=c.ids[parent],
+                        period=year,
+                        metric=self.metric.name,
+                        hint=exc.hint
+                        if active is None
+                        else "a child employed in some months only cannot always take its year's "
+                        "share in them: use mode='time_first', or a strategy weighting by the "
+                        "months employed (CapacityWeighted)",
+                    ) from exc
                 g.values[np.ix_(rows, self.months)] = table
                 g.weight[np.ix_(rows, self.months)] = seed
                 g.quota[np.ix_(rows, self.months)] = fitted
                 g.adjustment[np.ix_(rows, self.months)] = table - np.trunc(fitted).astype(np.int64)
                 g.source[np.ix_(rows, self.months)] = Source.BALANCED
                 g.origins[np.ix_(rows, self.months)] = Origin.ALLOCATED
+                # the children's quarters now follow from their months: an over-assigned level
+                # below splits its hedged year over them (see _rules.hedged_period_totals)
+                self._roll_up_time(rows)
 
     # -------------------------------------------------------------- final checks
 
