@@ -906,7 +906,7 @@ def test_a_year_lock_that_cannot_be_phased_names_its_node():
     spec = one(DEALS, 1000, splits={"company": Split(strategy=Equal())},
                locks=[Lock(node="west", period="FY2027", value=2**60)])  # fmt: skip
     with pytest.raises(
-        InfeasibleAllocationError, match=r"'lock of west' in FY2027: total \d+ exceeds"
+        InfeasibleAllocationError, match=r"'lock of west' in FY2027: total [\d,]+ deal exceeds"
     ):
         cascade(spec, regions(), FiscalCalendar(fiscal_year=2027))
 
@@ -1509,3 +1509,37 @@ class TestBalancedOverAssigned:
         spec = CascadeSpec(metrics=[attrs.evolve(m, mode="balanced") for m in spec.metrics])
         plan = cascade(spec, company.tree, company.calendar, history=company.history)
         assert check(plan).ok
+
+
+class TestAmountsInMessages:
+    """Engine and kernel messages show amounts in the metric's unit, formatted (#12 rough edge)."""
+
+    def test_floors_above_the_month_are_shown_in_cny(self) -> None:
+        """Three floors of 400,000.00 CNY a month cannot fit a month of 1,000,000.00 CNY / 12."""
+        tree = team({"id": "a"}, {"id": "b"}, {"id": "c"})
+        spec = one(
+            REVENUE,
+            "1000000 CNY",
+            splits={"team": Split(strategy=Equal(), bounds=AbsoluteBounds(floor="400000 CNY"))},
+        )
+        with pytest.raises(
+            InfeasibleAllocationError,
+            match=r"floors sum to 1,200,000\.00 CNY, above the 83,333\.3\d CNY to split",
+        ):
+            cascade(spec, tree, FiscalCalendar(fiscal_year=2027))
+
+    def test_locks_above_the_parent_are_shown_in_cny(self) -> None:
+        """A lock of 150.00 CNY under a year of 100.00 CNY names both amounts with the unit."""
+        spec = one(
+            REVENUE,
+            "100 CNY",
+            mode="org_first",
+            splits={"company": Split(strategy=Equal())},
+            locks=[Lock(node="east", period="FY2027", value="150 CNY")],
+        )
+        with pytest.raises(
+            InfeasibleAllocationError,
+            match=r"locked children sum to 150\.00 CNY, above the total 100\.00 CNY "
+            r"\(off by 50\.00 CNY\); locked: 'east' \(150\.00 CNY\)",
+        ):
+            cascade(spec, regions(), FiscalCalendar(fiscal_year=2027))

@@ -1164,3 +1164,22 @@ class TestRoundMatrix:
         table = [[0.5, 0.0], [0.5, 0.0], [0.0, 0.5]]
         with pytest.raises(InfeasibleAllocationError, match="no rounding keeps both margins"):
             round_matrix(table, [1, 1, 0], [1, 1])
+
+
+def test_amount_formatter_shows_amounts_with_their_unit() -> None:
+    """With ``amount=Metric.format`` the kernel's messages show 1,200,000.00 CNY, not quanta."""
+    from targetcascade import Metric
+
+    cny = Metric(name="revenue", unit="CNY")
+    with pytest.raises(
+        InfeasibleAllocationError,
+        match=r"floors sum to 1,200,000\.00 CNY, above the 69,444\.45 CNY to split "
+        r"\(short by 1,130,555\.55 CNY\); largest floors: row 0 \(1,200,000\.00 CNY\)",
+    ):
+        apportion(
+            np.array([6_944_445]),
+            np.array([1.0, 1.0]),
+            np.array([0, 2]),
+            floors=np.array([120_000_000, 0]),
+            amount=cny.format,
+        )

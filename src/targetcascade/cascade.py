@@ -1167,6 +1167,7 @@ class _Engine:
                 lock_mask=mask,
                 segment_labels=_Labels(self.tree, nodes),
                 column_labels=[self.periods[parent_period].label],
+                amount=self._amount,
                 child_labels=_CellLabels(self.tree, self.calendar, nodes, children),
             )
             vals = split.values.reshape(nodes.size, k)
@@ -1333,6 +1334,7 @@ class _Engine:
             apportion_detailed,
             segment_labels=_Labels(self.tree, parents),
             child_labels=_Labels(self.tree, rows),
+            amount=self._amount,
         )
         if split.rounding is not None:
             detail = _divisor_split(
@@ -1345,6 +1347,7 @@ class _Engine:
                 segment_labels=_Labels(self.tree, parents),
                 column_labels=self._column_labels(columns),
                 child_labels=_Labels(self.tree, rows),
+                amount=self._amount,
             )
         elif carried:
             cells = block_index(rows, columns)
@@ -1491,6 +1494,7 @@ class _Engine:
                 np.arange(0, rows.size * k + 1, k, dtype=np.int64),
                 segment_labels=_Labels(self.tree, nodes[these], prefix="lock of "),
                 column_labels=[self.periods[period].label],
+                amount=self._amount,
             )
             locked[np.ix_(rows, months)] = split.values.reshape(rows.size, k)
             mask[np.ix_(rows, months)] = True
@@ -1585,10 +1589,20 @@ class _Engine:
                 col_labels = [f"{c.ids[parent]} {self.periods[int(m)].label}" for m in self.months]
                 try:
                     fitted = fit_ipf(
-                        seed, row_totals, columns, row_labels=row_labels, col_labels=col_labels
+                        seed,
+                        row_totals,
+                        columns,
+                        row_labels=row_labels,
+                        col_labels=col_labels,
+                        amount=self._amount,
                     )
                     table = round_matrix(
-                        fitted, row_totals, columns, row_labels=row_labels, col_labels=col_labels
+                        fitted,
+                        row_totals,
+                        columns,
+                        row_labels=row_labels,
+                        col_labels=col_labels,
+                        amount=self._amount,
                     )
                 except InfeasibleAllocationError as exc:
                     # the matrix kernel is unit-free and knows no tree: name the parent and year
@@ -1681,6 +1695,7 @@ def _divisor_split(
     segment_labels: Sequence[str],
     column_labels: Sequence[str],
     child_labels: Sequence[str],
+    amount: Callable[[int], str] | None = None,
 ) -> Apportionment:
     """Split by a divisor method; quotas are the plain proportional shares, for explanations."""
     values = apportion(
@@ -1693,6 +1708,7 @@ def _divisor_split(
         segment_labels=segment_labels,
         column_labels=column_labels,
         child_labels=child_labels,
+        amount=amount,
     )
     quota = _free_shares(totals, weights, offsets, locked=locked, mask=mask)
     if mask is not None and locked is not None:

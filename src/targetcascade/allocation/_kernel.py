@@ -34,7 +34,7 @@ so it never receives a leftover quantum. The float classification is verified ex
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any, Final, NamedTuple, NoReturn, Protocol, runtime_checkable
 
@@ -192,6 +192,7 @@ def apportion(
     segment_labels: Sequence[str] | None = None,
     column_labels: Sequence[str] | None = None,
     child_labels: Sequence[str] | None = None,
+    amount: Callable[[int], str] | None = None,
 ) -> IntArray:
     """Split each segment's total among its children by weight, exactly, in whole quanta.
 
@@ -223,6 +224,9 @@ def apportion(
         segment_labels: Names of the segments (parent nodes), for error messages.
         column_labels: Names of the columns (periods), for error messages.
         child_labels: Names of the children (rows), for error messages.
+        amount: Formats an amount of quanta for error messages, e.g. ``Metric.format`` to show
+            ``1,200,000.00 CNY``; the kernel itself is unit-free, so by default amounts are shown
+            as bare quanta.
 
     Returns:
         Read-only int64 array shaped like ``weights`` (Fortran-ordered: the kernel works period
@@ -245,6 +249,16 @@ def apportion(
         [[60, 2], [40, 8]]
         >>> apportion(np.array([-7]), np.array([1.0, 1.0]), np.array([0, 2])).tolist()
         [-4, -3]
+
+        Error messages show amounts through ``amount``:
+
+        >>> from targetcascade import Metric
+        >>> usd = Metric(name="pnl", unit="USD")
+        >>> apportion(np.array([100]), np.array([1.0]), np.array([0, 1]), floors=np.array([150]),
+        ...           amount=usd.format)
+        Traceback (most recent call last):
+        ...
+        targetcascade.errors.InfeasibleAllocationError: segment 0 (column 0): floors sum to 1.50 USD, ...
     """
     return _run(
         totals,
@@ -255,7 +269,7 @@ def apportion(
         floors=floors,
         caps=caps,
         method=method,
-        labels=_Labels(segment_labels, column_labels, child_labels),
+        labels=_Labels(segment_labels, column_labels, child_labels, amount),
         detailed=False,
     ).values
 
@@ -272,6 +286,7 @@ def apportion_detailed(
     segment_labels: Sequence[str] | None = None,
     column_labels: Sequence[str] | None = None,
     child_labels: Sequence[str] | None = None,
+    amount: Callable[[int], str] | None = None,
 ) -> Apportionment:
     """Like :func:`apportion` (largest remainder), also returning quotas and rounding adjustments.
 
@@ -286,6 +301,7 @@ def apportion_detailed(
         segment_labels: As for :func:`apportion`.
         column_labels: As for :func:`apportion`.
         child_labels: As for :func:`apportion`.
+        amount: As for :func:`apportion`.
 
     Returns:
         The split with its exact quotas and the leftover quantum each child received.
@@ -309,7 +325,7 @@ def apportion_detailed(
         floors=floors,
         caps=caps,
         method=None,
-        labels=_Labels(segment_labels, column_labels, child_labels),
+        labels=_Labels(segment_labels, column_labels, child_labels, amount),
         detailed=True,
     )
     return Apportionment(
@@ -330,6 +346,17 @@ class _Labels:
     segments: Sequence[str] | None
     columns: Sequence[str] | None
     children: Sequence[str] | None
+    amounts: Callable[[int], str] | None = None
+
+    def amount(self, quanta: int) -> str:
+        """An amount for a message: formatted with its unit when the caller says how, else quanta."""
+        return str(quanta) if self.amounts is None else self.amounts(int(quanta))
+
+    def limit(self) -> str:
+        """The kernel's size limit for a message."""
+        if self.amounts is None:
+            return f"{MAX_QUANTA} quanta"
+        return f"{self.amounts(MAX_QUANTA)} ({MAX_QUANTA} quanta)"
 
     def where(self, s: int, p: int) -> str:
         seg = f"parent {self.segments[s]!r}" if self.segments is not None else f"segment {s}"
@@ -350,7 +377,9 @@ class _Labels:
         if values is None:
             text = ", ".join(self.child(i) for i in shown)
         else:
-            text = ", ".join(f"{self.child(i)} ({v})" for i, v in zip(shown, values, strict=False))
+            text = ", ".join(
+                f"{self.child(i)} ({self.amount(v)})" for i, v in zip(shown, values, strict=False)
+            )
         more = len(rows) - len(shown)
         return text + (f" and {more} more" if more > 0 else "")
 
@@ -536,7 +565,8 @@ def _prepare(
                 labels,
                 flat,
                 g,
-                f"{name} {int(values[where])}{what} exceeds the kernel's limit of {MAX_QUANTA} quanta",
+                f"{name} {labels.amount(int(values[where]))}{what} exceeds the kernel's limit of "
+                f"{labels.limit()}",
                 expected=MAX_QUANTA,
                 actual=int(values[where]),
                 hint="use a coarser quantum for this metric",
@@ -740,12 +770,20 @@ def _check_locks(flat: _Flat, labels: _Labels, lock_sum: IntArray, lock_sum_f: F
         labels,
         flat,
         g,
-        f"locked children sum to {locks}, {side} the total {total} (off by {locks - total}); "
+        f"locked children sum to {labels.amount(locks)}, {side} the total "
+        f"{labels.amount(total)} (off by {labels.amount(locks - total)}); "
         f"locked: {labels.children_list(rows, [int(flat.locked[c]) for c in cells])}",
         expected=total,
         actual=locks,
         hint="unlock or lower a locked child, or raise the parent total",
     )
+
+
+def _to_split(labels: _Labels, left: int) -> str:
+    """``"5 quanta are to be split"``, or with a formatter ``"0.05 USD is to be split"``."""
+    if labels.amounts is None:
+        return f"{left} quanta are to be split"
+    return f"{labels.amount(left)} is to be split"
 
 
 def _zero_weights(
@@ -759,7 +797,7 @@ def _zero_weights(
                 labels,
                 flat,
                 g,
-                f"every child is locked and the locks miss the total by {left}",
+                f"every child is locked and the locks miss the total by {labels.amount(left)}",
                 expected=int(flat.totals[g]),
                 actual=int(flat.totals[g]) - left,
                 hint="unlock a child or make the locks add up to the total",
@@ -770,7 +808,7 @@ def _zero_weights(
         labels,
         flat,
         g,
-        f"{left} quanta are to be split but every {which} has weight 0 "
+        f"{_to_split(labels, left)} but every {which} has weight 0 "
         f"({labels.children_list([flat.row(c) for c in cells])})",
         expected="a positive weight",
         actual=0.0,
@@ -1415,7 +1453,8 @@ def _run_bounded(
             labels,
             flat,
             g,
-            f"the amount to split is negative ({int(remaining[g])}) but floors/caps are set; "
+            f"the amount to split is negative ({labels.amount(int(remaining[g]))}) but floors/caps "
+            "are set; "
             "bounded splits need a total >= 0",
             expected=">= 0",
             actual=int(remaining[g]),
@@ -1513,12 +1552,13 @@ def _check_bounds(flat: _Flat, labels: _Labels, floors: IntArray, caps: IntArray
         outside = flat.lock_mask & ((flat.locked < floors) | (flat.locked > caps))
         if outside.any():
             cell = int(np.flatnonzero(outside)[0])
-            bounds = f"[{int(floors[cell])}, {int(caps[cell])}]"
+            bounds = f"[{labels.amount(int(floors[cell]))}, {labels.amount(int(caps[cell]))}]"
             raise _infeasible(
                 labels,
                 flat,
                 _group_of_cell(flat, cell),
-                f"child {labels.child(flat.row(cell))} is locked at {int(flat.locked[cell])}, "
+                f"child {labels.child(flat.row(cell))} is locked at "
+                f"{labels.amount(int(flat.locked[cell]))}, "
                 f"outside its bounds {bounds}",
                 expected=bounds,
                 actual=int(flat.locked[cell]),
@@ -1542,7 +1582,11 @@ def _bad_bound(
         labels,
         flat,
         _group_of_cell(flat, cell),
-        text.format(f=int(floors[cell]), k=int(caps[cell]), c=labels.child(flat.row(cell))),
+        text.format(
+            f=labels.amount(int(floors[cell])),
+            k=labels.amount(int(caps[cell])),
+            c=labels.child(flat.row(cell)),
+        ),
         expected=int(floors[cell]),
         actual=int(caps[cell]) if "cap" in text else int(floors[cell]),
         hint=hint,
@@ -1575,7 +1619,8 @@ def _check_feasible(
             labels,
             flat,
             g,
-            f"floors sum to {need}, above the {rest} to split{locks} (short by {need - rest}); "
+            f"floors sum to {labels.amount(need)}, above the {labels.amount(rest)} to split{locks} "
+            f"(short by {labels.amount(need - rest)}); "
             "largest floors: "
             f"{labels.children_list([flat.row(c) for c in cells], [int(floors[c]) for c in cells])}",
             expected=rest,
@@ -1600,8 +1645,9 @@ def _check_feasible(
             labels,
             flat,
             g,
-            f"caps of the children with positive weight allow at most {top}, below the {rest} to "
-            f"split{locks} (short by {rest - top}); capped: {listed or 'none'}{note}",
+            f"caps of the children with positive weight allow at most {labels.amount(top)}, below "
+            f"the {labels.amount(rest)} to split{locks} (short by {labels.amount(rest - top)}); "
+            f"capped: {listed or 'none'}{note}",
             expected=rest,
             actual=top,
             hint="raise some caps, give weight to more children, or lower the parent total",

@@ -11,7 +11,7 @@ it may not, and nothing here pretends otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 import networkx as nx
@@ -30,6 +30,13 @@ _COST_SCALE: Final = 2**30  # fractional parts become integer costs (network sim
 
 def _label(labels: Sequence[str] | None, index: int, kind: str) -> str:
     return f"{kind} {labels[index]!r}" if labels is not None else f"{kind} {index}"
+
+
+def _shown(amount: Callable[[int], str] | None, value: float, bare: str | None = None) -> str:
+    """An amount for a message: formatted to the nearest quantum, else ``bare`` or the number."""
+    if amount is None:
+        return str(value) if bare is None else bare
+    return amount(round(value))
 
 
 def _float_matrix(value: npt.ArrayLike, name: str) -> FloatArray:
@@ -87,6 +94,7 @@ def fit_ipf(
     max_iter: int = 1000,
     row_labels: Sequence[str] | None = None,
     col_labels: Sequence[str] | None = None,
+    amount: Callable[[int], str] | None = None,
 ) -> FloatArray:
     """Scale ``seed`` to the given row and column totals by iterative proportional fitting.
 
@@ -105,6 +113,8 @@ def fit_ipf(
         max_iter: Give up after this many row-and-column sweeps.
         row_labels: Names of the rows, for error messages.
         col_labels: Names of the columns, for error messages.
+        amount: Formats an amount of quanta for error messages (e.g. ``Metric.format``); by
+            default amounts are shown bare (the fit is unit-free).
 
     Returns:
         The fitted float table.
@@ -135,13 +145,14 @@ def fit_ipf(
     scale = max(grand, 1.0)
     if abs(grand - float(cols.sum())) > tol * scale:
         raise InfeasibleAllocationError(
-            f"row totals sum to {grand} but column totals to {float(cols.sum())}",
+            f"row totals sum to {_shown(amount, grand)} but column totals to "
+            f"{_shown(amount, float(cols.sum()))}",
             expected=grand,
             actual=float(cols.sum()),
             hint="the two margins must share one grand total",
         )
-    _check_support(x.sum(axis=1), rows, row_labels, "row")
-    _check_support(x.sum(axis=0), cols, col_labels, "column")
+    _check_support(x.sum(axis=1), rows, row_labels, "row", amount)
+    _check_support(x.sum(axis=0), cols, col_labels, "column", amount)
     for _ in range(max_iter):
         row_sum = x.sum(axis=1)
         x *= np.divide(rows, row_sum, out=np.zeros(n_rows), where=row_sum > 0)[:, None]
@@ -153,7 +164,7 @@ def fit_ipf(
     r = int(np.argmax(row_gap))
     raise InfeasibleAllocationError(
         f"IPF did not reach the margins in {max_iter} sweeps; {_label(row_labels, r, 'row')} is "
-        f"still off by {row_gap[r]:.6g}",
+        f"still off by {_shown(amount, float(row_gap[r]), f'{row_gap[r]:.6g}')}",
         row=r,
         expected=float(rows[r]),
         actual=float(x[r].sum()),
@@ -163,13 +174,18 @@ def fit_ipf(
 
 
 def _check_support(
-    sums: FloatArray, totals: FloatArray, labels: Sequence[str] | None, kind: str
+    sums: FloatArray,
+    totals: FloatArray,
+    labels: Sequence[str] | None,
+    kind: str,
+    amount: Callable[[int], str] | None = None,
 ) -> None:
     dead = (sums == 0) & (totals > 0)
     if dead.any():
         i = int(np.flatnonzero(dead)[0])
         raise InfeasibleAllocationError(
-            f"{_label(labels, i, kind)} of the seed is all zero but its total is {totals[i]}",
+            f"{_label(labels, i, kind)} of the seed is all zero but its total is "
+            f"{_shown(amount, float(totals[i]))}",
             row=i if kind == "row" else None,
             expected=float(totals[i]),
             actual=0.0,
@@ -184,6 +200,7 @@ def round_matrix(
     *,
     row_labels: Sequence[str] | None = None,
     col_labels: Sequence[str] | None = None,
+    amount: Callable[[int], str] | None = None,
 ) -> IntArray:
     """Round a table to integers keeping its integer row and column totals exactly.
 
@@ -202,6 +219,8 @@ def round_matrix(
         col_totals: Integer column sums ``(cols,)``; same grand total as the rows.
         row_labels: Names of the rows, for error messages.
         col_labels: Names of the columns, for error messages.
+        amount: Formats an amount of quanta for error messages (e.g. ``Metric.format``); by
+            default amounts are shown bare (the rounding is unit-free).
 
     Returns:
         The int64 table.
@@ -224,7 +243,8 @@ def round_matrix(
     cols = _margin(col_totals, n_cols, "col_totals", integer=True)
     if int(rows.sum()) != int(cols.sum()):
         raise InfeasibleAllocationError(
-            f"row totals sum to {int(rows.sum())} but column totals to {int(cols.sum())}",
+            f"row totals sum to {_shown(amount, int(rows.sum()))} but column totals to "
+            f"{_shown(amount, int(cols.sum()))}",
             expected=int(rows.sum()),
             actual=int(cols.sum()),
             hint="the two margins must share one grand total",
@@ -234,8 +254,8 @@ def round_matrix(
     floors = floors_f.astype(np.int64)
     row_need = rows - floors.sum(axis=1)
     col_need = cols - floors.sum(axis=0)
-    _check_need(row_need, fractional.sum(axis=1), row_labels, "row")
-    _check_need(col_need, fractional.sum(axis=0), col_labels, "column")
+    _check_need(row_need, fractional.sum(axis=1), row_labels, "row", amount)
+    _check_need(col_need, fractional.sum(axis=0), col_labels, "column", amount)
     need = int(row_need.sum())
     if need == 0:
         return floors
@@ -259,7 +279,7 @@ def round_matrix(
         names = ", ".join(_label(row_labels, r, "row") for r in short[:5])
         raise InfeasibleAllocationError(
             f"no rounding keeps both margins: {names} cannot place all their quanta in columns "
-            f"that still need some ({need - moved} quanta short)",
+            f"that still need some ({_short(amount, need - moved)})",
             row=short[0],
             expected=need,
             actual=moved,
@@ -272,15 +292,23 @@ def round_matrix(
     return result
 
 
+def _short(amount: Callable[[int], str] | None, quanta: int) -> str:
+    return f"{quanta} quanta short" if amount is None else f"{amount(quanta)} short"
+
+
 def _check_need(
-    need: IntArray, room: npt.NDArray[np.int_], labels: Sequence[str] | None, kind: str
+    need: IntArray,
+    room: npt.NDArray[np.int_],
+    labels: Sequence[str] | None,
+    kind: str,
+    amount: Callable[[int], str] | None = None,
 ) -> None:
     low = need < 0
     high = need > room
     if low.any() or high.any():
         i = int(np.flatnonzero(low | high)[0])
         what = (
-            f"its total is {-int(need[i])} below the sum of its cells rounded down"
+            f"its total is {_shown(amount, -int(need[i]))} below the sum of its cells rounded down"
             if need[i] < 0
             else f"its total needs {int(need[i])} cells rounded up but only {int(room[i])} "
             "cells have a fractional part"
