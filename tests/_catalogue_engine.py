@@ -91,6 +91,19 @@ CASES: list[Case] = [
         names=("'acme'", "FY2027", "900.00 USD"),
     ),
     Case(
+        id="door-engine-locked-year-of-someone-never-employed",
+        call=lambda: _run(
+            _REVENUE,
+            "900 USD",
+            start="2028-01-01",
+            mode="org_first",
+            locks=(Lock(node="ann", period="FY2027", value=5),),
+            leaver=True,
+        ),
+        error=InfeasibleAllocationError,
+        names=("'ann'", "FY2027", "5.00 USD", "start and end dates"),
+    ),
+    Case(
         id="door-engine-balanced-margins-unreachable",
         call=lambda: _run(_REVENUE, "1200 USD", mode="balanced", leaver=True),
         error=InfeasibleAllocationError,

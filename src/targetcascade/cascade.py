@@ -1047,17 +1047,28 @@ class _Engine:
         if not stranded.any():
             return
         s, j = (int(i) for i in np.argwhere(stranded)[0])
-        node = self.compiled.ids[int(parents[s])]
+        position = int(parents[s])
+        node = self.compiled.ids[position]
         period = self.periods[int(columns[j])].label
+        if self.compiled.is_leaf[position]:  # a leaf's own year, phased over its months
+            why = f"it is employed in none of the months of {period} (its start and end dates)"
+            fix = f"unlock {node!r} {period}, or check its start and end dates"
+        else:
+            why = (
+                f"none of its children is employed then (their start and end dates leave "
+                f"{period} out)"
+            )
+            fix = (
+                f"lock {node!r} {period} at 0, phase the year away from {period} (a Seasonal "
+                "profile with 0 there), or check the children's start and end dates"
+            )
         raise InfeasibleAllocationError(
             f"{node!r} carries {self._amount(int(totals[s, j]))} of {self.metric.name!r} in "
-            f"{period}, but none of its children is employed then (their start and end dates "
-            f"leave {period} out)",
+            f"{period}, but {why}",
             node=node,
             period=period,
             metric=self.metric.name,
-            hint=f"lock {node!r} {period} at 0, phase the year away from {period} (a Seasonal "
-            "profile with 0 there), or check the children's start and end dates",
+            hint=fix,
         )
 
     def _amount(self, quanta: int) -> str:
