@@ -104,6 +104,17 @@ CASES: list[Case] = [
         names=("'ann'", "FY2027", "5.00 USD", "start and end dates"),
     ),
     Case(
+        id="door-engine-balanced-month-lock",
+        call=lambda: _run(
+            _REVENUE,
+            "1200 USD",
+            mode="balanced",
+            locks=(Lock(node="ann", period="FY2027-M01", value=5),),
+        ),
+        error=SpecError,
+        names=("'ann'", "FY2027-M01", "balanced", "revenue"),
+    ),
+    Case(
         id="door-engine-balanced-margins-unreachable",
         call=lambda: _run(_REVENUE, "1200 USD", mode="balanced", leaver=True),
         error=InfeasibleAllocationError,

@@ -1560,9 +1560,16 @@ class _Engine:
 
         c = self.compiled
         g = self.grid
-        if any(self.periods[p].level is not PeriodLevel.YEAR for _, p in self.locks):
+        below_year = [
+            (n, p) for n, p in self.locks if self.periods[p].level is not PeriodLevel.YEAR
+        ]
+        if below_year:
+            node, period = self.compiled.ids[below_year[0][0]], self.periods[below_year[0][1]].label
             raise SpecError(
-                f"{self.metric.name!r}: balanced mode keeps annual locks only",
+                f"{self.metric.name!r}: balanced mode keeps annual locks only, but {node!r} is "
+                f"locked in {period}",
+                node=node,
+                period=period,
                 metric=self.metric.name,
                 hint="lock years, or use time_first mode for month locks",
             )
