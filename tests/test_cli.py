@@ -69,3 +69,64 @@ class TestMain:
         )
         assert result.returncode == 0, result.stderr
         assert result.stdout.startswith("targetcascade demo: Acme Sales, seed 2027, FY2027")
+
+
+class TestBadInput:
+    """#21.7 / #21.8: bad input exits 2 with one line on stderr, never a traceback; 1 stays "violations"."""
+
+    @pytest.mark.parametrize(
+        ("content", "names"),
+        [
+            (b"not json", ("is not a JSON plan file", "line 1, column 1")),
+            (b"\xff\xfe{}", ("is not a JSON plan file", "not UTF-8")),
+            (b"[" * 100_000, ("is not a JSON plan file", "nests too deeply")),
+            (b"[1, 2]", ("a plan must be a JSON object", "list")),
+            (b"{}", ("plan schema version None",)),
+        ],
+    )
+    def test_not_a_plan_file(
+        self,
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+        content: bytes,
+        names: tuple[str, ...],
+    ) -> None:
+        """A file that is not a plan's JSON exits 2, naming the file and what is wrong."""
+        path = tmp_path / "plan.json"
+        path.write_bytes(content)
+        assert main(["check", str(path)]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err.startswith("targetcascade: ")
+        assert "Traceback" not in captured.err
+        for name in names:
+            assert name in captured.err
+
+    def test_tampered_cell(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A cell value 1.9 exits 2 naming the file and the cell's path in it."""
+        data = small_plan().to_dict()
+        data["cells"]["deals"]["values"][1][7] = 1.9
+        path = tmp_path / "plan.json"
+        path.write_text(json.dumps(data))
+        assert main(["check", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert f"{path}: cells.deals.values[1][7] (node 'east', FY2027-M03) is 1.9" in err
+
+    def test_demo_negative_seed(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """`demo --seed -1` exits 2 with the reason, not numpy's traceback."""
+        assert main(["demo", "--seed", "-1"]) == 2
+        err = capsys.readouterr().err
+        assert err == (
+            "targetcascade: seed -1 is not an integer >= 0; give seed as a whole number 0 or "
+            "above, e.g. seed=2027\n"
+        )
+
+    @pytest.mark.parametrize(
+        "argv", [["demo", "--seed", "x"], ["check"], ["bogus"], [], ["check", "a", "--limit", "y"]]
+    )
+    def test_bad_arguments(self, argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+        """Malformed arguments exit 2 with argparse's usage message on stderr."""
+        with pytest.raises(SystemExit) as caught:
+            main(argv)
+        assert caught.value.code == 2
+        assert "usage: targetcascade" in capsys.readouterr().err
