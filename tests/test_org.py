@@ -32,7 +32,15 @@ from targetcascade.errors import (
     UnknownNodeError,
     UnknownParentError,
 )
-from targetcascade.org import DEFAULT_LEVELS, RESERVED_KEYS, CompiledTree, Levels, Node, OrgTree
+from targetcascade.org import (
+    DEFAULT_LEVELS,
+    MAX_LEVEL_RANKS,
+    RESERVED_KEYS,
+    CompiledTree,
+    Levels,
+    Node,
+    OrgTree,
+)
 from targetcascade.testing import org_trees
 
 # acme (company)
@@ -193,6 +201,73 @@ class TestLevels:
         assert back == levels
         assert hash(back) == hash(levels)
         assert back.allows("company", "team")
+
+
+def _reference_allows(skip: list[bool], parent: int, child: int) -> bool:
+    """The level rule as written: child below parent and every rank between them skippable."""
+    return child > parent and all(skip[parent + 1 : child])
+
+
+@st.composite
+def level_orders(draw: st.DrawFn) -> tuple[Levels, list[bool]]:
+    n_ranks = draw(st.integers(1, 8))
+    widths = draw(st.lists(st.integers(1, 3), min_size=n_ranks, max_size=n_ranks))
+    ranks = [tuple(f"r{r}n{i}" for i in range(w)) for r, w in enumerate(widths)]
+    names = [name for rank in ranks for name in rank]
+    skippable = draw(st.frozensets(st.sampled_from(names)))
+    skip = [any(name in skippable for name in rank) for rank in ranks]
+    return Levels(ranks=ranks, skippable=skippable), skip
+
+
+class TestLevelsAtScale:
+    """#21.6: the level order is linear in its size and limited at the door."""
+
+    @given(level_orders())
+    def test_allows_matches_the_rule_as_written(self, order: tuple[Levels, list[bool]]) -> None:
+        """For random level orders, allows() agrees with the rule for every pair and the root."""
+        levels, skip = order
+        for child in levels.names:
+            c = levels.rank(child)
+            assert levels.allows(None, child) == _reference_allows(skip, -1, c)
+            for parent in levels.names:
+                p = levels.rank(parent)
+                assert levels.allows(parent, child) == _reference_allows(skip, p, c)
+
+    @given(level_orders(), st.data())
+    def test_tree_door_matches_the_rule_as_written(
+        self, order: tuple[Levels, list[bool]], data: st.DataObject
+    ) -> None:
+        """A one-edge tree is built exactly when the rule as written allows its edge."""
+        levels, skip = order
+        parent = data.draw(st.sampled_from(levels.names))
+        child = data.draw(st.sampled_from(levels.names))
+        rows = [{"id": "p", "level": parent}, {"id": "c", "parent": "p", "level": child}]
+        p, c = levels.rank(parent), levels.rank(child)
+        if _reference_allows(skip, -1, p) and _reference_allows(skip, p, c):
+            assert len(OrgTree.from_records(rows, levels=levels)) == 2
+        else:
+            with pytest.raises(LevelOrderError):
+                OrgTree.from_records(rows, levels=levels)
+
+    def test_many_skippable_ranks_are_linear(self) -> None:
+        """1,000 all-skippable ranks and a chain through every one of them build at once."""
+        names = [f"l{i}" for i in range(1_000)]
+        levels = Levels(ranks=names, skippable=frozenset(names))
+        assert levels.allows(None, "l999")
+        assert levels.allows("l0", "l999")
+        assert not levels.allows("l999", "l0")
+        chain = [{"id": "n0", "level": "l0"}] + [
+            {"id": f"n{i}", "parent": f"n{i - 1}", "level": f"l{i}"} for i in range(1, 1_000)
+        ]
+        assert OrgTree.from_records(chain, levels=levels).depth("n999") == 999
+
+    def test_too_many_ranks_are_refused(self) -> None:
+        """More than MAX_LEVEL_RANKS ranks is a LevelOrderError naming the limit, at once."""
+        assert MAX_LEVEL_RANKS == 1_000
+        with pytest.raises(
+            LevelOrderError, match=r"at most 1,000 ranks \(MAX_LEVEL_RANKS\), got 100,000"
+        ):
+            Levels(ranks=[f"l{i}" for i in range(100_000)])
 
 
 class TestNode:

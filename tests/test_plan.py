@@ -15,6 +15,7 @@ from hypothesis import given
 
 from targetcascade import FiscalCalendar, Metric, OrgTree, Origin, Plan, PlanKind, check, ureg
 from targetcascade.errors import (
+    LevelOrderError,
     MetricError,
     PlanError,
     QuantumError,
@@ -429,6 +430,16 @@ class TestTamperedPlanFile:
             Plan.from_dict(_tampered(_set_cell("values", 1.9)))
         err = caught.value
         assert (err.node, err.period, err.metric) == ("e1", "FY2027-M03", "revenue")
+
+    def test_too_many_level_ranks(self) -> None:
+        """#21.6: a plan file declaring 20,000 level ranks is refused at the tree's door, at once."""
+        data = _tampered(
+            lambda d: d["tree"]["levels"].__setitem__("ranks", [[f"l{i}"] for i in range(20_000)])
+        )
+        with pytest.raises(
+            LevelOrderError, match=r"^tree: a level order may declare at most 1,000"
+        ):
+            Plan.from_dict(data)
 
     def test_not_a_mapping(self) -> None:
         """A JSON list (or any non-object) as the whole file is refused."""
