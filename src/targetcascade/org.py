@@ -291,7 +291,7 @@ class Levels:
             LevelOrderError: A level name is not declared.
 
         Example:
-            >>> DEFAULT_LEVELS.allows("region", "team"), DEFAULT_LEVELS.allows("company", "team")
+            >>> DEFAULT_LEVELS.allows("region", "team"), DEFAULT_LEVELS.allows("team", "region")
             (True, False)
             >>> DEFAULT_LEVELS.allows(None, "company")
             True
@@ -340,9 +340,11 @@ class Levels:
         return cls(ranks=ranks, skippable=frozenset(skippable))
 
 
-#: company > region|product_line > team > individual, nothing skippable.
+#: company > region|product_line > team > individual; region / product line and team may be
+#: skipped, so a small company (company > individual, or company > team > individual) works as is.
 DEFAULT_LEVELS: Final = Levels(
-    ranks=(("company",), ("region", "product_line"), ("team",), ("individual",))
+    ranks=(("company",), ("region", "product_line"), ("team",), ("individual",)),
+    skippable=frozenset({"region", "product_line", "team"}),
 )
 
 
@@ -1292,8 +1294,9 @@ class OrgTree:
         ...     {"id": "east", "parent": "acme", "level": "region"},
         ...     {"id": "east-1", "parent": "east", "level": "team"},
         ... ])
-        >>> tree
-        OrgTree(root='acme', nodes=4, levels='company > region|product_line > team > individual')
+        >>> tree  # doctest: +NORMALIZE_WHITESPACE
+        OrgTree(root='acme', nodes=4, levels='company > region|product_line > team > individual
+                (skippable: region, product_line, team)')
         >>> tree.ancestors("ann")
         ('east-1', 'east', 'acme')
     """
