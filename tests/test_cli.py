@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,31 @@ class TestMain:
         assert "check: ok: 2,550 cells, no violations" in out
         assert "explain('east-1-4', 'FY2027-M07', 'revenue'):" in out
         assert "acme FY2027 1,600 customer = the target" in out
+
+    def test_demo_shows_over_assignment(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """#12: each over-assigned team is marked and a note says its people sum to 105 % of it;
+        the screen's own numbers bear it out (people's year = round(team's year x 1.05))."""
+        assert main(["demo"]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        start = lines.index("FY2027 revenue targets:")
+        end = lines.index("", start)
+        table = lines[start + 3 : end]
+        note = (
+            "[+5 %] children sum to 105 % of their team: over-assignment declared on level 'team'"
+        )
+        assert table[-1] == note
+        rows = [(len(r) - len(r.lstrip()), r.split()) for r in table[:-1]]
+        teams = [i for i, (_, words) in enumerate(rows) if words[1] == "[+5"]
+        assert len(teams) == 10
+        for i in teams:
+            depth, words = rows[i]
+            team_year = Decimal(words[3].replace(",", ""))
+            people = []
+            for d, person in rows[i + 1 :]:
+                if d <= depth:
+                    break
+                people.append(Decimal(person[1].replace(",", "")))
+            assert sum(people) == (team_year * Decimal("1.05")).quantize(Decimal("0.01"))
 
     def test_check_ok_file(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """A coherent plan file checks ok with exit status 0."""

@@ -475,6 +475,54 @@ class TestTamperedPlanFile:
         assert plan.hedge("region") == Fraction(1, 10)
 
 
+class TestTableShowsOverAssignment:
+    """#12: a table whose children add up to more than their parent says why."""
+
+    @staticmethod
+    def hedged() -> Plan:
+        small = OrgTree.from_records(
+            [
+                {"id": "acme", "level": "company"},
+                {"id": "a", "parent": "acme", "level": "region"},
+                {"id": "b", "parent": "acme", "level": "region"},
+            ]
+        )
+        cells = [("acme", 100), ("a", 55), ("b", 55)]
+        rows = [{"node": n, "period": "FY2027", "metric": "deals", "value": v} for n, v in cells]
+        return Plan.from_records(
+            small, FiscalCalendar(fiscal_year=2027), [DEALS], rows, hedges={"company": "0.1"}
+        )
+
+    def test_marked_parent_and_note(self) -> None:
+        """100 deals over-assigned by 10 %: children 55 + 55 = 110, the parent marked, a note says so."""
+        plan = self.hedged()
+        assert plan.table("deals", periods=["FY2027"]).splitlines() == [
+            "deals (deal)  FY2027",
+            "--------------------",
+            "acme [+10 %]     100",
+            "  a               55",
+            "  b               55",
+            (
+                "[+10 %] children sum to 110 % of their company: over-assignment declared on "
+                "level 'company'"
+            ),
+        ]
+
+    def test_no_mark_when_children_are_hidden(self) -> None:
+        """With the children cut off by max_depth there is nothing to explain."""
+        assert self.hedged().table("deals", periods=["FY2027"], max_depth=0).splitlines() == [
+            "deals (deal)  FY2027",
+            "--------------------",
+            "acme             100",
+        ]
+
+    def test_html_carries_the_note(self) -> None:
+        """The notebook view shows the same mark and note."""
+        html = self.hedged()._repr_html_()
+        assert "acme [+10 %]" in html
+        assert "children sum to 110 % of their company" in html
+
+
 @given(plans())
 def test_dict_round_trip_is_lossless(plan: Plan) -> None:
     """Any plan survives to_dict -> JSON -> from_dict unchanged (values, origins, metrics, tree)."""
