@@ -304,6 +304,53 @@ class TestHandChecked:
             assert plan.quanta("acme", "FY2027", "revenue") == 65_000_000_00
 
 
+class TestDefaultLevels:
+    def test_company_of_people_cascades_with_the_defaults(self) -> None:
+        """#12: company > individual needs no custom levels; 1,000.00 CNY over three equal people
+        is 333.34 + 333.33 + 333.33 (the leftover cent to the first in input order)."""
+        tree = OrgTree.from_records(
+            [
+                {"id": "acme", "level": "company"},
+                *({"id": n, "parent": "acme", "level": "individual"} for n in ("ann", "bob", "cy")),
+            ]
+        )
+        spec = one(
+            REVENUE, "1000 CNY", mode="org_first", splits={"company": Split(strategy=Equal())}
+        )
+        plan = cascade(spec, tree, FiscalCalendar(fiscal_year=2027))
+        assert [plan.quanta(n, "FY2027", "revenue") for n in ("ann", "bob", "cy")] == [
+            33334,
+            33333,
+            33333,
+        ]
+        assert check(plan).ok
+
+    @pytest.mark.parametrize("mode", ["org_first", "time_first"])
+    def test_uneven_depth_with_the_defaults(self, mode: str) -> None:
+        """A company holding one team and one person directly cascades and checks ok."""
+        tree = OrgTree.from_records(
+            [
+                {"id": "acme", "level": "company"},
+                {"id": "t", "parent": "acme", "level": "team"},
+                {"id": "ann", "parent": "t", "level": "individual"},
+                {"id": "bob", "parent": "t", "level": "individual"},
+                {"id": "cy", "parent": "acme", "level": "individual"},
+            ]
+        )
+        splits = {"company": Split(strategy=Equal()), "team": Split(strategy=Equal())}
+        plan = cascade(
+            one(DEALS, 120, mode=mode, splits=splits), tree, FiscalCalendar(fiscal_year=2027)
+        )
+        # 120 deals: t and cy 60 each; ann and bob 30 each
+        assert [plan.quanta(n, "FY2027", "deals") for n in ("t", "cy", "ann", "bob")] == [
+            60,
+            60,
+            30,
+            30,
+        ]
+        assert check(plan).ok
+
+
 class TestInfeasible:
     def test_missing_split(self) -> None:
         """A level with children and no split is named."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,31 @@ class TestMain:
         assert "check: ok: 2,550 cells, no violations" in out
         assert "explain('east-1-4', 'FY2027-M07', 'revenue'):" in out
         assert "acme FY2027 1,600 customer = the target" in out
+
+    def test_demo_shows_over_assignment(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """#12: each over-assigned team is marked and a note says its people sum to 105 % of it;
+        the screen's own numbers bear it out (people's year = round(team's year x 1.05))."""
+        assert main(["demo"]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        start = lines.index("FY2027 revenue targets:")
+        end = lines.index("", start)
+        table = lines[start + 3 : end]
+        note = (
+            "[+5 %] children sum to 105 % of their team: over-assignment declared on level 'team'"
+        )
+        assert table[-1] == note
+        rows = [(len(r) - len(r.lstrip()), r.split()) for r in table[:-1]]
+        teams = [i for i, (_, words) in enumerate(rows) if words[1] == "[+5"]
+        assert len(teams) == 10
+        for i in teams:
+            depth, words = rows[i]
+            team_year = Decimal(words[3].replace(",", ""))
+            people = []
+            for d, person in rows[i + 1 :]:
+                if d <= depth:
+                    break
+                people.append(Decimal(person[1].replace(",", "")))
+            assert sum(people) == (team_year * Decimal("1.05")).quantize(Decimal("0.01"))
 
     def test_check_ok_file(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """A coherent plan file checks ok with exit status 0."""
@@ -69,3 +95,64 @@ class TestMain:
         )
         assert result.returncode == 0, result.stderr
         assert result.stdout.startswith("targetcascade demo: Acme Sales, seed 2027, FY2027")
+
+
+class TestBadInput:
+    """#21.7 / #21.8: bad input exits 2 with one line on stderr, never a traceback; 1 stays "violations"."""
+
+    @pytest.mark.parametrize(
+        ("content", "names"),
+        [
+            (b"not json", ("is not a JSON plan file", "line 1, column 1")),
+            (b"\xff\xfe{}", ("is not a JSON plan file", "not UTF-8")),
+            (b"[" * 100_000, ("is not a JSON plan file", "nests too deeply")),
+            (b"[1, 2]", ("a plan must be a JSON object", "list")),
+            (b"{}", ("plan schema version None",)),
+        ],
+    )
+    def test_not_a_plan_file(
+        self,
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+        content: bytes,
+        names: tuple[str, ...],
+    ) -> None:
+        """A file that is not a plan's JSON exits 2, naming the file and what is wrong."""
+        path = tmp_path / "plan.json"
+        path.write_bytes(content)
+        assert main(["check", str(path)]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err.startswith("targetcascade: ")
+        assert "Traceback" not in captured.err
+        for name in names:
+            assert name in captured.err
+
+    def test_tampered_cell(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A cell value 1.9 exits 2 naming the file and the cell's path in it."""
+        data = small_plan().to_dict()
+        data["cells"]["deals"]["values"][1][7] = 1.9
+        path = tmp_path / "plan.json"
+        path.write_text(json.dumps(data))
+        assert main(["check", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert f"{path}: cells.deals.values[1][7] (node 'east', FY2027-M03) is 1.9" in err
+
+    def test_demo_negative_seed(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """`demo --seed -1` exits 2 with the reason, not numpy's traceback."""
+        assert main(["demo", "--seed", "-1"]) == 2
+        err = capsys.readouterr().err
+        assert err == (
+            "targetcascade: seed -1 is not an integer >= 0; give seed as a whole number 0 or "
+            "above, e.g. seed=2027\n"
+        )
+
+    @pytest.mark.parametrize(
+        "argv", [["demo", "--seed", "x"], ["check"], ["bogus"], [], ["check", "a", "--limit", "y"]]
+    )
+    def test_bad_arguments(self, argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+        """Malformed arguments exit 2 with argparse's usage message on stderr."""
+        with pytest.raises(SystemExit) as caught:
+            main(argv)
+        assert caught.value.code == 2
+        assert "usage: targetcascade" in capsys.readouterr().err

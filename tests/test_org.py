@@ -32,7 +32,15 @@ from targetcascade.errors import (
     UnknownNodeError,
     UnknownParentError,
 )
-from targetcascade.org import DEFAULT_LEVELS, RESERVED_KEYS, CompiledTree, Levels, Node, OrgTree
+from targetcascade.org import (
+    DEFAULT_LEVELS,
+    MAX_LEVEL_RANKS,
+    RESERVED_KEYS,
+    CompiledTree,
+    Levels,
+    Node,
+    OrgTree,
+)
 from targetcascade.testing import org_trees
 
 # acme (company)
@@ -115,22 +123,37 @@ def sibling_preserving(tree: OrgTree, permutation: list[int]) -> list[dict[str, 
 
 class TestLevels:
     def test_default_order(self) -> None:
-        """The default is company > region|product_line > team > individual, nothing skippable."""
+        """The default is company > region|product_line > team > individual, the middle skippable."""
         assert DEFAULT_LEVELS.names == ("company", "region", "product_line", "team", "individual")
         assert [DEFAULT_LEVELS.rank(n) for n in DEFAULT_LEVELS.names] == [0, 1, 1, 2, 3]
-        assert DEFAULT_LEVELS.skippable == frozenset()
-        assert str(DEFAULT_LEVELS) == "company > region|product_line > team > individual"
+        assert DEFAULT_LEVELS.skippable == frozenset({"region", "product_line", "team"})
+        assert str(DEFAULT_LEVELS) == (
+            "company > region|product_line > team > individual "
+            "(skippable: region, product_line, team)"
+        )
+
+    def test_default_skips_the_middle_ranks_only(self) -> None:
+        """#12: by default a company holds teams or people directly, but order still holds."""
+        assert DEFAULT_LEVELS.allows("company", "team")
+        assert DEFAULT_LEVELS.allows("company", "individual")
+        assert DEFAULT_LEVELS.allows("region", "individual")
+        assert not DEFAULT_LEVELS.allows("region", "product_line")  # alternatives share a rank
+        assert not DEFAULT_LEVELS.allows("team", "region")
+        assert not DEFAULT_LEVELS.allows("individual", "individual")
+        assert DEFAULT_LEVELS.allows(None, "company")
+        assert not DEFAULT_LEVELS.allows(None, "region")  # company is not skippable
 
     def test_allows_only_the_next_rank_without_skips(self) -> None:
         """Without skippable levels a child sits exactly one rank below its parent."""
-        assert DEFAULT_LEVELS.allows("company", "region")
-        assert DEFAULT_LEVELS.allows("company", "product_line")
-        assert DEFAULT_LEVELS.allows("product_line", "team")
-        assert not DEFAULT_LEVELS.allows("company", "team")
-        assert not DEFAULT_LEVELS.allows("region", "product_line")  # alternatives share a rank
-        assert not DEFAULT_LEVELS.allows("team", "region")
-        assert DEFAULT_LEVELS.allows(None, "company")
-        assert not DEFAULT_LEVELS.allows(None, "region")
+        strict = Levels(ranks=DEFAULT_LEVELS.ranks)
+        assert strict.allows("company", "region")
+        assert strict.allows("company", "product_line")
+        assert strict.allows("product_line", "team")
+        assert not strict.allows("company", "team")
+        assert not strict.allows("region", "product_line")  # alternatives share a rank
+        assert not strict.allows("team", "region")
+        assert strict.allows(None, "company")
+        assert not strict.allows(None, "region")
 
     def test_a_rank_is_skippable_if_any_alternative_is_declared(self) -> None:
         """Declaring region skippable lets a team sit under the company (no region/product line)."""
@@ -193,6 +216,73 @@ class TestLevels:
         assert back == levels
         assert hash(back) == hash(levels)
         assert back.allows("company", "team")
+
+
+def _reference_allows(skip: list[bool], parent: int, child: int) -> bool:
+    """The level rule as written: child below parent and every rank between them skippable."""
+    return child > parent and all(skip[parent + 1 : child])
+
+
+@st.composite
+def level_orders(draw: st.DrawFn) -> tuple[Levels, list[bool]]:
+    n_ranks = draw(st.integers(1, 8))
+    widths = draw(st.lists(st.integers(1, 3), min_size=n_ranks, max_size=n_ranks))
+    ranks = [tuple(f"r{r}n{i}" for i in range(w)) for r, w in enumerate(widths)]
+    names = [name for rank in ranks for name in rank]
+    skippable = draw(st.frozensets(st.sampled_from(names)))
+    skip = [any(name in skippable for name in rank) for rank in ranks]
+    return Levels(ranks=ranks, skippable=skippable), skip
+
+
+class TestLevelsAtScale:
+    """#21.6: the level order is linear in its size and limited at the door."""
+
+    @given(level_orders())
+    def test_allows_matches_the_rule_as_written(self, order: tuple[Levels, list[bool]]) -> None:
+        """For random level orders, allows() agrees with the rule for every pair and the root."""
+        levels, skip = order
+        for child in levels.names:
+            c = levels.rank(child)
+            assert levels.allows(None, child) == _reference_allows(skip, -1, c)
+            for parent in levels.names:
+                p = levels.rank(parent)
+                assert levels.allows(parent, child) == _reference_allows(skip, p, c)
+
+    @given(level_orders(), st.data())
+    def test_tree_door_matches_the_rule_as_written(
+        self, order: tuple[Levels, list[bool]], data: st.DataObject
+    ) -> None:
+        """A one-edge tree is built exactly when the rule as written allows its edge."""
+        levels, skip = order
+        parent = data.draw(st.sampled_from(levels.names))
+        child = data.draw(st.sampled_from(levels.names))
+        rows = [{"id": "p", "level": parent}, {"id": "c", "parent": "p", "level": child}]
+        p, c = levels.rank(parent), levels.rank(child)
+        if _reference_allows(skip, -1, p) and _reference_allows(skip, p, c):
+            assert len(OrgTree.from_records(rows, levels=levels)) == 2
+        else:
+            with pytest.raises(LevelOrderError):
+                OrgTree.from_records(rows, levels=levels)
+
+    def test_many_skippable_ranks_are_linear(self) -> None:
+        """1,000 all-skippable ranks and a chain through every one of them build at once."""
+        names = [f"l{i}" for i in range(1_000)]
+        levels = Levels(ranks=names, skippable=frozenset(names))
+        assert levels.allows(None, "l999")
+        assert levels.allows("l0", "l999")
+        assert not levels.allows("l999", "l0")
+        chain = [{"id": "n0", "level": "l0"}] + [
+            {"id": f"n{i}", "parent": f"n{i - 1}", "level": f"l{i}"} for i in range(1, 1_000)
+        ]
+        assert OrgTree.from_records(chain, levels=levels).depth("n999") == 999
+
+    def test_too_many_ranks_are_refused(self) -> None:
+        """More than MAX_LEVEL_RANKS ranks is a LevelOrderError naming the limit, at once."""
+        assert MAX_LEVEL_RANKS == 1_000
+        with pytest.raises(
+            LevelOrderError, match=r"at most 1,000 ranks \(MAX_LEVEL_RANKS\), got 100,000"
+        ):
+            Levels(ranks=[f"l{i}" for i in range(100_000)])
 
 
 class TestNode:
@@ -460,7 +550,7 @@ class TestOrgTree:
         assert OrgTree.from_records([{"id": "a", "parent": "", "level": "company"}]).root == "a"
 
     def test_skippable_levels(self) -> None:
-        """A declared skippable rank may be skipped; the same tree fails under the default order."""
+        """A declared skippable rank may be skipped; the same tree fails where it is not declared."""
         rows = [
             {"id": "acme", "level": "company"},
             {"id": "t", "parent": "acme", "level": "team"},
@@ -469,7 +559,22 @@ class TestOrgTree:
         levels = Levels(ranks=DEFAULT_LEVELS.ranks, skippable=frozenset({"product_line"}))
         assert OrgTree.from_records(rows, levels=levels).path("p") == "acme/t/p"
         with pytest.raises(LevelOrderError, match=r"'t' \(row 1\)"):
-            OrgTree.from_records(rows)
+            OrgTree.from_records(rows, levels=Levels(ranks=DEFAULT_LEVELS.ranks))
+
+    def test_small_company_with_default_levels(self) -> None:
+        """#12: company > individual and company > team > individual build with the defaults."""
+        people = [
+            {"id": "acme", "level": "company"},
+            {"id": "ann", "parent": "acme", "level": "individual"},
+            {"id": "bob", "parent": "acme", "level": "individual"},
+        ]
+        assert OrgTree.from_records(people).children("acme") == ("ann", "bob")
+        teams = [
+            {"id": "acme", "level": "company"},
+            {"id": "t", "parent": "acme", "level": "team"},
+            {"id": "ann", "parent": "t", "level": "individual"},
+        ]
+        assert OrgTree.from_records(teams).path("ann") == "acme/t/ann"
 
     # ------------------------------------------------------------------------------ validation
 
@@ -480,7 +585,7 @@ class TestOrgTree:
             (team(parent="eats"), UnknownParentError, "x"),
             (team(parent=None, level="company"), MultipleRootsError, "x"),
             (team(parent="x"), CycleError, "x"),
-            (team(parent="acme"), LevelOrderError, "x"),
+            (team(parent="east-1"), LevelOrderError, "x"),
             (team(level="tema"), LevelOrderError, "x"),
             (team(level=None), LevelOrderError, "x"),
             (team(parent="cy", level="individual"), LevelOrderError, "x"),
@@ -602,7 +707,7 @@ class TestOrgTree:
             ({"parents": [-1, -1]}, MultipleRootsError, r"'b' \(row 1\)"),
             ({"parents": [1, 0]}, MultipleRootsError, "no root"),
             ({"levels": [0, 9]}, LevelOrderError, r"'b' \(row 1\).*code 9"),
-            ({"levels": [0, 3]}, LevelOrderError, r"'b' \(row 1\)"),
+            ({"levels": [0, 0]}, LevelOrderError, r"'b' \(row 1\)"),
             ({"fte": [0.0, -1.0]}, InvalidAttributeError, r"'b' \(row 1\).*negative"),
             ({"fte": [np.inf, 1.0]}, InvalidAttributeError, r"'a' \(row 0\).*not finite"),
             ({"fte": np.array(["1", "2"])}, InvalidAttributeError, "not a number"),
@@ -800,7 +905,7 @@ class TestOrgTree:
         """repr is one short line."""
         assert repr(tree) == (
             "OrgTree(root='acme', nodes=10, levels='company > region|product_line > team > "
-            "individual')"
+            "individual (skippable: region, product_line, team)')"
         )
 
     # ------------------------------------------------------------------------------ re-orgs
@@ -882,8 +987,8 @@ class TestOrgTree:
             tree.move_subtree("east", "east")
         with pytest.raises(CycleError):
             tree.move_subtree("acme", "east")
-        with pytest.raises(LevelOrderError, match=r"'east-1'.*'acme'"):
-            tree.move_subtree("east-1", "acme")
+        with pytest.raises(LevelOrderError, match=r"'east-1'.*'west-1'"):
+            tree.move_subtree("east-1", "west-1")
         with pytest.raises(UnknownNodeError):
             tree.move_subtree("east-1", "north")
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import pickle
+from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,10 +15,12 @@ from hypothesis import given
 
 from targetcascade import FiscalCalendar, Metric, OrgTree, Origin, Plan, PlanKind, check, ureg
 from targetcascade.errors import (
+    LevelOrderError,
     MetricError,
     PlanError,
     QuantumError,
     SerializationError,
+    TargetCascadeError,
     UnitMismatchError,
 )
 from targetcascade.testing import plans
@@ -144,6 +148,23 @@ class TestPlanFromLeafValues:
             )
 
 
+class TestOrigin:
+    def test_names_and_codes(self) -> None:
+        """Origins read from their name in any case, their integer code (numpy too), or an Origin."""
+        assert Origin.parse(" Locked ") is Origin.LOCKED
+        assert Origin.parse(4) is Origin.ACTUAL
+        assert Origin.parse(np.uint8(2)) is Origin.LOCKED
+        assert Origin.parse(Origin.MANUAL) is Origin.MANUAL
+
+    @pytest.mark.parametrize(
+        "value", [None, 1.9, 1.0, True, np.True_, 300, -1, "alocated", b"locked"]
+    )
+    def test_not_an_origin(self, value: object) -> None:
+        """#21.8 / #21.10: None, floats such as 1.9 and bools are refused, not read as ALLOCATED."""
+        with pytest.raises(PlanError, match="unknown cell origin"):
+            Origin.parse(value)  # type: ignore[arg-type]
+
+
 class TestPlanFromLeafArrays:
     def test_shape_is_checked(self) -> None:
         """A leaf array of the wrong shape names the expected (leaves, months)."""
@@ -248,6 +269,45 @@ class TestPlanRecords:
             Plan.from_records(tree(), FiscalCalendar(fiscal_year=2027), [REVENUE], rows)
 
 
+class TestRecordIds:
+    def test_none_node_does_not_match_the_id_none(self) -> None:
+        """#21.10: a record with node None is refused by row, though a node's id is "None"."""
+        odd = OrgTree.from_records(
+            [
+                {"id": "acme", "level": "company"},
+                {"id": "None", "parent": "acme", "level": "region"},
+            ]
+        )
+        rows = [{"node": None, "period": "FY2027", "metric": "deals", "value": 1}]
+        with pytest.raises(PlanError, match=r"row 0: node None of type NoneType is not a node id"):
+            Plan.from_records(odd, FiscalCalendar(fiscal_year=2027), [DEALS], rows)
+
+    def test_int_node_matches_like_the_tree_door(self) -> None:
+        """An int node id matches str(id), as OrgTree.from_records converts int ids."""
+        numbered = OrgTree.from_records([{"id": 7, "level": "company"}])
+        rows = [{"node": 7, "period": "FY2027", "metric": "deals", "value": 1}]
+        plan = Plan.from_records(numbered, FiscalCalendar(fiscal_year=2027), [DEALS], rows)
+        assert plan.quanta("7", "FY2027", "deals") == 1
+
+    @pytest.mark.parametrize(
+        ("key", "value", "message"),
+        [
+            ("node", 1.0, "row 0: node 1.0 of type float"),
+            ("node", True, "row 0: node True of type bool"),
+            ("period", None, "row 0: period None of type NoneType"),
+            ("metric", ["deals"], "row 0: unknown metric ['deals']"),
+        ],
+    )
+    def test_non_string_keys_are_refused(self, key: str, value: object, message: str) -> None:
+        """Non-string node / period / metric keys are refused naming the row, in every record door."""
+        row = {"node": "acme", "period": "FY2027", "metric": "deals", "value": 1, key: value}
+        with pytest.raises(PlanError) as caught:
+            Plan.from_records(tree(), FiscalCalendar(fiscal_year=2027), [DEALS], [row])
+        assert message in str(caught.value)
+        with pytest.raises(PlanError):
+            Plan.from_leaf_values(tree(), FiscalCalendar(fiscal_year=2027), [DEALS], [row])
+
+
 class TestPlanSerialisation:
     def test_json_round_trip(self) -> None:
         """to_dict survives JSON and from_dict restores an equal plan."""
@@ -267,7 +327,7 @@ class TestPlanSerialisation:
         """A malformed cell block raises SerializationError."""
         data = revenue_plan().to_dict()
         data["cells"]["revenue"]["values"] = [[1, 2]]
-        with pytest.raises(SerializationError, match="malformed plan dict"):
+        with pytest.raises(SerializationError, match=r"cells\.revenue\.values must be a list of 5"):
             Plan.from_dict(data)
 
     def test_pickle(self) -> None:
@@ -290,6 +350,177 @@ class TestPlanSerialisation:
             "  east          1,278.12",
             "  west         60,000.00",
         ]
+
+
+def _tampered(edit: Callable[[dict[str, Any]], object]) -> dict[str, Any]:
+    data = json.loads(json.dumps(revenue_plan().to_dict()))
+    edit(data)
+    return data
+
+
+def _set_cell(part: str, value: object) -> Callable[[dict[str, Any]], object]:
+    # Node row 3 in the file is 'e1' (input order acme, east, west, e1, e2); period 7 is FY2027-M03.
+    return lambda data: data["cells"]["revenue"][part][3].__setitem__(7, value)
+
+
+CELL = "cells.revenue.values[3][7] (node 'e1', FY2027-M03)"
+ORIGIN = "cells.revenue.origins[3][7] (node 'e1', FY2027-M03)"
+
+
+class TestTamperedPlanFile:
+    """#21.7: a hand-edited plan file is read exactly or refused naming the path in the file."""
+
+    @pytest.mark.parametrize(
+        ("edit", "names"),
+        [
+            (_set_cell("values", 1.9), (CELL, "1.9", "not an integer of quanta")),
+            (_set_cell("values", 2.0), (CELL, "2.0", "not an integer of quanta")),
+            (_set_cell("values", "12"), (CELL, "'12'")),
+            (_set_cell("values", True), (CELL, "True")),
+            (_set_cell("origins", 0), (CELL, "origin is 'missing'")),
+            (_set_cell("values", None), (CELL, "null", "origin is 'manual'")),
+            (_set_cell("origins", 300), (ORIGIN, "300")),
+            (_set_cell("origins", -1), (ORIGIN, "-1")),
+            (_set_cell("origins", 1.0), (ORIGIN, "1.0")),
+            (
+                lambda d: d.__setitem__("hedges", {"revenue": {"team": "abc"}}),
+                ("hedges.revenue.team", "'abc'"),
+            ),
+            (
+                lambda d: d.__setitem__("hedges", {"revenue": {"team": float("inf")}}),
+                ("hedges.revenue.team", "inf"),
+            ),
+            (
+                lambda d: d.__setitem__("hedges", {"revenue": {"team": "-1"}}),
+                ("hedges.revenue.team", "above -1"),
+            ),
+            (lambda d: d.__setitem__("hedges", ["team", "0.05"]), ("hedges must map", "list")),
+            (
+                lambda d: d.__setitem__("hedges", {"revenue": {"taem": "0.05"}}),
+                ("hedges.revenue.'taem'", "'team'"),
+            ),
+            (lambda d: d.__setitem__("hedges", {"revenu": {}}), ("hedges.'revenu'", "'revenue'")),
+            (lambda d: d.__setitem__("kind", "forecast"), ("kind 'forecast'", "'target'")),
+            (lambda d: d.__setitem__("celss", {}), ("unknown key 'celss'", "'cells'")),
+            (lambda d: d.__setitem__("schema_version", True), ("schema version True",)),
+            (lambda d: d.__setitem__("origin_codes", {"missing": 1}), ("origin_codes",)),
+            (lambda d: d["cells"].pop("revenue"), ("cells has no grid for metric 'revenue'",)),
+            (lambda d: d["cells"]["revenue"].pop("origins"), ("cells.revenue has no 'origins'",)),
+            (
+                lambda d: d["cells"]["revenue"]["values"].__setitem__(2, [1]),
+                ("cells.revenue.values[2] (node 'west')", "17 values"),
+            ),
+            (lambda d: d["metrics"].__setitem__(0, {"name": "revenue"}), ("metrics[0]:",)),
+            (lambda d: d["tree"].__setitem__("nodes", 5), ("tree:",)),
+        ],
+    )
+    def test_tampering_is_refused_by_path(
+        self, edit: Callable[[dict[str, Any]], object], names: tuple[str, ...]
+    ) -> None:
+        """Each tampered field is a SerializationError (or the part's own error) naming its path."""
+        data = _tampered(edit)
+        with pytest.raises(TargetCascadeError) as caught:
+            Plan.from_dict(data)
+        for name in names:
+            assert name in str(caught.value)
+
+    def test_value_fields_are_serialization_errors(self) -> None:
+        """A tampered cell value is a SerializationError carrying node, period and metric."""
+        with pytest.raises(SerializationError) as caught:
+            Plan.from_dict(_tampered(_set_cell("values", 1.9)))
+        err = caught.value
+        assert (err.node, err.period, err.metric) == ("e1", "FY2027-M03", "revenue")
+
+    def test_too_many_level_ranks(self) -> None:
+        """#21.6: a plan file declaring 20,000 level ranks is refused at the tree's door, at once."""
+        data = _tampered(
+            lambda d: d["tree"]["levels"].__setitem__("ranks", [[f"l{i}"] for i in range(20_000)])
+        )
+        with pytest.raises(
+            LevelOrderError, match=r"^tree: a level order may declare at most 1,000"
+        ):
+            Plan.from_dict(data)
+
+    def test_not_a_mapping(self) -> None:
+        """A JSON list (or any non-object) as the whole file is refused."""
+        with pytest.raises(SerializationError, match="a plan must be a JSON object"):
+            Plan.from_dict([1, 2])  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize("value", [2**70, 2**53 + 1, -(2**53) - 1, -(2**64)])
+    def test_value_beyond_max_quanta(self, value: int) -> None:
+        """#21.5: a cell beyond 2**53 quanta names the cell, the metric and the limit in CNY."""
+        with pytest.raises(SerializationError) as caught:
+            Plan.from_dict(_tampered(_set_cell("values", value)))
+        message = str(caught.value)
+        assert CELL in message
+        assert f"is {value} quanta" in message
+        # 2**53 cents = 90,071,992,547,409.92 CNY
+        assert (
+            "MAX_QUANTA = 2**53 = 9,007,199,254,740,992 quanta (90,071,992,547,409.92 CNY)"
+            in message
+        )
+
+    def test_max_quanta_itself_is_read(self) -> None:
+        """A cell of exactly 2**53 quanta is within the limit and read exactly (check judges it)."""
+        plan = Plan.from_dict(_tampered(_set_cell("values", -(2**53))))
+        assert plan.quanta("e1", "FY2027-M03", "revenue") == -(2**53)
+
+    def test_string_hedge_and_number_hedge_read_exactly(self) -> None:
+        """Hedges written as fraction or decimal strings (or JSON numbers) read exactly."""
+        data = _tampered(
+            lambda d: d.__setitem__("hedges", {"revenue": {"company": "1/20", "region": 0.1}})
+        )
+        plan = Plan.from_dict(data)
+        assert plan.hedge("company") == Fraction(1, 20)
+        assert plan.hedge("region") == Fraction(1, 10)
+
+
+class TestTableShowsOverAssignment:
+    """#12: a table whose children add up to more than their parent says why."""
+
+    @staticmethod
+    def hedged() -> Plan:
+        small = OrgTree.from_records(
+            [
+                {"id": "acme", "level": "company"},
+                {"id": "a", "parent": "acme", "level": "region"},
+                {"id": "b", "parent": "acme", "level": "region"},
+            ]
+        )
+        cells = [("acme", 100), ("a", 55), ("b", 55)]
+        rows = [{"node": n, "period": "FY2027", "metric": "deals", "value": v} for n, v in cells]
+        return Plan.from_records(
+            small, FiscalCalendar(fiscal_year=2027), [DEALS], rows, hedges={"company": "0.1"}
+        )
+
+    def test_marked_parent_and_note(self) -> None:
+        """100 deals over-assigned by 10 %: children 55 + 55 = 110, the parent marked, a note says so."""
+        plan = self.hedged()
+        assert plan.table("deals", periods=["FY2027"]).splitlines() == [
+            "deals (deal)  FY2027",
+            "--------------------",
+            "acme [+10 %]     100",
+            "  a               55",
+            "  b               55",
+            (
+                "[+10 %] children sum to 110 % of their company: over-assignment declared on "
+                "level 'company'"
+            ),
+        ]
+
+    def test_no_mark_when_children_are_hidden(self) -> None:
+        """With the children cut off by max_depth there is nothing to explain."""
+        assert self.hedged().table("deals", periods=["FY2027"], max_depth=0).splitlines() == [
+            "deals (deal)  FY2027",
+            "--------------------",
+            "acme             100",
+        ]
+
+    def test_html_carries_the_note(self) -> None:
+        """The notebook view shows the same mark and note."""
+        html = self.hedged()._repr_html_()
+        assert "acme [+10 %]" in html
+        assert "children sum to 110 % of their company" in html
 
 
 @given(plans())

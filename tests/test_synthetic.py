@@ -7,7 +7,7 @@ import pytest
 
 from targetcascade import FiscalCalendar, Metric
 from targetcascade.errors import PlanError
-from targetcascade.synthetic import large_org, synthetic_history
+from targetcascade.synthetic import demo_company, large_org, synthetic_history
 
 REVENUE = Metric(name="revenue", unit="CNY")
 CUSTOMERS = Metric(name="new_customers", unit="customer")
@@ -78,3 +78,19 @@ def test_history_refuses_metrics_it_cannot_generate():
             tree, FiscalCalendar(fiscal_year=2026), (REVENUE, Metric(name="profit", unit="CNY")),
             seed=1,
         )  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, True, None, "7"])
+def test_seed_must_be_a_whole_number_from_zero(seed: object) -> None:
+    """#21.8: a negative or non-integer seed is a PlanError naming it, not numpy's ValueError."""
+    with pytest.raises(PlanError, match=r"seed .* is not an integer >= 0"):
+        demo_company(seed=seed)  # type: ignore[arg-type]
+    with pytest.raises(PlanError, match=r"seed .* is not an integer >= 0"):
+        large_org(10, seed=seed)  # type: ignore[arg-type]
+
+
+def test_numpy_integer_seed() -> None:
+    """A numpy integer seed gives the same organisation as the equal Python int."""
+    assert large_org(50, regions=2, people_per_team=10, seed=np.int64(3)) == large_org(
+        50, regions=2, people_per_team=10, seed=3
+    )

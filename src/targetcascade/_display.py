@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import html
 from collections.abc import Sequence
+from fractions import Fraction
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -26,10 +27,33 @@ def _css() -> str:
     return resources.files("targetcascade").joinpath("_static/display.css").read_text("utf-8")
 
 
+def _percent(value: Fraction) -> str:
+    return f"{float(value * 100):.4g} %"
+
+
+def _hedge_marks(plan: Plan, metric: str) -> dict[str, tuple[str, str]]:
+    """Per over-assigned level: the mark shown beside its nodes and the note that explains it."""
+    marks: dict[str, tuple[str, str]] = {}
+    for level, hedge in plan.hedges.get(metric, {}).items():
+        sign = "+" if hedge > 0 else "-"
+        mark = f"[{sign}{_percent(abs(hedge))}]"
+        note = (
+            f"{mark} children sum to {_percent(1 + hedge)} of their {level}: over-assignment "
+            f"declared on level {level!r}"
+        )
+        marks[level] = (mark, note)
+    return marks
+
+
 def _rows(
     plan: Plan, metric: str, periods: Sequence[str] | None, max_depth: int | None
-) -> tuple[list[str], list[list[str]]]:
-    """Header and rows (tree-indented node ids, then one formatted cell per period)."""
+) -> tuple[list[str], list[list[str]], list[str]]:
+    """Header, rows (tree-indented node ids, then one formatted cell per period) and notes.
+
+    A node whose children are over-assigned (a hedge on its level) and shown carries a mark such
+    as ``[+5 %]`` after its id, and the notes say what the mark means, so a reader sees why the
+    children's rows add up to more than their parent's.
+    """
     tree = plan.tree
     compiled = tree.compiled
     chosen = list(periods) if periods is not None else _default_periods(plan)
@@ -38,6 +62,9 @@ def _rows(
     m = plan.metrics[k]
     grid = plan.values[k]
     present = plan.origins[k] != 0
+    marks = _hedge_marks(plan, metric)
+    names = tree.levels.names
+    used: dict[str, str] = {}
     rows: list[list[str]] = []
     # depth-first walk in input order, for a readable indented tree
     stack = [tree.root]
@@ -50,10 +77,17 @@ def _rows(
         cells = [
             f"{m.from_quanta(int(grid[i, c])):,}" if present[i, c] else _MISSING for c in columns
         ]
-        rows.append(["  " * depth + node, *cells])
-        stack.extend(reversed(tree.children(node)))
+        label = "  " * depth + node
+        children = tree.children(node)
+        level = names[int(compiled.level_code[i])]
+        if level in marks and children and (max_depth is None or depth < max_depth):
+            mark, note = marks[level]
+            label += f" {mark}"
+            used[level] = note
+        rows.append([label, *cells])
+        stack.extend(reversed(children))
     header = [f"{m.name} ({m.unit_label})", *[plan.calendar.periods[c].label for c in columns]]
-    return header, rows
+    return header, rows, [used[level] for level in sorted(used, key=names.index)]
 
 
 def _default_periods(plan: Plan) -> list[str]:
@@ -81,9 +115,10 @@ def plan_table(
         max_depth: Hide nodes deeper than this (0 = the root only).
 
     Returns:
-        The table as text.
+        The table as text; a parent whose shown children are over-assigned carries a mark such as
+        ``[+5 %]``, explained in a note line under the table.
     """
-    header, rows = _rows(plan, metric, periods, max_depth)
+    header, rows, notes = _rows(plan, metric, periods, max_depth)
     table = [header, *rows]
     widths = [max(len(row[j]) for row in table) for j in range(len(header))]
     lines = []
@@ -93,7 +128,7 @@ def plan_table(
         lines.append(f"{first}  {rest}".rstrip())
         if r == 0:
             lines.append("-" * len(lines[0]))
-    return "\n".join(lines)
+    return "\n".join([*lines, *notes])
 
 
 def plan_html(plan: Plan, *, max_rows: int = 60) -> str:
@@ -102,7 +137,7 @@ def plan_html(plan: Plan, *, max_rows: int = 60) -> str:
     summary = escape(repr(plan))
     body = ""
     if plan.metrics:
-        header, rows = _rows(plan, plan.metrics[0].name, None, None)
+        header, rows, notes = _rows(plan, plan.metrics[0].name, None, None)
         shown = rows[:max_rows]
         head = "".join(f"<th>{escape(h)}</th>" for h in header)
         cells = "".join(
@@ -110,6 +145,7 @@ def plan_html(plan: Plan, *, max_rows: int = 60) -> str:
         )
         more = len(rows) - len(shown)
         tail = f"<p>{more:,} more rows</p>" if more > 0 else ""
+        tail += "".join(f"<p>{escape(note)}</p>" for note in notes)
         body = f"<table><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table>{tail}"
     return (
         f"<div class='tc-wrap'><style>{_css()}</style><pre class='tc-fallback'>{summary}</pre>"

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "MAX_QUANTA",
     "as_slice",
     "block_index",
     "div_round_half_even",
@@ -25,6 +26,10 @@ __all__ = [
 ]
 
 Int64Array = npt.NDArray[np.int64]
+
+#: Largest magnitude of a total, lock or floor, in quanta (about 9.007e15: 90 trillion CNY in cents).
+#: Caps above it are treated as "no cap". Every cell of every plan stays within it.
+MAX_QUANTA: Final = 2**53
 
 
 def as_slice(index: Int64Array) -> slice | Int64Array:

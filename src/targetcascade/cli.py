@@ -27,6 +27,7 @@ import sys
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from targetcascade.allocation import (
     CapacityWeighted,
@@ -38,7 +39,7 @@ from targetcascade.allocation import (
 )
 from targetcascade.cascade import CascadeSpec, Lock, MetricCascade, Split, cascade
 from targetcascade.check import check
-from targetcascade.errors import TargetCascadeError
+from targetcascade.errors import SerializationError, TargetCascadeError
 from targetcascade.explain import explain
 from targetcascade.plan import Plan
 from targetcascade.synthetic import SyntheticCompany, demo_company
@@ -134,9 +135,31 @@ def _demo(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _read_json(path: str) -> Any:
+    """The JSON value in ``path``; a file that is not JSON is bad input, not a crash."""
+    raw = Path(path).read_bytes()
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        problem = f"it is not UTF-8 text ({exc.reason} at byte {exc.start})"
+    except json.JSONDecodeError as exc:
+        problem = f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        problem = str(exc)
+    except RecursionError:
+        problem = "it nests too deeply"
+    raise SerializationError(
+        f"{path} is not a JSON plan file: {problem}",
+        hint="give the path of a file written from json.dumps(plan.to_dict())",
+    )
+
+
 def _check(args: argparse.Namespace) -> int:
-    data = json.loads(Path(args.plan).read_text(encoding="utf-8"))
-    plan = Plan.from_dict(data)
+    data = _read_json(args.plan)
+    try:
+        plan = Plan.from_dict(data)
+    except TargetCascadeError as exc:
+        raise type(exc)(f"{args.plan}: {exc.problem}", hint=exc.hint) from exc
     report = check(plan)
     print(repr(plan))
     print(report.format(limit=args.limit))

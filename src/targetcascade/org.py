@@ -74,7 +74,15 @@ from targetcascade.errors import (
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["DEFAULT_LEVELS", "RESERVED_KEYS", "CompiledTree", "Levels", "Node", "OrgTree"]
+__all__ = [
+    "DEFAULT_LEVELS",
+    "MAX_LEVEL_RANKS",
+    "RESERVED_KEYS",
+    "CompiledTree",
+    "Levels",
+    "Node",
+    "OrgTree",
+]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -90,6 +98,10 @@ SCHEMA_VERSION: Final = 1
 _ISO_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATE_HINT: Final = "give dates as datetime.date values or ISO 'YYYY-MM-DD' strings"
 _NOT_GIVEN: Final = "leave the value out or pass None for 'not given'"
+#: Most ranks a :class:`Levels` order may declare. Organisations have a handful of levels; the limit
+#: keeps a hostile level order (a plan file declaring 10**5 ranks) from costing time and memory.
+MAX_LEVEL_RANKS: Final = 1_000
+
 # difflib over every id is too slow for huge trees; suggestions are a courtesy, skipped beyond this.
 _SUGGEST_LIMIT: Final = 100_000
 _NONE_TYPE: Final = type(None)
@@ -139,8 +151,8 @@ class Levels:
             string is one name).
 
     Raises:
-        LevelOrderError: No ranks, an empty rank, an empty or repeated level name, or a skippable
-            name that is not a declared level.
+        LevelOrderError: No ranks or more than :data:`MAX_LEVEL_RANKS` (1,000), an empty rank, an
+            empty or repeated level name, or a skippable name that is not a declared level.
 
     Example:
         >>> levels = Levels(ranks=("company", ("region", "product_line"), "team", "individual"),
@@ -155,11 +167,20 @@ class Levels:
     skippable: frozenset[str] = attrs.field(default=frozenset(), converter=_to_skippable)
     _code_of: dict[str, int] = attrs.field(init=False, eq=False, repr=False)
     _code_rank: IntArray = attrs.field(init=False, eq=False, repr=False)
-    _allowed: BoolArray = attrs.field(init=False, eq=False, repr=False)
+    _reach: IntArray = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if not self.ranks:
             raise LevelOrderError("a level order needs at least one rank", hint="declare ranks=...")
+        if len(self.ranks) > MAX_LEVEL_RANKS:
+            msg = (
+                f"a level order may declare at most {MAX_LEVEL_RANKS:,} ranks (MAX_LEVEL_RANKS), "
+                f"got {len(self.ranks):,}"
+            )
+            raise LevelOrderError(
+                msg,
+                hint="declare the organisation's levels (company, region, team, ...), not its nodes",
+            )
         code_of: dict[str, int] = {}
         code_rank: list[int] = []
         for rank, names in enumerate(self.ranks):
@@ -190,21 +211,27 @@ class Levels:
                 hint=f"choose skippable levels among {', '.join(code_of)}",
             )
         n_ranks = len(self.ranks)
-        skip = [any(name in self.skippable for name in names) for names in self.ranks]
-        # allowed[p + 1, c]: may a node of rank c sit under one of rank p (p = -1: the root's
-        # virtual parent)? Yes when c > p and every rank strictly between them is skippable.
-        allowed = np.zeros((n_ranks + 1, n_ranks), dtype=np.bool_)
-        for parent in range(-1, n_ranks):
-            for child in range(parent + 1, n_ranks):
-                allowed[parent + 1, child] = True
-                if not skip[child]:
-                    break
-        allowed.flags.writeable = False
+        skip = np.fromiter(
+            (any(name in self.skippable for name in names) for names in self.ranks),
+            dtype=np.bool_,
+            count=n_ranks,
+        )
+        # A node of rank c may sit under one of rank p (p = -1: the root's virtual parent) when
+        # c > p and every rank strictly between them is skippable, i.e. when c lies in
+        # (p, reach[p + 1]], reach[i] being the first rank >= i that is not skippable (the last
+        # rank when none is). One entry per rank keeps the order linear in its size.
+        stop = np.where(skip, n_ranks - 1, np.arange(n_ranks))
+        reach = np.append(np.minimum.accumulate(stop[::-1])[::-1], n_ranks - 1).astype(np.int64)
+        reach.flags.writeable = False
         ranks_arr = np.asarray(code_rank, dtype=np.int64)
         ranks_arr.flags.writeable = False
         object.__setattr__(self, "_code_of", code_of)
         object.__setattr__(self, "_code_rank", ranks_arr)
-        object.__setattr__(self, "_allowed", allowed)
+        object.__setattr__(self, "_reach", reach)
+
+    def _allowed(self, parent_rank: IntArray, child_rank: IntArray) -> BoolArray:
+        """Whether each child rank may sit under the parent rank beside it (-1: the root)."""
+        return (child_rank > parent_rank) & (child_rank <= self._reach[parent_rank + 1])
 
     def __str__(self) -> str:
         text = " > ".join("|".join(names) for names in self.ranks)
@@ -264,13 +291,14 @@ class Levels:
             LevelOrderError: A level name is not declared.
 
         Example:
-            >>> DEFAULT_LEVELS.allows("region", "team"), DEFAULT_LEVELS.allows("company", "team")
+            >>> DEFAULT_LEVELS.allows("region", "team"), DEFAULT_LEVELS.allows("team", "region")
             (True, False)
             >>> DEFAULT_LEVELS.allows(None, "company")
             True
         """
-        row = 0 if parent is None else self.rank(parent) + 1
-        return bool(self._allowed[row, self.rank(child)])
+        above = np.asarray([-1 if parent is None else self.rank(parent)], dtype=np.int64)
+        below = np.asarray([self.rank(child)], dtype=np.int64)
+        return bool(self._allowed(above, below)[0])
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict; :meth:`from_dict` reads it back.
@@ -312,9 +340,11 @@ class Levels:
         return cls(ranks=ranks, skippable=frozenset(skippable))
 
 
-#: company > region|product_line > team > individual, nothing skippable.
+#: company > region|product_line > team > individual; region / product line and team may be
+#: skipped, so a small company (company > individual, or company > team > individual) works as is.
 DEFAULT_LEVELS: Final = Levels(
-    ranks=(("company",), ("region", "product_line"), ("team",), ("individual",))
+    ranks=(("company",), ("region", "product_line"), ("team",), ("individual",)),
+    skippable=frozenset({"region", "product_line", "team"}),
 )
 
 
@@ -1100,11 +1130,9 @@ def _check_structure(levels: Levels, parent: IntArray, level_code: IntArray, row
     if unreached.size:
         _raise_cycle(int(unreached[0]), parent, rows)
     # Level order: each edge (and the root under its virtual parent) must be allowed.
-    code_rank = levels._code_rank
-    allowed = levels._allowed
-    child_rank = code_rank[level_code]
+    child_rank = levels._code_rank[level_code]
     parent_rank = np.where(parent >= 0, child_rank[np.maximum(parent, 0)], -1)
-    bad = np.flatnonzero(~allowed[parent_rank + 1, child_rank])
+    bad = np.flatnonzero(~levels._allowed(parent_rank, child_rank))
     if bad.size:
         row = int(bad[0])
         level = levels.names[int(level_code[row])]
@@ -1266,8 +1294,9 @@ class OrgTree:
         ...     {"id": "east", "parent": "acme", "level": "region"},
         ...     {"id": "east-1", "parent": "east", "level": "team"},
         ... ])
-        >>> tree
-        OrgTree(root='acme', nodes=4, levels='company > region|product_line > team > individual')
+        >>> tree  # doctest: +NORMALIZE_WHITESPACE
+        OrgTree(root='acme', nodes=4, levels='company > region|product_line > team > individual
+                (skippable: region, product_line, team)')
         >>> tree.ancestors("ann")
         ('east-1', 'east', 'acme')
     """

@@ -25,19 +25,28 @@ Example:
 
 from __future__ import annotations
 
+import difflib
 import enum
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+import itertools
+import numbers
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Final
+from typing import Any, Final, NoReturn, TypeVar
 
 import attrs
 import numpy as np
 import numpy.typing as npt
 import pint
 
-from targetcascade._rules import as_slice, block_index, div_round_half_even, exact_fraction
+from targetcascade._rules import (
+    MAX_QUANTA,
+    as_slice,
+    block_index,
+    div_round_half_even,
+    exact_fraction,
+)
 from targetcascade.calendar import FiscalCalendar
 from targetcascade.errors import (
     MetricError,
@@ -57,6 +66,8 @@ SCHEMA_VERSION: Final = 1
 
 Int64Array = npt.NDArray[np.int64]
 UInt8Array = npt.NDArray[np.uint8]
+_T = TypeVar("_T")
+_NONE_TYPE: Final = type(None)
 
 
 class Origin(enum.IntEnum):
@@ -86,7 +97,8 @@ class Origin(enum.IntEnum):
             The origin.
 
         Raises:
-            PlanError: If the value names no origin.
+            PlanError: If the value names no origin (``None``, a float such as 1.9, a bool, an
+                unknown name or code).
 
         Example:
             >>> Origin.parse("LOCKED"), Origin.parse(4)
@@ -94,15 +106,17 @@ class Origin(enum.IntEnum):
         """
         if isinstance(value, Origin):
             return value
-        try:
-            if isinstance(value, str):
-                return cls[value.strip().upper()]
-            return cls(int(value))
-        except (KeyError, ValueError) as exc:
-            raise PlanError(
-                f"unknown cell origin {value!r}",
-                hint=f"use one of {[o.name.lower() for o in cls]}",
-            ) from exc
+        given: object = value  # user input: the annotation is not yet true
+        hint = f"use one of {[o.name.lower() for o in cls]} or its code 0..{int(max(cls))}"
+        # Only names and whole codes: int(1.9) or int(True) would read a float or a bool as 1.
+        found: Origin | None = None
+        if isinstance(given, str):
+            found = cls.__members__.get(given.strip().upper())
+        elif isinstance(given, numbers.Integral) and not isinstance(given, bool | np.bool_):
+            found = next((origin for origin in cls if origin == int(given)), None)
+        if found is None:
+            raise PlanError(f"unknown cell origin {value!r}", hint=hint)
+        return found
 
 
 class PlanKind(enum.Enum):
@@ -1012,6 +1026,11 @@ class Plan:
     def from_dict(cls, data: Mapping[str, Any]) -> Plan:
         """Rebuild a plan from :meth:`to_dict` output.
 
+        The dict is read strictly, as a file that may have been edited by hand: every cell value is
+        an integer of quanta within :data:`~targetcascade.allocation.MAX_QUANTA` (2**53) or ``null``
+        exactly where its origin is 0 (missing); origins are integer codes; hedges are decimal or
+        fraction strings; unknown keys are refused. Nothing is rounded, zeroed or dropped.
+
         Args:
             data: The dict (e.g. from ``json.load``).
 
@@ -1019,53 +1038,93 @@ class Plan:
             The plan, equal to the one written.
 
         Raises:
-            SerializationError: On an unknown schema version or malformed cells.
+            SerializationError: On an unknown schema version or a malformed field; the message names
+                the field's path in the file, e.g. ``cells.revenue.values[3][7]`` (the cell of the
+                fourth node, in the file's node order, and the eighth period).
 
         Example:
             >>> Plan.from_dict({"schema_version": 99})
             Traceback (most recent call last):
             ...
             targetcascade.errors.SerializationError: plan schema version 99 is not supported ...
+            >>> Plan.from_dict([])
+            Traceback (most recent call last):
+            ...
+            targetcascade.errors.SerializationError: a plan must be a JSON object ...
         """
+        given: object = data
+        if not isinstance(given, Mapping):
+            raise SerializationError(
+                f"a plan must be a JSON object (a mapping of keys), got {type(given).__name__}",
+                hint="pass the output of Plan.to_dict()",
+            )
         version = data.get("schema_version")
-        if version != SCHEMA_VERSION:
+        if type(version) is not int or version != SCHEMA_VERSION:
             raise SerializationError(
                 f"plan schema version {version!r} is not supported (this library reads "
                 f"{SCHEMA_VERSION})",
                 hint="upgrade targetcascade, or re-export the plan",
             )
+        _refuse_unknown_keys(data, _PLAN_KEYS, "", "a plan")
+        for key in ("tree", "calendar", "metrics", "cells"):
+            if key not in data:
+                raise SerializationError(
+                    f"the plan has no {key!r} key", hint="pass the output of Plan.to_dict()"
+                )
+        kind = _read_kind(data.get("kind", PlanKind.TARGET.value))
+        tree = _inner("tree", OrgTree.from_dict, data["tree"])
+        calendar = _inner("calendar", FiscalCalendar.from_dict, data["calendar"])
+        raw_metrics = data["metrics"]
+        if not isinstance(raw_metrics, list):
+            raise SerializationError(
+                f"metrics must be a list of metric definitions, got {type(raw_metrics).__name__}",
+                hint="pass the output of Plan.to_dict()",
+            )
+        metrics = [_inner(f"metrics[{i}]", Metric.from_dict, m) for i, m in enumerate(raw_metrics)]
+        hedges = _read_hedges(data.get("hedges", {}), metrics, tree)
+        codes_given = data.get("origin_codes")
+        if codes_given is not None and codes_given != _ORIGIN_CODES:
+            raise SerializationError(
+                f"origin_codes {codes_given!r} differ from this library's {_ORIGIN_CODES}",
+                hint="write origins with the codes Plan.to_dict() uses",
+            )
+        cells = data["cells"]
+        if not isinstance(cells, Mapping):
+            raise SerializationError(
+                f"cells must map metric names to grids, got {type(cells).__name__}",
+                hint="pass the output of Plan.to_dict()",
+            )
+        names = [m.name for m in metrics]
+        _refuse_unknown_keys(cells, names, "cells.", "a metric of the plan")
+        compiled = tree.compiled
+        order = np.argsort(compiled.input_order, kind="stable")
+        shape = (len(metrics), len(tree), len(calendar.periods))
+        values = np.zeros(shape, dtype=np.int64)
+        origins = np.zeros(shape, dtype=np.uint8)
+        ids = [compiled.ids[int(i)] for i in order]
+        labels = [p.label for p in calendar.periods]
+        for k, metric in enumerate(metrics):
+            if metric.name not in cells:
+                raise SerializationError(
+                    f"cells has no grid for metric {metric.name!r}",
+                    metric=metric.name,
+                    hint="give every metric of 'metrics' a grid under 'cells'",
+                )
+            grid, codes = _read_grid(cells[metric.name], metric, ids, labels)
+            values[k][order] = grid
+            origins[k][order] = codes
         try:
-            tree = OrgTree.from_dict(data["tree"])
-            calendar = FiscalCalendar.from_dict(data["calendar"])
-            metrics = [Metric.from_dict(m) for m in data["metrics"]]
-            compiled = tree.compiled
-            order = np.argsort(compiled.input_order, kind="stable")
-            shape = (len(metrics), len(tree), len(calendar.periods))
-            values = np.zeros(shape, dtype=np.int64)
-            origins = np.zeros(shape, dtype=np.uint8)
-            for k, metric in enumerate(metrics):
-                block = data["cells"][metric.name]
-                codes = np.asarray(block["origins"], dtype=np.uint8).reshape(shape[1:])
-                raw = [[0 if v is None else int(v) for v in row] for row in block["values"]]
-                grid = np.asarray(raw, dtype=np.int64).reshape(shape[1:])
-                values[k][order] = grid
-                origins[k][order] = codes
-        except TargetCascadeError:
-            raise
-        except (KeyError, TypeError, ValueError) as exc:
-            raise SerializationError(f"malformed plan dict: {exc!r}") from exc
-        return cls(
-            tree=tree,
-            calendar=calendar,
-            metrics=tuple(metrics),
-            values=values,
-            origins=origins,
-            hedges={
-                metric: {level: Fraction(h) for level, h in levels.items()}
-                for metric, levels in data.get("hedges", {}).items()
-            },
-            kind=PlanKind(data.get("kind", PlanKind.TARGET.value)),
-        )
+            return cls(
+                tree=tree,
+                calendar=calendar,
+                metrics=tuple(metrics),
+                values=values,
+                origins=origins,
+                hedges=hedges,
+                kind=kind,
+            )
+        except PlanError as exc:
+            raise SerializationError(f"plan file: {exc.problem}", hint=exc.hint) from exc
 
     # ------------------------------------------------------------------ identity and display
 
@@ -1208,6 +1267,212 @@ def ratio_quanta(plan: Plan, metric: Metric) -> tuple[Int64Array, npt.NDArray[np
     return np.where(known, result, 0), known
 
 
+# ---------------------------------------------------------------------- reading plan files
+
+_PLAN_KEYS: Final = (
+    "schema_version",
+    "kind",
+    "tree",
+    "calendar",
+    "metrics",
+    "hedges",
+    "origin_codes",
+    "cells",
+)
+_ORIGIN_CODES: Final = {o.name.lower(): int(o) for o in Origin}
+
+
+def _refuse_unknown_keys(
+    data: Mapping[Any, Any], allowed: Sequence[str], prefix: str, what: str
+) -> None:
+    for key in data:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), list(allowed), n=1)
+            suggestion = f" (did you mean {close[0]!r}?)" if close else ""
+            raise SerializationError(
+                f"unknown key {prefix}{key!r}{suggestion}",
+                hint=f"each key must be {what}: {', '.join(allowed)}",
+            )
+
+
+def _inner(path: str, read: Callable[[Any], _T], raw: Any) -> _T:
+    """Read a nested part with its own door; its errors gain the part's path in the file."""
+    try:
+        return read(raw)
+    except TargetCascadeError as exc:
+        fields = {name: getattr(exc, name) for name in ("node", "period", "metric", "row")}
+        raise type(exc)(
+            f"{path}: {exc.problem}",
+            expected=exc.expected,
+            actual=exc.actual,
+            hint=exc.hint,
+            **fields,
+        ) from exc
+
+
+def _read_kind(raw: Any) -> PlanKind:
+    kinds = [k.value for k in PlanKind]
+    if not isinstance(raw, str) or raw not in kinds:
+        raise SerializationError(f"kind {raw!r} is not a plan kind", hint=f"use one of {kinds}")
+    return PlanKind(raw)
+
+
+def _read_hedges(
+    raw: Any, metrics: Sequence[Metric], tree: OrgTree
+) -> dict[str, dict[str, Fraction]]:
+    if not isinstance(raw, Mapping):
+        raise SerializationError(
+            f"hedges must map metric names to {{level: fraction}}, got {type(raw).__name__}",
+            hint='write e.g. {"revenue": {"team": "0.05"}}',
+        )
+    names = [m.name for m in metrics]
+    levels = list(tree.levels.names)
+    _refuse_unknown_keys(raw, names, "hedges.", "a metric of the plan")
+    out: dict[str, dict[str, Fraction]] = {}
+    for metric, per_level in raw.items():
+        if not isinstance(per_level, Mapping):
+            raise SerializationError(
+                f"hedges.{metric} must map level names to fractions, got "
+                f"{type(per_level).__name__}",
+                metric=metric,
+                hint='write e.g. {"team": "0.05"}',
+            )
+        _refuse_unknown_keys(per_level, levels, f"hedges.{metric}.", "a level of the tree")
+        for level, hedge in per_level.items():
+            path = f"hedges.{metric}.{level}"
+            try:
+                fraction = exact_fraction(hedge)
+            except (ValueError, OverflowError):  # OverflowError: an infinite float
+                fraction = None
+            if fraction is None or fraction <= -1:
+                raise SerializationError(
+                    f"{path} is {hedge!r}, not an over-assignment (a number above -1)",
+                    metric=metric,
+                    hint="write a decimal or fraction string, e.g. '0.05' or '1/20'",
+                )
+            out.setdefault(metric, {})[level] = fraction
+    return out
+
+
+def _grid_cells(raw: Any, path: str, ids: Sequence[str], labels: Sequence[str]) -> list[Any]:
+    """The rows of one grid (node x period lists) flattened, after checking its shape."""
+    if not isinstance(raw, list) or len(raw) != len(ids):
+        got = f"{len(raw)} rows" if isinstance(raw, list) else type(raw).__name__
+        raise SerializationError(
+            f"{path} must be a list of {len(ids)} rows, one per node, got {got}",
+            hint="pass the output of Plan.to_dict()",
+        )
+    for i, row in enumerate(raw):
+        if not isinstance(row, list) or len(row) != len(labels):
+            got = f"{len(row)} values" if isinstance(row, list) else type(row).__name__
+            raise SerializationError(
+                f"{path}[{i}] (node {ids[i]!r}) must be a list of {len(labels)} values, one per "
+                f"period, got {got}",
+                node=ids[i],
+                hint="pass the output of Plan.to_dict()",
+            )
+    return list(itertools.chain.from_iterable(raw))
+
+
+def _read_grid(
+    block: Any, metric: Metric, ids: Sequence[str], labels: Sequence[str]
+) -> tuple[Int64Array, UInt8Array]:
+    """One metric's values and origins, in the file's node order, checked cell by cell."""
+    base = f"cells.{metric.name}"
+    if not isinstance(block, Mapping):
+        raise SerializationError(
+            f"{base} must be an object with 'values' and 'origins', got {type(block).__name__}",
+            metric=metric.name,
+            hint="pass the output of Plan.to_dict()",
+        )
+    _refuse_unknown_keys(block, ("values", "origins"), f"{base}.", "one of")
+    for key in ("values", "origins"):
+        if key not in block:
+            raise SerializationError(
+                f"{base} has no {key!r}",
+                metric=metric.name,
+                hint="pass the output of Plan.to_dict()",
+            )
+    shape = (len(ids), len(labels))
+    flat_values = _grid_cells(block["values"], f"{base}.values", ids, labels)
+    flat_codes = _grid_cells(block["origins"], f"{base}.origins", ids, labels)
+
+    def fail(part: str, at: int, problem: str, hint: str) -> NoReturn:
+        i, j = divmod(at, len(labels))
+        raise SerializationError(
+            f"{base}.{part}[{i}][{j}] (node {ids[i]!r}, {labels[j]}) {problem}",
+            node=ids[i],
+            period=labels[j],
+            metric=metric.name,
+            hint=hint,
+        )
+
+    # JSON gives Python ints; bools, floats ("1.9") and strings ("12") are refused, never read.
+    if not set(map(type, flat_values)) <= {int, _NONE_TYPE}:
+        at = next(n for n, v in enumerate(flat_values) if v is not None and type(v) is not int)
+        value = flat_values[at]
+        fail(
+            "values",
+            at,
+            f"is {value!r} ({type(value).__name__}), not an integer of quanta or null",
+            f"write a whole number of {metric.name}'s quantum ({metric.quantum} "
+            f"{metric.unit_label}) as a JSON integer, or null for no value",
+        )
+    if not set(map(type, flat_codes)) <= {int}:
+        at = next(n for n, v in enumerate(flat_codes) if type(v) is not int)
+        fail(
+            "origins",
+            at,
+            f"is {flat_codes[at]!r}, not an origin code",
+            f"origins are integer codes {_ORIGIN_CODES}",
+        )
+    n = len(flat_values)
+    missing = np.fromiter((v is None for v in flat_values), dtype=np.bool_, count=n)
+    try:
+        grid = np.fromiter((0 if v is None else v for v in flat_values), dtype=np.int64, count=n)
+        wide = np.flatnonzero((grid > MAX_QUANTA) | (grid < -MAX_QUANTA))
+        too_big = int(wide[0]) if wide.size else -1
+    except OverflowError:  # beyond int64; find the first such cell (error path only)
+        too_big = next(
+            at for at, v in enumerate(flat_values) if v is not None and abs(v) > MAX_QUANTA
+        )
+    if too_big >= 0:
+        fail(
+            "values",
+            too_big,
+            f"is {flat_values[too_big]} quanta, beyond the limit MAX_QUANTA = 2**53 = "
+            f"{MAX_QUANTA:,} quanta ({metric.format(MAX_QUANTA)})",
+            "every cell of a plan is at most MAX_QUANTA quanta in size",
+        )
+    bad_code = next((at for at, c in enumerate(flat_codes) if not 0 <= c <= max(Origin)), -1)
+    if bad_code >= 0:
+        fail(
+            "origins",
+            bad_code,
+            f"is {flat_codes[bad_code]}, not an origin code",
+            f"origins are integer codes {_ORIGIN_CODES}",
+        )
+    codes = np.asarray(flat_codes, dtype=np.uint8)
+    is_missing = codes == Origin.MISSING
+    clash = np.flatnonzero(missing != is_missing)
+    if clash.size:
+        at = int(clash[0])
+        if missing[at]:
+            fail(
+                "values",
+                at,
+                f"is null (no value) but its origin is {Origin(int(codes[at])).name.lower()!r}",
+                "null is not zero: give the value, or origin 0 (missing) for a cell with no value",
+            )
+        fail(
+            "values",
+            at,
+            f"is {flat_values[at]} but its origin is 'missing'",
+            "give null as the value of a missing cell, or the cell's real origin",
+        )
+    return grid.reshape(shape), codes.reshape(shape)
+
+
 # ---------------------------------------------------------------------- helpers
 
 
@@ -1259,7 +1524,7 @@ def _cell_keys(
             hint="records have keys node, period, metric, value, unit, origin",
         )
     name = record["metric"]
-    metric = metrics.get(name)
+    metric = metrics.get(name) if isinstance(name, str) else None
     if metric is None:
         raise PlanError(
             f"row {row}: unknown metric {name!r}",
@@ -1267,14 +1532,32 @@ def _cell_keys(
             metric=str(name),
             hint=f"metrics are {sorted(metrics)}",
         )
+    node_id = record["node"]
+    # Ids are strings (ints are converted with str(), as OrgTree.from_records does); str(None)
+    # would match a node whose id is "None".
+    if isinstance(node_id, numbers.Integral) and not isinstance(node_id, bool | np.bool_):
+        node_id = str(int(node_id))
+    if not isinstance(node_id, str):
+        raise PlanError(
+            f"row {row}: node {node_id!r} of type {type(node_id).__name__} is not a node id",
+            row=row,
+            hint="give the node's id as a string",
+        )
     try:
-        node = tree.compiled.index(str(record["node"]))
+        node = tree.compiled.index(node_id)
     except UnknownNodeError as exc:
-        raise PlanError(f"row {row}: {exc}", row=row, node=str(record["node"])) from exc
+        raise PlanError(f"row {row}: {exc}", row=row, node=node_id) from exc
+    label = record["period"]
+    if not isinstance(label, str):
+        raise PlanError(
+            f"row {row}: period {label!r} of type {type(label).__name__} is not a period label",
+            row=row,
+            hint="give the period as a label such as 'FY2027-Q3'",
+        )
     try:
-        period = calendar.index(str(record["period"]))
+        period = calendar.index(label)
     except PeriodError as exc:
-        raise PlanError(f"row {row}: {exc}", row=row, period=str(record["period"])) from exc
+        raise PlanError(f"row {row}: {exc}", row=row, period=label) from exc
     return node, period, metric
 
 

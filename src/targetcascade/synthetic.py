@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import numbers
 from collections.abc import Mapping
 from typing import Final
 
@@ -68,6 +69,18 @@ class SyntheticCompany:
     seed: int
 
 
+def _rng(seed: int, name: str) -> np.random.Generator:
+    """A seeded generator; the seed must be an integer >= 0, as numpy requires."""
+    given: object = seed  # user input: the annotation is not yet true
+    whole = isinstance(given, numbers.Integral) and not isinstance(given, bool | np.bool_)
+    if not whole or seed < 0:
+        raise PlanError(
+            f"{name} {seed!r} is not an integer >= 0",
+            hint=f"give {name} as a whole number 0 or above, e.g. {name}=2027",
+        )
+    return np.random.default_rng(int(seed))
+
+
 def demo_company(seed: int = 2027, *, fiscal_year: int = 2027) -> SyntheticCompany:
     """The demo company: 4 regions, 10 teams, 60 people, two years of monthly history.
 
@@ -77,18 +90,21 @@ def demo_company(seed: int = 2027, *, fiscal_year: int = 2027) -> SyntheticCompa
     :data:`SEASONALITY` profile, about 8 % yearly growth and noise.
 
     Args:
-        seed: Seed of the random generator.
+        seed: Seed of the random generator, an integer >= 0.
         fiscal_year: The target year; history covers the two years before it.
 
     Returns:
         The company.
+
+    Raises:
+        PlanError: If the seed is not an integer >= 0.
 
     Example:
         >>> company = demo_company()
         >>> company.tree.node("east-1-4").start_date
         datetime.date(2027, 4, 1)
     """
-    rng = np.random.default_rng(seed)
+    rng = _rng(seed, "seed")
     fy = fiscal_year
     records: list[dict[str, object]] = [{"id": "acme", "name": "Acme Sales", "level": "company"}]
     person = 0
@@ -180,7 +196,7 @@ def synthetic_history(
     """
     compiled = tree.compiled
     all_leaves = np.flatnonzero(compiled.is_leaf)
-    level = np.random.default_rng(level_seed).lognormal(np.log(90_000.0), 0.35, all_leaves.size)
+    level = _rng(level_seed, "level_seed").lognormal(np.log(90_000.0), 0.35, all_leaves.size)
     level_of = np.zeros(len(tree))
     level_of[all_leaves] = level
     year_end = np.datetime64(calendar.end, "D")
@@ -197,7 +213,7 @@ def synthetic_history(
     active = ~(~np.isnat(start) & (month_end[None, :] < start))
     active &= ~(~np.isnat(end) & (month_start[None, :] > end))
     fte = np.nan_to_num(compiled.fte[origin_of_leaf], nan=1.0)
-    rng = np.random.default_rng(seed)
+    rng = _rng(seed, "seed")
     trend = (1 + growth) ** (calendar.fiscal_year - base_year)
     noise = rng.lognormal(mean=0.0, sigma=0.12, size=active.shape)
     base = level_of[origin_of_leaf] * fte
@@ -294,7 +310,7 @@ def large_org(
         >>> len(tree), len(tree.nodes_at("team"))
         (1025, 20)
     """
-    rng = np.random.default_rng(seed)
+    rng = _rng(seed, "seed")
     teams = -(-individuals // people_per_team)
     regions = max(1, min(regions, teams))
     ids: list[str] = ["co"]
