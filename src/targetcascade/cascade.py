@@ -967,7 +967,11 @@ class _Engine:
             self._org_pass(np.array([self.year], dtype=np.int64))
             self._phase(np.array([0], dtype=np.int64))
             self._balanced_pass()
+            split_years = g.source[:, self.year].copy()
             self._roll_up_time(np.arange(1, len(self.tree), dtype=np.int64))
+            # each child's year is its months' sum and also the org split that fixed that sum:
+            # explain tells the split (the values are the same either way)
+            g.source[1:, self.year] = split_years[1:]
         self._check_locks_applied()
 
     # -------------------------------------------------------------- time
