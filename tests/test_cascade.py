@@ -6,6 +6,7 @@ import json
 import re
 import sys
 from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -28,6 +29,7 @@ from targetcascade import (
     Split,
     cascade,
     check,
+    explain,
 )
 from targetcascade.allocation import (
     CapacityWeighted,
@@ -1204,3 +1206,104 @@ def test_parents_group_by_their_split_in_order_of_first_parent(tree, data):
             expected.setdefault(id(split), ([], split))[0].append(p)
         got = engine._Engine._by_split(fake, parents)
         assert [(m.tolist(), id(s)) for m, s in got] == [(m, id(s)) for m, s in expected.values()]
+
+
+PROFIT = Metric(name="profit", unit="CNY")
+MARGIN = Metric(
+    name="margin",
+    unit="percent",
+    rollup="ratio",
+    numerator="profit",
+    denominator="revenue",
+    quantum="0.1",
+)
+
+
+def margin_spec(mode: str = "time_first") -> CascadeSpec:
+    """Revenue 1,200 split 1 : 2 : 0, profit 300 split 1 : 1 : 0; margin derived."""
+    return CascadeSpec(
+        metrics=[
+            MetricCascade(
+                metric=REVENUE,
+                target="1200 CNY",
+                mode=mode,
+                splits={"company": Split(strategy=Proportional(values={"a": 1, "b": 2, "c": 0}))},
+            ),
+            MetricCascade(
+                metric=PROFIT,
+                target="300 CNY",
+                mode=mode,
+                splits={"company": Split(strategy=Proportional(values={"a": 1, "b": 1, "c": 0}))},
+            ),
+        ],
+        derived=[MARGIN],
+    )
+
+
+def abc() -> OrgTree:
+    return OrgTree.from_records(
+        [{"id": "acme", "level": "company"}]
+        + [{"id": i, "parent": "acme", "level": "region"} for i in "abc"]
+    )
+
+
+class TestDerivedMetrics:
+    @pytest.mark.parametrize("mode", ["time_first", "org_first", "balanced"])
+    def test_margin_is_filled_from_profit_and_revenue(self, mode: str) -> None:
+        """Issue 12.8: a ratio metric is derived in every cell and the plan checks ok."""
+        plan = cascade(margin_spec(mode), abc(), FiscalCalendar(fiscal_year=2027))
+        assert check(plan).ok
+        # acme 300 / 1,200 = 25 %; a 150 / 400 = 37.5 %; b 150 / 800 = 18.75 %, half to even 18.8
+        margins = [plan.value(n, "FY2027", "margin") for n in ("acme", "a", "b")]
+        assert [str(q.magnitude) for q in margins if q is not None] == ["25.0", "37.5", "18.8"]
+        # c has no revenue and no profit: 0 / 0 has no value, which is not 0 %
+        assert plan.value("c", "FY2027", "margin") is None
+        assert not plan.present("margin")[plan.tree.compiled.index("c")].any()
+
+    def test_every_cell_follows_the_check_rule(self) -> None:
+        """Each margin cell is profit / revenue of its own node and period, half to even."""
+        plan = cascade(margin_spec(), abc(), FiscalCalendar(fiscal_year=2027))
+        for node in ("acme", "a", "b"):
+            for period in plan.calendar.periods:
+                profit = plan.quanta(node, period.label, "profit")
+                revenue = plan.quanta(node, period.label, "revenue")
+                assert profit is not None
+                assert revenue
+                # percent in tenths: profit / revenue x 1000, rounded half to even
+                want = round(Fraction(profit * 1000, revenue))
+                assert plan.quanta(node, period.label, "margin") == want
+
+    def test_explain_says_derived(self) -> None:
+        """explain on a derived cell gives numerator / denominator with both values."""
+        plan = cascade(margin_spec(), abc(), FiscalCalendar(fiscal_year=2027))
+        assert explain(plan, "a", "FY2027", "margin").sentence == (
+            "a FY2027 37.5 percent = profit 150.00 CNY / revenue 400.00 CNY "
+            "(derived, rounded half to even to 0.1 percent)"
+        )
+        step = explain(plan, "c", "FY2027", "margin").steps[0]
+        assert (step.source, step.value, step.parts) == ("derived", None, ("profit", "revenue"))
+        assert step.sentence == (
+            "c FY2027 margin has no value: profit 0.00 CNY / revenue 0.00 CNY "
+            "(derived; the denominator is 0)"
+        )
+
+    def test_json_round_trip(self) -> None:
+        """Derived metrics are stored under "derived" and read back; a spec without them reads as before."""
+        spec = margin_spec()
+        data = spec.to_dict()
+        assert [m["name"] for m in data["derived"]] == ["margin"]
+        assert CascadeSpec.from_json(spec.to_json()) == spec
+        plain = CascadeSpec(metrics=spec.metrics)
+        assert "derived" not in plain.to_dict()
+        assert CascadeSpec.from_dict(plain.to_dict()).derived == ()
+
+    def test_a_part_not_cascaded_is_refused(self) -> None:
+        """The numerator and denominator must be cascaded in the spec; the error names them."""
+        with pytest.raises(SpecError, match=r"numerator 'profit'.*cascaded") as caught:
+            CascadeSpec(metrics=margin_spec().metrics[:1], derived=[MARGIN])
+        assert caught.value.metric == "margin"
+
+    def test_a_sum_metric_cannot_be_derived(self) -> None:
+        """Only ratio metrics are derived."""
+        with pytest.raises(SpecError, match="'deals' has rollup 'sum'"):
+            CascadeSpec(metrics=margin_spec().metrics, derived=[DEALS])

@@ -33,6 +33,7 @@ import numpy.typing as npt
 
 from targetcascade._rules import hedged_period_totals
 from targetcascade.errors import PlanError
+from targetcascade.metric import Metric, Rollup
 from targetcascade.plan import Origin, Plan, Source
 
 __all__ = ["Explanation", "Step", "explain"]
@@ -53,9 +54,9 @@ class Step:
     Args:
         node: Node id of the cell.
         period: Period label of the cell.
-        value: The cell's value in the metric's unit.
+        value: The cell's value in the metric's unit; None for a derived cell without a value.
         source: How it was derived: ``target``, ``org_split``, ``time_split``, ``rolled_up``,
-            ``locked``, ``balanced`` or ``edited``.
+            ``locked``, ``balanced``, ``edited`` or ``derived`` (a ratio of two cascaded metrics).
         from_node: Node of the cell it was split from (the parent node, or the same node in a time
             split), or None.
         from_period: Period of that cell, or None.
@@ -70,7 +71,8 @@ class Step:
             share ``(split_total - locked - held) x share`` rounded toward zero to the quantum.
             In ``time_first`` mode it includes what earlier months' rounding carried over.
         bound: ``"floor"`` or ``"cap"`` when one held the cell, else None.
-        parts: For a rolled-up cell, the labels of the cells it sums.
+        parts: For a rolled-up cell, the labels of the cells it sums; for a derived cell, its
+            numerator and denominator metrics.
         sentence: The step as a sentence.
         locked: What locked siblings took from ``split_total`` before the split, or None.
         held: What siblings held at their floor or cap took (the cell itself aside), or None.
@@ -88,7 +90,7 @@ class Step:
 
     node: str
     period: str
-    value: Decimal
+    value: Decimal | None
     source: str
     from_node: str | None
     from_period: str | None
@@ -200,6 +202,8 @@ def explain(plan: Plan, node: str, period: str, metric: str) -> Explanation:
     k = plan.metric_index(metric)
     n = compiled.index(node)
     p = calendar.index(period)
+    if m.name not in provenance.source and m.rollup is Rollup.RATIO:
+        return _derived(plan, m, n, p)
     source = provenance.source[m.name]
     weight = provenance.weight[m.name]
     quota = provenance.quota[m.name]  # the balanced step reports the fitted value
@@ -322,6 +326,51 @@ def explain(plan: Plan, node: str, period: str, metric: str) -> Explanation:
         steps.append(Step(source=code.name.lower(), sentence=sentence, **base))
         n, p = from_n, from_p
     return Explanation(metric=m.name, unit=m.unit_label, steps=tuple(steps))
+
+
+def _derived(plan: Plan, m: Metric, n: int, p: int) -> Explanation:
+    """A derived ratio cell: its numerator over its denominator, in the same node and period."""
+    label = f"{plan.tree.compiled.ids[n]} {plan.calendar.periods[p].label}"
+    parts: list[str] = []
+    amounts: list[int | None] = []
+    for name in (m.numerator or "", m.denominator or ""):
+        part = plan.metric(name)
+        k = plan.metric_index(name)
+        amount = int(plan.values[k][n, p])
+        known = int(plan.origins[k][n, p]) != Origin.MISSING
+        amounts.append(amount if known else None)
+        parts.append(f"{name} {part.format(amount) if known else 'no value'}")
+    k = plan.metric_index(m.name)
+    has_value = int(plan.origins[k][n, p]) != Origin.MISSING
+    quotient = " / ".join(parts)
+    if has_value:
+        value: Decimal | None = m.from_quanta(int(plan.values[k][n, p]))
+        sentence = (
+            f"{label} {m.format(int(plan.values[k][n, p]))} = {quotient} "
+            f"(derived, rounded half to even to {m.format(1)})"
+        )
+    else:
+        value = None
+        why = "the denominator is 0" if amounts[1] == 0 else "a part has no value"
+        sentence = f"{label} {m.name} has no value: {quotient} (derived; {why})"
+    step = Step(
+        node=plan.tree.compiled.ids[n],
+        period=plan.calendar.periods[p].label,
+        value=value,
+        source="derived",
+        from_node=None,
+        from_period=None,
+        split_total=None,
+        strategy="",
+        weight=None,
+        weight_total=None,
+        share=None,
+        rounding=None,
+        bound=None,
+        parts=(m.numerator or "", m.denominator or ""),
+        sentence=sentence,
+    )
+    return Explanation(metric=m.name, unit=m.unit_label, steps=(step,))
 
 
 class _GroupSplit(NamedTuple):
