@@ -571,6 +571,13 @@ class CascadeSpec:
         ...     splits={"company": Split(strategy=Equal())})])
         >>> CascadeSpec.from_json(spec.to_json()) == spec
         True
+        >>> win_rate = Metric(name="win", unit="percent", rollup="ratio", numerator="deals",
+        ...                   denominator="proposals")
+        >>> try:
+        ...     CascadeSpec(metrics=spec.metrics, derived=[win_rate])
+        ... except SpecError as refused:
+        ...     print(refused.problem)
+        derived metric 'win' needs its denominator 'proposals' cascaded in this spec (cascaded: ['deals'])
     """
 
     metrics: tuple[MetricCascade, ...] = attrs.field(converter=_metric_cascades)
