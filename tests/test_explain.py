@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
+from typing import NamedTuple
 
 import attrs
 import pytest
 from hypothesis import given, reject
 from hypothesis import strategies as st
 
+import _reference as ref
 from targetcascade import (
     AbsoluteBounds,
     CascadeSpec,
@@ -20,6 +22,7 @@ from targetcascade import (
     OrgTree,
     Plan,
     Split,
+    Step,
     cascade,
     explain,
 )
@@ -347,8 +350,15 @@ class TestSigns:
 _LEVELS = ("company", "region", "team")
 
 
+class _Drawn(NamedTuple):
+    plan: Plan
+    bounds: dict[str, AbsoluteBounds]  # per parent level
+    weights: dict[str, int]
+    locks: dict[str, int]  # node -> locked value, in the periods the org split works on
+
+
 @st.composite
-def _bounded_plans(draw: st.DrawFn) -> tuple[Plan, dict[str, AbsoluteBounds]]:
+def _bounded_plans(draw: st.DrawFn) -> _Drawn:
     """A random tree, integer weights, floors and caps per level and a lock or two, cascaded."""
     mode = draw(st.sampled_from(["time_first", "org_first", "balanced"]))
     records: list[dict[str, object]] = [{"id": "acme", "level": "company"}]
@@ -365,11 +375,10 @@ def _bounded_plans(draw: st.DrawFn) -> tuple[Plan, dict[str, AbsoluteBounds]]:
         cap = draw(st.none() | st.integers(year // 5, year))
         if floor is not None or cap is not None:
             bounds[level] = _absolute(mode, floor=floor, cap=cap)
+    locked = draw(st.dictionaries(st.sampled_from(sorted(weights)), st.integers(0, 10), max_size=2))
     locks = [
         Lock(node=node, period="FY2027-M02" if mode == "time_first" else "FY2027", value=value)
-        for node, value in draw(
-            st.dictionaries(st.sampled_from(sorted(weights)), st.integers(0, 10), max_size=2)
-        ).items()
+        for node, value in locked.items()
     ]
     splits = {
         level: Split(strategy=Proportional(values=weights), bounds=bounds.get(level))
@@ -390,19 +399,20 @@ def _bounded_plans(draw: st.DrawFn) -> tuple[Plan, dict[str, AbsoluteBounds]]:
         plan = cascade(spec, tree, FiscalCalendar(fiscal_year=2027))
     except (InfeasibleAllocationError, SpecError):
         reject()  # bounds or locks that cannot hold are refused elsewhere; here plans are wanted
-    return plan, bounds
+    return _Drawn(plan, bounds, weights, locked)
 
 
 @given(_bounded_plans())
-def test_explain_steps_recompute_every_cell(drawn: tuple[Plan, dict[str, AbsoluteBounds]]) -> None:
+def test_explain_steps_recompute_every_cell(drawn: _Drawn) -> None:
     """Issue 12.10: in every mode, each split step's stated numbers give its cell exactly.
 
     ``(split_total - locked - held) x weight / weight_total``, truncated to whole quanta, plus the
     rounding is the cell; outside the carried monthly split (``time_first`` org splits) the
     rounding is at most one quantum (the quota rule), so the stated share is the true one. A cell
-    held by a bound has the value of that bound.
+    held by a bound has the value of that bound. Each year split's stated quota is the exact
+    bounded share of the reference twin's water-filling.
     """
-    plan, bounds = drawn
+    plan, bounds = drawn.plan, drawn.bounds
     quantum = Fraction(DEALS.quantum)
     tree = plan.tree
     mode = plan.provenance.mode if plan.provenance is not None else ""
@@ -413,11 +423,15 @@ def test_explain_steps_recompute_every_cell(drawn: tuple[Plan, dict[str, Absolut
                 if step.source not in {"org_split", "time_split"}:
                     continue
                 value = Fraction(step.value) / quantum
+                continuous = None
+                if step.source == "org_split" and mode != "time_first":
+                    continuous = _reference_share(drawn, node, step)
                 if step.share is None:  # held by its bound
                     level = tree.levels.names[tree.compiled.level_code[
                         tree.compiled.index(step.from_node)]]  # fmt: skip
                     bound = getattr(bounds[level], str(step.bound))
                     assert value == Fraction(bound)
+                    assert continuous in {None, value}
                     continue
                 assert step.split_total is not None
                 assert step.weight is not None
@@ -433,3 +447,21 @@ def test_explain_steps_recompute_every_cell(drawn: tuple[Plan, dict[str, Absolut
                 assert value == int(exact) + rounding
                 if not (step.source == "org_split" and mode == "time_first"):
                     assert abs(rounding) <= 1
+                assert continuous in {None, exact}
+
+
+def _reference_share(drawn: _Drawn, node: str, step: Step) -> Fraction:
+    """The cell's continuous bounded share of its parent's year, by the reference twin."""
+    tree = drawn.plan.tree
+    parent = str(step.from_node)
+    level = tree.levels.names[tree.compiled.level_code[tree.compiled.index(parent)]]
+    bounds = drawn.bounds.get(level)
+    children = list(tree.children(parent))
+    free = [c for c in children if c not in drawn.locks]
+    rest = int(step.split_total or 0) - sum(drawn.locks.get(c, 0) for c in children)
+    floor = 0 if bounds is None or bounds.floor is None else int(bounds.floor)
+    cap = rest if bounds is None or bounds.cap is None else min(int(bounds.cap), rest)
+    shares = ref.water_fill(
+        rest, [float(drawn.weights[c]) for c in free], [floor] * len(free), [cap] * len(free)
+    )
+    return shares[free.index(node)]
