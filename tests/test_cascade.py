@@ -1287,6 +1287,18 @@ class TestDerivedMetrics:
             "(derived; the denominator is 0)"
         )
 
+    def test_explain_after_a_part_was_edited(self) -> None:
+        """A part edited after the cascade makes explain say so, with what the parts give now."""
+        plan = cascade(margin_spec(), abc(), FiscalCalendar(fiscal_year=2027))
+        edited = plan.with_values(
+            [{"node": "a", "period": "FY2027", "metric": "profit", "value": "200 CNY"}]
+        )
+        # a's revenue is 400.00 CNY: 200 / 400 is 50.0 %, the stored margin still 37.5 %
+        assert explain(edited, "a", "FY2027", "margin").sentence == (
+            "a FY2027 37.5 percent, derived from profit 200.00 CNY / revenue 400.00 CNY, which "
+            "gives 50.0 percent now (a part was changed after the cascade)"
+        )
+
     def test_json_round_trip(self) -> None:
         """Derived metrics are stored under "derived" and read back; a spec without them reads as before."""
         spec = margin_spec()

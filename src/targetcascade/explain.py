@@ -34,7 +34,7 @@ import numpy.typing as npt
 from targetcascade._rules import hedged_period_totals
 from targetcascade.errors import PlanError
 from targetcascade.metric import Metric, Rollup
-from targetcascade.plan import Origin, Plan, Source
+from targetcascade.plan import Origin, Plan, Source, _ratio_of
 
 __all__ = ["Explanation", "Step", "explain"]
 
@@ -329,30 +329,47 @@ def explain(plan: Plan, node: str, period: str, metric: str) -> Explanation:
 
 
 def _derived(plan: Plan, m: Metric, n: int, p: int) -> Explanation:
-    """A derived ratio cell: its numerator over its denominator, in the same node and period."""
+    """A derived ratio cell: its numerator over its denominator, in the same node and period.
+
+    A part edited after the cascade (``Plan.with_values`` re-derives nothing) is said to be so,
+    with what the parts give now, rather than stated as the cell's reason.
+    """
     label = f"{plan.tree.compiled.ids[n]} {plan.calendar.periods[p].label}"
-    parts: list[str] = []
-    amounts: list[int | None] = []
+    texts: list[str] = []
+    grids: list[npt.NDArray[np.int64]] = []
+    present = np.ones((1, 1), dtype=bool)
     for name in (m.numerator or "", m.denominator or ""):
-        part = plan.metric(name)
         k = plan.metric_index(name)
         amount = int(plan.values[k][n, p])
         known = int(plan.origins[k][n, p]) != Origin.MISSING
-        amounts.append(amount if known else None)
-        parts.append(f"{name} {part.format(amount) if known else 'no value'}")
+        grids.append(np.full((1, 1), amount, dtype=np.int64))
+        present &= known
+        texts.append(f"{name} {plan.metric(name).format(amount) if known else 'no value'}")
+    quotient = " / ".join(texts)
+    wanted, defined = _ratio_of(
+        m,
+        plan.metric(m.numerator or ""),
+        plan.metric(m.denominator or ""),
+        num=grids[0],
+        den=grids[1],
+        present=present,
+    )
     k = plan.metric_index(m.name)
     has_value = int(plan.origins[k][n, p]) != Origin.MISSING
-    quotient = " / ".join(parts)
-    if has_value:
-        value: Decimal | None = m.from_quanta(int(plan.values[k][n, p]))
+    stored = int(plan.values[k][n, p])
+    value = m.from_quanta(stored) if has_value else None
+    shown = m.format(stored) if has_value else f"{m.name} has no value"
+    if has_value != bool(defined[0, 0]) or (has_value and stored != int(wanted[0, 0])):
+        now = m.format(int(wanted[0, 0])) if defined[0, 0] else "no value"
         sentence = (
-            f"{label} {m.format(int(plan.values[k][n, p]))} = {quotient} "
-            f"(derived, rounded half to even to {m.format(1)})"
+            f"{label} {shown}, derived from {quotient}, which gives {now} now "
+            "(a part was changed after the cascade)"
         )
+    elif has_value:
+        sentence = f"{label} {shown} = {quotient} (derived, rounded half to even to {m.format(1)})"
     else:
-        value = None
-        why = "the denominator is 0" if amounts[1] == 0 else "a part has no value"
-        sentence = f"{label} {m.name} has no value: {quotient} (derived; {why})"
+        why = "the denominator is 0" if present[0, 0] else "a part has no value"
+        sentence = f"{label} {shown}: {quotient} (derived; {why})"
     step = Step(
         node=plan.tree.compiled.ids[n],
         period=plan.calendar.periods[p].label,
