@@ -380,8 +380,14 @@ def _bounded_plans(draw: st.DrawFn) -> _Drawn:
         Lock(node=node, period="FY2027-M02" if mode == "time_first" else "FY2027", value=value)
         for node, value in locked.items()
     ]
+    # over-assignment in time_first only (org_first takes none; balanced with it is issue 12.6)
+    hedges = {level: draw(st.sampled_from(["0", "0.05"])) for level in _LEVELS[:2]}
     splits = {
-        level: Split(strategy=Proportional(values=weights), bounds=bounds.get(level))
+        level: Split(
+            strategy=Proportional(values=weights),
+            bounds=bounds.get(level),
+            hedge=hedges[level] if mode == "time_first" else "0",
+        )
         for level in _LEVELS[:2]
     }
     spec = CascadeSpec(
