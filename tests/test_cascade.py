@@ -6,6 +6,7 @@ import json
 import re
 import sys
 from decimal import Decimal
+from fractions import Fraction
 
 import attrs
 import numpy as np
@@ -1590,3 +1591,180 @@ class TestAmountsInMessages:
             r"\(off by 50\.00 CNY\); locked: 'east' \(150\.00 CNY\)",
         ):
             cascade(spec, regions(), FiscalCalendar(fiscal_year=2027))
+
+
+PROFIT = Metric(name="profit", unit="CNY")
+MARGIN = Metric(
+    name="margin",
+    unit="percent",
+    rollup="ratio",
+    numerator="profit",
+    denominator="revenue",
+    quantum="0.1",
+)
+
+
+def margin_spec(mode: str = "time_first") -> CascadeSpec:
+    """Revenue 1,200 split 1 : 2 : 0, profit 300 split 1 : 1 : 0; margin derived."""
+    return CascadeSpec(
+        metrics=[
+            MetricCascade(
+                metric=REVENUE,
+                target="1200 CNY",
+                mode=mode,
+                splits={"company": Split(strategy=Proportional(values={"a": 1, "b": 2, "c": 0}))},
+            ),
+            MetricCascade(
+                metric=PROFIT,
+                target="300 CNY",
+                mode=mode,
+                splits={"company": Split(strategy=Proportional(values={"a": 1, "b": 1, "c": 0}))},
+            ),
+        ],
+        derived=[MARGIN],
+    )
+
+
+def abc() -> OrgTree:
+    return OrgTree.from_records(
+        [{"id": "acme", "level": "company"}]
+        + [{"id": i, "parent": "acme", "level": "region"} for i in "abc"]
+    )
+
+
+class TestDerivedMetrics:
+    @pytest.mark.parametrize("mode", ["time_first", "org_first", "balanced"])
+    def test_margin_is_filled_from_profit_and_revenue(self, mode: str) -> None:
+        """Issue 12.8: a ratio metric is derived in every cell and the plan checks ok."""
+        plan = cascade(margin_spec(mode), abc(), FiscalCalendar(fiscal_year=2027))
+        assert check(plan).ok
+        # acme 300 / 1,200 = 25 %; a 150 / 400 = 37.5 %; b 150 / 800 = 18.75 %, half to even 18.8
+        margins = [plan.value(n, "FY2027", "margin") for n in ("acme", "a", "b")]
+        assert [str(q.magnitude) for q in margins if q is not None] == ["25.0", "37.5", "18.8"]
+        # c has no revenue and no profit: 0 / 0 has no value, which is not 0 %
+        assert plan.value("c", "FY2027", "margin") is None
+        assert not plan.present("margin")[plan.tree.compiled.index("c")].any()
+
+    def test_every_cell_follows_the_check_rule(self) -> None:
+        """Each margin cell is profit / revenue of its own node and period, half to even."""
+        plan = cascade(margin_spec(), abc(), FiscalCalendar(fiscal_year=2027))
+        for node in ("acme", "a", "b"):
+            for period in plan.calendar.periods:
+                profit = plan.quanta(node, period.label, "profit")
+                revenue = plan.quanta(node, period.label, "revenue")
+                assert profit is not None
+                assert revenue
+                # percent in tenths: profit / revenue x 1000, rounded half to even
+                want = round(Fraction(profit * 1000, revenue))
+                assert plan.quanta(node, period.label, "margin") == want
+
+    def test_explain_says_derived(self) -> None:
+        """explain on a derived cell gives numerator / denominator with both values."""
+        plan = cascade(margin_spec(), abc(), FiscalCalendar(fiscal_year=2027))
+        assert explain(plan, "a", "FY2027", "margin").sentence == (
+            "a FY2027 37.5 percent = profit 150.00 CNY / revenue 400.00 CNY "
+            "(derived, rounded half to even to 0.1 percent)"
+        )
+        step = explain(plan, "c", "FY2027", "margin").steps[0]
+        assert (step.source, step.value, step.parts) == ("derived", None, ("profit", "revenue"))
+        assert step.sentence == (
+            "c FY2027 margin has no value: profit 0.00 CNY / revenue 0.00 CNY "
+            "(derived; the denominator is 0)"
+        )
+
+    def test_explain_after_a_part_was_edited(self) -> None:
+        """A part edited after the cascade makes explain say so, with what the parts give now."""
+        plan = cascade(margin_spec(), abc(), FiscalCalendar(fiscal_year=2027))
+        edited = plan.with_values(
+            [{"node": "a", "period": "FY2027", "metric": "profit", "value": "200 CNY"}]
+        )
+        # a's revenue is 400.00 CNY: 200 / 400 is 50.0 %, the stored margin still 37.5 %
+        assert explain(edited, "a", "FY2027", "margin").sentence == (
+            "a FY2027 37.5 percent, derived from profit 200.00 CNY / revenue 400.00 CNY, which "
+            "gives 50.0 percent now (a part was changed after the cascade)"
+        )
+
+    def test_json_round_trip(self) -> None:
+        """Derived metrics are stored under "derived" and read back; a spec without them reads as before."""
+        spec = margin_spec()
+        data = spec.to_dict()
+        assert [m["name"] for m in data["derived"]] == ["margin"]
+        assert CascadeSpec.from_json(spec.to_json()) == spec
+        plain = CascadeSpec(metrics=spec.metrics)
+        assert "derived" not in plain.to_dict()
+        assert CascadeSpec.from_dict(plain.to_dict()).derived == ()
+
+    def test_a_part_not_cascaded_is_refused(self) -> None:
+        """The numerator and denominator must be cascaded in the spec; the error names them."""
+        with pytest.raises(SpecError, match=r"numerator 'profit'.*cascaded") as caught:
+            CascadeSpec(metrics=margin_spec().metrics[:1], derived=[MARGIN])
+        assert caught.value.metric == "margin"
+
+    def test_a_sum_metric_cannot_be_derived(self) -> None:
+        """Only ratio metrics are derived."""
+        with pytest.raises(SpecError, match="'deals' has rollup 'sum'"):
+            CascadeSpec(metrics=margin_spec().metrics, derived=[DEALS])
+
+
+@given(
+    mode=st.sampled_from(["time_first", "org_first", "balanced"]),
+    shape=st.lists(st.integers(0, 3), min_size=1, max_size=4),
+    revenue=st.integers(0, 10**9),
+    profit=st.integers(-(10**8), 10**9),
+    hedge=st.sampled_from(["0", "0.05"]),
+)
+def test_derived_ratio_checks_ok_in_every_mode(
+    mode: str, shape: list[int], revenue: int, profit: int, hedge: str
+) -> None:
+    """Issue 12.8: for random trees and targets, the derived margin passes check in every cell.
+
+    Revenue 0 leaves every margin cell without a value; a loss gives negative margins.
+    """
+    records: list[dict[str, object]] = [{"id": "acme", "level": "company"}]
+    for r, teams in enumerate(shape):
+        records.append({"id": f"r{r}", "parent": "acme", "level": "region"})
+        records.extend(
+            {"id": f"r{r}t{t}", "parent": f"r{r}", "level": "team"} for t in range(teams)
+        )
+    tree = OrgTree.from_records(records)
+    loss = Metric(name="profit", unit="CNY", non_negative=False)
+    margin = Metric(
+        name="margin",
+        unit="percent",
+        rollup="ratio",
+        numerator="profit",
+        denominator="revenue",
+        quantum="0.01",
+        non_negative=False,
+    )
+
+    def split(level_hedge: str) -> dict[str, Split]:
+        return {
+            level: Split(strategy=Equal(), hedge=level_hedge) for level in ("company", "region")
+        }
+
+    spec = CascadeSpec(
+        metrics=[
+            MetricCascade(
+                metric=REVENUE,
+                target=Decimal(revenue) / 100,
+                mode=mode,
+                # org_first takes no hedge; balanced with one is issue 12.6, not tested here
+                splits=split(hedge if mode == "time_first" else "0"),
+            ),
+            # a loss (negative profit) is split by symmetry, without bounds or hedges
+            MetricCascade(metric=loss, target=Decimal(profit) / 100, mode=mode, splits=split("0")),
+        ],
+        derived=[margin],
+    )
+    try:
+        plan = cascade(spec, tree, FiscalCalendar(fiscal_year=2027))
+    except (SpecError, InfeasibleAllocationError):
+        # a mode may refuse a negative total at the door (issue 12.4); derived metrics are not
+        # what is tested there
+        assume(profit >= 0)
+        raise
+    report = check(plan)
+    assert report.ok, report
+    present = plan.present("margin")
+    assert present.any() == (revenue != 0)

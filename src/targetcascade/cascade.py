@@ -84,7 +84,7 @@ from targetcascade.errors import (
 )
 from targetcascade.metric import Metric, Rollup
 from targetcascade.org import OrgTree
-from targetcascade.plan import Origin, Plan, Provenance, Source
+from targetcascade.plan import Origin, Plan, Provenance, Source, _ratio_of
 
 _T = TypeVar("_T")
 
@@ -439,7 +439,8 @@ class MetricCascade:
                 f"metric {self.metric.name!r} has rollup {self.metric.rollup.value!r}; only sum "
                 "metrics are cascaded",
                 metric=self.metric.name,
-                hint="cascade the numerator and denominator of a ratio metric instead",
+                hint="cascade the numerator and denominator of a ratio metric instead, and "
+                "give the ratio in CascadeSpec(derived=[...])",
             )
         for split in (*self.splits.values(), *self.overrides.values()):
             _check_org_strategy(self, attrs.fields(MetricCascade).splits, split.strategy)
@@ -511,15 +512,61 @@ def _metric_cascades(value: Iterable[MetricCascade]) -> tuple[MetricCascade, ...
     return tuple(value)
 
 
+def _derived_metrics(value: Iterable[Metric] | None) -> tuple[Metric, ...]:
+    return tuple(value or ())
+
+
+def _check_derived(derived: tuple[Metric, ...], cascaded: list[str]) -> None:
+    """Each derived metric is a ratio of two cascaded metrics, and no name is given twice."""
+    seen = set(cascaded)
+    for metric in derived:
+        if not isinstance(metric, Metric):
+            raise SpecError(
+                f"derived metric {metric!r} is not a Metric",
+                hint="give Metric(name=..., rollup='ratio', numerator=..., denominator=...)",
+            )
+        if metric.rollup is not Rollup.RATIO:
+            raise SpecError(
+                f"derived metric {metric.name!r} has rollup {metric.rollup.value!r}; only ratio "
+                "metrics are derived",
+                metric=metric.name,
+                hint="cascade sum metrics in metrics=[...]; derive ratios of two of them",
+            )
+        missing = [
+            f"{role} {part!r}"
+            for role, part in (("numerator", metric.numerator), ("denominator", metric.denominator))
+            if part not in cascaded
+        ]
+        if missing:
+            raise SpecError(
+                f"derived metric {metric.name!r} needs its {' and '.join(missing)} cascaded in "
+                f"this spec (cascaded: {cascaded})",
+                metric=metric.name,
+                hint="add a MetricCascade for each part, or name parts the spec cascades",
+            )
+        if metric.name in seen:
+            raise SpecError(
+                f"metric {metric.name!r} is given twice (cascaded or derived)",
+                metric=metric.name,
+                hint="give each metric once",
+            )
+        seen.add(metric.name)
+
+
 @attrs.frozen(kw_only=True, eq=False)
 class CascadeSpec:
     """A whole cascade: one :class:`MetricCascade` per metric. Serialises to JSON and back.
 
     Args:
         metrics: The metric cascades, unique by metric name.
+        derived: Ratio metrics filled from two cascaded metrics (``margin = profit / revenue``):
+            every cell is its numerator over its denominator, rounded half to even to the ratio's
+            quantum as :func:`~targetcascade.check.check` expects, and has no value where the
+            denominator is 0.
 
     Raises:
-        SpecError: On a repeated metric.
+        SpecError: On a repeated metric, a derived metric that is not a ratio, or a ratio whose
+            numerator or denominator is not a cascaded metric of the spec.
 
     Example:
         >>> from targetcascade import Metric
@@ -529,15 +576,24 @@ class CascadeSpec:
         ...     splits={"company": Split(strategy=Equal())})])
         >>> CascadeSpec.from_json(spec.to_json()) == spec
         True
+        >>> win_rate = Metric(name="win", unit="percent", rollup="ratio", numerator="deals",
+        ...                   denominator="proposals")
+        >>> try:
+        ...     CascadeSpec(metrics=spec.metrics, derived=[win_rate])
+        ... except SpecError as refused:
+        ...     print(refused.problem)
+        derived metric 'win' needs its denominator 'proposals' cascaded in this spec (cascaded: ['deals'])
     """
 
     metrics: tuple[MetricCascade, ...] = attrs.field(converter=_metric_cascades)
+    derived: tuple[Metric, ...] = attrs.field(factory=tuple, converter=_derived_metrics)
 
     def __attrs_post_init__(self) -> None:
         names = [m.metric.name for m in self.metrics]
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
             raise SpecError(f"metrics {repeated} are cascaded twice", hint="give each metric once")
+        _check_derived(self.derived, names)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, CascadeSpec):
@@ -554,10 +610,13 @@ class CascadeSpec:
             >>> CascadeSpec(metrics=[]).to_dict()
             {'schema_version': 1, 'metrics': []}
         """
-        return {
+        data: dict[str, Any] = {
             "schema_version": SPEC_SCHEMA_VERSION,
             "metrics": [m.to_dict() for m in self.metrics],
         }
+        if self.derived:  # a spec without derived metrics is written as before they existed
+            data["derived"] = [m.to_dict() for m in self.derived]
+        return data
 
     def to_json(self) -> str:
         """The spec as canonical JSON (sorted keys): the same spec gives the same text.
@@ -595,7 +654,10 @@ class CascadeSpec:
                 hint="upgrade targetcascade, or re-export the spec",
             )
         try:
-            return cls(metrics=[MetricCascade.from_dict(m, registry) for m in data["metrics"]])
+            return cls(
+                metrics=[MetricCascade.from_dict(m, registry) for m in data["metrics"]],
+                derived=[Metric.from_dict(m) for m in data.get("derived", [])],
+            )
         except TargetCascadeError:
             raise
         except (KeyError, TypeError, ValueError) as exc:
@@ -718,7 +780,7 @@ def cascade(
         [15, 15, 15, 15]
     """
     past = _as_history(history)
-    metrics = tuple(m.metric for m in spec.metrics)
+    metrics = (*(m.metric for m in spec.metrics), *spec.derived)
     shape = (len(tree), len(calendar.periods))
     labels: list[str] = []
     grids: dict[str, _Grid] = {}
@@ -735,6 +797,16 @@ def cascade(
         engine = _Engine(item, tree, calendar, history=past, grid=grid, labels=labels)
         engine.run()
         grids[item.metric.name] = grid
+    for k, metric in enumerate(spec.derived, start=len(spec.metrics)):
+        _derive(
+            metric,
+            metrics=metrics,
+            values=values,
+            origins=origins,
+            k=k,
+            tree=tree,
+            calendar=calendar,
+        )
     # read-only arrays are taken over by Plan as they are (writeable ones it would copy); the
     # engine's views are closed too, so nothing can write into the plan afterwards
     for grid in grids.values():
@@ -762,6 +834,47 @@ def cascade(
         hedges=hedges,
         provenance=provenance,
     )
+
+
+def _derive(
+    metric: Metric,
+    *,
+    metrics: tuple[Metric, ...],
+    values: IntArray,
+    origins: npt.NDArray[np.uint8],
+    k: int,
+    tree: OrgTree,
+    calendar: FiscalCalendar,
+) -> None:
+    """Fill derived ratio ``metric`` (slice ``k``) from its cascaded numerator and denominator.
+
+    Every cell by the rule ``check`` verifies (:func:`~targetcascade.plan.ratio_quanta`); where the
+    denominator is 0 the cell has no value.
+    """
+    names = [m.name for m in metrics]
+    num, den = names.index(metric.numerator or ""), names.index(metric.denominator or "")
+    present = (origins[num] != Origin.MISSING) & (origins[den] != Origin.MISSING)
+    try:
+        quanta, known = _ratio_of(
+            metric, metrics[num], metrics[den], num=values[num], den=values[den], present=present
+        )
+        too_large = np.abs(quanta) > MAX_QUANTA
+    except OverflowError:
+        too_large = np.ones(values[k].shape, dtype=bool)
+        known = too_large
+    if too_large.any():
+        n, p = (int(i[0]) for i in np.nonzero(too_large))
+        raise SpecError(
+            f"derived metric {metric.name!r} at {tree.compiled.ids[n]!r} "
+            f"{calendar.periods[p].label} is beyond the limit of 2**53 = {MAX_QUANTA:,} quanta "
+            f"of {metric.format(1)}",
+            metric=metric.name,
+            node=tree.compiled.ids[n],
+            period=calendar.periods[p].label,
+            hint="give the ratio a coarser quantum",
+        )
+    values[k] = np.where(known, quanta, 0)
+    origins[k] = np.where(known, np.uint8(Origin.ROLLED_UP), np.uint8(Origin.MISSING))
 
 
 def _as_history(history: History | Mapping[int, Plan] | Iterable[Plan] | None) -> History | None:
@@ -1107,8 +1220,12 @@ class _Engine:
         else:
             self._org_pass(np.array([self.year], dtype=np.int64))
             self._phase(np.array([0], dtype=np.int64))
+            split_years = g.source[:, self.year].copy()
             self._balanced_pass()
             self._roll_up_time(np.arange(1, len(self.tree), dtype=np.int64))
+            # each child's year is its months' sum and also the org split that fixed that sum:
+            # explain tells the split (the values are the same either way)
+            g.source[1:, self.year] = split_years[1:]
         if self.sign < 0:
             np.negative(g.values, out=g.values)
             np.negative(g.quota, out=g.quota)

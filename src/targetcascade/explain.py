@@ -22,17 +22,19 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 import numpy as np
+import numpy.typing as npt
 
 from targetcascade._rules import hedged_period_totals
 from targetcascade.errors import PlanError
-from targetcascade.plan import Origin, Plan, Source
+from targetcascade.metric import Metric, Rollup
+from targetcascade.plan import Origin, Plan, Source, _ratio_of
 
 __all__ = ["Explanation", "Step", "explain"]
 
@@ -52,21 +54,32 @@ class Step:
     Args:
         node: Node id of the cell.
         period: Period label of the cell.
-        value: The cell's value in the metric's unit.
+        value: The cell's value in the metric's unit; None for a derived cell without a value.
         source: How it was derived: ``target``, ``org_split``, ``time_split``, ``rolled_up``,
-            ``locked``, ``balanced`` or ``edited``.
+            ``locked``, ``balanced``, ``edited`` or ``derived`` (a ratio of two cascaded metrics).
         from_node: Node of the cell it was split from (the parent node, or the same node in a time
             split), or None.
         from_period: Period of that cell, or None.
         split_total: The total that was split (after over-assignment), or None.
         strategy: Label of the strategy used, or "".
         weight: The cell's weight, or None.
-        weight_total: Sum of the weights it was split against, or None.
-        share: ``weight / weight_total``, or None.
-        rounding: What rounding added, in the metric's unit, or None.
+        weight_total: Sum of the weights of the siblings that shared what was left (the cell's
+            own included; locked and held siblings left out), or None. For a cell held at its
+            floor or cap: the sum over every sibling not locked.
+        share: ``weight / weight_total``, or None (also for a held cell, which takes its bound).
+        rounding: What rounding added, in the metric's unit, or None: the cell minus its exact
+            share ``(split_total - locked - held) x share`` rounded toward zero to the quantum.
+            In ``time_first`` mode it includes what earlier months' rounding carried over.
         bound: ``"floor"`` or ``"cap"`` when one held the cell, else None.
-        parts: For a rolled-up cell, the labels of the cells it sums.
+        parts: For a rolled-up cell, the labels of the cells it sums; for a derived cell, its
+            numerator and denominator metrics.
         sentence: The step as a sentence.
+        locked: What locked siblings took from ``split_total`` before the split, or None.
+        held: What siblings held at their floor or cap took (the cell itself aside), or None.
+
+    For a split cell not held by a bound the fields multiply out exactly:
+    ``value == trunc((split_total - locked - held) x weight / weight_total) + rounding``, the
+    truncation toward zero in whole quanta.
 
     Example:
         >>> Step(node="a", period="FY2027", value=Decimal(5), source="target", from_node=None,
@@ -77,7 +90,7 @@ class Step:
 
     node: str
     period: str
-    value: Decimal
+    value: Decimal | None
     source: str
     from_node: str | None
     from_period: str | None
@@ -90,6 +103,8 @@ class Step:
     bound: str | None
     parts: tuple[str, ...]
     sentence: str
+    locked: Decimal | None = None
+    held: Decimal | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -187,10 +202,11 @@ def explain(plan: Plan, node: str, period: str, metric: str) -> Explanation:
     k = plan.metric_index(metric)
     n = compiled.index(node)
     p = calendar.index(period)
+    if m.name not in provenance.source and m.rollup is Rollup.RATIO:
+        return _derived(plan, m, n, p)
     source = provenance.source[m.name]
     weight = provenance.weight[m.name]
     quota = provenance.quota[m.name]  # the balanced step reports the fitted value
-    adjustment = provenance.adjustment[m.name]
     bound = provenance.bound[m.name]
     hedges = plan.hedges.get(m.name, {})
     values = plan.values[k]
@@ -251,52 +267,181 @@ def explain(plan: Plan, node: str, period: str, metric: str) -> Explanation:
         if code is Source.ORG_SPLIT:
             from_n, from_p = int(compiled.parent[n]), p
             lo, hi = int(compiled.child_offsets[from_n]), int(compiled.child_offsets[from_n + 1])
-            siblings = weight[lo:hi, p]
-            locked = source[lo:hi, p] == _LOCKED
-            locked_sum = int(values[lo:hi, p][locked].sum())
+            group: Any = (slice(lo, hi), p)
+            me = n - lo
             label = labels[int(provenance.org_strategy[m.name][n])]
-        else:  # TIME_SPLIT
+            total = _split_total(plan, k, from_n, p, hedges)
+        else:  # TIME_SPLIT: a node's period is split over its sub-periods as it is
             from_n, from_p = n, int(calendar.parent_index[p])
             offsets = calendar.child_offsets
             lo, hi = int(offsets[from_p]), int(offsets[from_p + 1])
-            siblings = weight[n, lo:hi]
-            locked = source[n, lo:hi] == _LOCKED
-            locked_sum = int(values[n, lo:hi][locked].sum())
+            group = (n, slice(lo, hi))
+            me = p - lo
             label = labels[int(provenance.time_strategy[m.name][n])]
-        if code is Source.ORG_SPLIT:
-            total = _split_total(plan, k, from_n, p, hedges)
-        else:  # a node's period is split over its sub-periods as it is
             total = int(values[from_n, from_p])
-        w = float(weight[n, p])
-        w_total = float(np.sum(siblings[~locked]))
-        share = w / w_total if w_total else 0.0
-        rounding = int(adjustment[n, p])
+        split = _group_split(
+            total=total,
+            me=me,
+            values=values[group],
+            weights=weight[group],
+            locked=source[group] == _LOCKED,
+            held=bound[group] != 0,
+        )
         base.update(
             from_node=ids[from_n],
             from_period=periods[from_p].label,
             split_total=m.from_quanta(total),
             strategy=label,
-            weight=w,
-            weight_total=w_total,
-            share=share,
-            rounding=m.from_quanta(rounding),
+            weight=split.weight,
+            weight_total=split.weight_total,
+            share=split.share,
+            rounding=None if split.share is None else m.from_quanta(split.rounding),
             bound=_BOUND_NAMES.get(int(bound[n, p])),
+            locked=m.from_quanta(split.locked) if split.locked else None,
+            held=m.from_quanta(split.held) if split.held else None,
         )
-        held = f", held at its {base['bound']}" if base["bound"] else ""
         name = label.split(":")[0]
+        weights_text = f"{name}: weight {split.weight:,.4g} of {split.weight_total:,.4g}"
         source_cell = f"{ids[from_n]} {periods[from_p].label} {shown(total)}"
-        if locked_sum:
-            source_cell = f"({source_cell} - {shown(locked_sum)} locked)"
-        percent = f"{share:.2%}".replace("%", " %")
-        sentence = (
-            f"{head} = {source_cell} x {percent}"
-            f" ({name}: weight {w:,.4g} of {w_total:,.4g}{held}) + {shown(rounding)} rounding"
-        )
+        if split.share is None:  # held at its floor or cap: the bound, not the share, set it
+            sentence = (
+                f"{head} = its {base['bound']}, which held it when {source_cell} was split"
+                f" ({weights_text})"
+            )
+        else:
+            taken = [
+                f"{_less(amount, shown)} {what}"
+                for amount, what in ((split.locked, "locked"), (split.held, "held"))
+                if amount
+            ]
+            if taken:
+                source_cell = f"({source_cell} {' '.join(taken)})"
+            percent = f"{split.share:.2%}".replace("%", " %")
+            sentence = (
+                f"{head} = {source_cell} x {percent} ({weights_text})"
+                f" {_plus(split.rounding, shown)} rounding"
+            )
         if int(values[from_n, from_p]) != total:
             sentence += f" (over-assigned from {shown(int(values[from_n, from_p]))})"
         steps.append(Step(source=code.name.lower(), sentence=sentence, **base))
         n, p = from_n, from_p
     return Explanation(metric=m.name, unit=m.unit_label, steps=tuple(steps))
+
+
+def _derived(plan: Plan, m: Metric, n: int, p: int) -> Explanation:
+    """A derived ratio cell: its numerator over its denominator, in the same node and period.
+
+    A part edited after the cascade (``Plan.with_values`` re-derives nothing) is said to be so,
+    with what the parts give now, rather than stated as the cell's reason.
+    """
+    label = f"{plan.tree.compiled.ids[n]} {plan.calendar.periods[p].label}"
+    texts: list[str] = []
+    grids: list[npt.NDArray[np.int64]] = []
+    present = np.ones((1, 1), dtype=bool)
+    for name in (m.numerator or "", m.denominator or ""):
+        k = plan.metric_index(name)
+        amount = int(plan.values[k][n, p])
+        known = int(plan.origins[k][n, p]) != Origin.MISSING
+        grids.append(np.full((1, 1), amount, dtype=np.int64))
+        present &= known
+        texts.append(f"{name} {plan.metric(name).format(amount) if known else 'no value'}")
+    quotient = " / ".join(texts)
+    wanted, defined = _ratio_of(
+        m,
+        plan.metric(m.numerator or ""),
+        plan.metric(m.denominator or ""),
+        num=grids[0],
+        den=grids[1],
+        present=present,
+    )
+    k = plan.metric_index(m.name)
+    has_value = int(plan.origins[k][n, p]) != Origin.MISSING
+    stored = int(plan.values[k][n, p])
+    value = m.from_quanta(stored) if has_value else None
+    shown = m.format(stored) if has_value else f"{m.name} has no value"
+    if has_value != bool(defined[0, 0]) or (has_value and stored != int(wanted[0, 0])):
+        now = m.format(int(wanted[0, 0])) if defined[0, 0] else "no value"
+        sentence = (
+            f"{label} {shown}, derived from {quotient}, which gives {now} now "
+            "(a part was changed after the cascade)"
+        )
+    elif has_value:
+        sentence = f"{label} {shown} = {quotient} (derived, rounded half to even to {m.format(1)})"
+    else:
+        why = "the denominator is 0" if present[0, 0] else "a part has no value"
+        sentence = f"{label} {shown}: {quotient} (derived; {why})"
+    step = Step(
+        node=plan.tree.compiled.ids[n],
+        period=plan.calendar.periods[p].label,
+        value=value,
+        source="derived",
+        from_node=None,
+        from_period=None,
+        split_total=None,
+        strategy="",
+        weight=None,
+        weight_total=None,
+        share=None,
+        rounding=None,
+        bound=None,
+        parts=(m.numerator or "", m.denominator or ""),
+        sentence=sentence,
+    )
+    return Explanation(metric=m.name, unit=m.unit_label, steps=(step,))
+
+
+class _GroupSplit(NamedTuple):
+    """One cell's part in the split of its group (its siblings), in quanta and exact weights."""
+
+    weight: float
+    weight_total: float
+    share: float | None
+    rounding: int
+    locked: int
+    held: int
+
+
+def _group_split(
+    *,
+    total: int,
+    me: int,
+    values: npt.NDArray[np.int64],
+    weights: npt.NDArray[np.float64],
+    locked: npt.NDArray[np.bool_],
+    held: npt.NDArray[np.bool_],
+) -> _GroupSplit:
+    """Recompute cell ``me``'s share of ``total`` among its group, the way the kernel split it.
+
+    Locked siblings keep their lock and siblings held at a floor or cap keep their bound; the
+    others share what is left by weight. The rounding is recomputed here from the very numbers
+    the explanation states (the weights as the floats shown, sums in exact rationals), so
+    ``trunc((total - locked - held) x weight / weight_total) + rounding`` is the cell exactly.
+    """
+    held = held & ~locked  # a lock is never a bound's doing
+    value = int(values[me])
+    locked_sum = int(values[locked].sum())
+    w = float(weights[me])
+    if held[me]:
+        w_total = float(np.sum(weights[~locked]))
+        held_others = int(values[held].sum()) - value
+        return _GroupSplit(w, w_total, None, 0, locked_sum, held_others)
+    held_sum = int(values[held].sum())
+    free = ~locked & ~held
+    w_total = float(np.sum(weights[free]))
+    share = w / w_total if w_total else 0.0
+    rest = total - locked_sum - held_sum
+    exact = Fraction(rest) * Fraction(w) / Fraction(w_total) if w_total else Fraction(0)
+    return _GroupSplit(w, w_total, share, value - int(exact), locked_sum, held_sum)
+
+
+def _less(quanta: int, shown: Callable[[int], str]) -> str:
+    """``quanta`` taken away, signed for reading: ``- 5 deal``, or ``+ 5 deal`` for -5 deal."""
+    return f"- {shown(quanta)}" if quanta >= 0 else f"+ {shown(-quanta)}"
+
+
+def _plus(quanta: int, shown: Callable[[int], str]) -> str:
+    """``quanta`` added, signed for reading: ``+ 1 deal``, or ``- 1 deal`` for -1 deal."""
+    return f"+ {shown(quanta)}" if quanta >= 0 else f"- {shown(-quanta)}"
 
 
 def _split_total(plan: Plan, k: int, parent: int, p: int, hedges: Mapping[str, Fraction]) -> int:

@@ -156,7 +156,8 @@ class Provenance:
     Arrays are per metric name, shaped (nodes, periods) like the grid, except ``org_strategy`` and
     ``time_strategy`` (one entry per node: an index into ``labels``, -1 where none applies). The total
     a cell was split from is not stored: it is the parent cell (over-assigned by the plan's
-    ``hedges``), which :func:`~targetcascade.explain.explain` recomputes.
+    ``hedges``), which :func:`~targetcascade.explain.explain` recomputes. Derived (ratio) metrics
+    have no arrays: each of their cells is its numerator over its denominator.
 
     Attributes:
         source: :class:`Source` code of each cell.
@@ -1238,9 +1239,31 @@ def ratio_quanta(plan: Plan, metric: Metric) -> tuple[Int64Array, npt.NDArray[np
     """
     num_metric = plan.metric(metric.numerator or "")
     den_metric = plan.metric(metric.denominator or "")
-    num = plan.grid(num_metric.name)
-    den = plan.grid(den_metric.name)
-    known = plan.present(num_metric.name) & plan.present(den_metric.name) & (den != 0)
+    return _ratio_of(
+        metric,
+        num_metric,
+        den_metric,
+        num=plan.grid(num_metric.name),
+        den=plan.grid(den_metric.name),
+        present=plan.present(num_metric.name) & plan.present(den_metric.name),
+    )
+
+
+def _ratio_of(
+    metric: Metric,
+    num_metric: Metric,
+    den_metric: Metric,
+    *,
+    num: Int64Array,
+    den: Int64Array,
+    present: npt.NDArray[np.bool_],
+) -> tuple[Int64Array, npt.NDArray[np.bool_]]:
+    """:func:`ratio_quanta` on the grids themselves (``present``: both parts have a value).
+
+    The engine fills derived metrics with it before its plan exists, so a cascade and ``check``
+    compute every ratio cell by the one rule.
+    """
+    known = present & (den != 0)
     # value_in_quanta = (num * qn) / (den * qd) / (quantum_of_ratio * dimensionless factor of its unit)
     unit_factor = Fraction(Decimal(str((1 * metric.unit).to("dimensionless").magnitude)))
     scale = (
