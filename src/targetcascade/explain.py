@@ -296,7 +296,7 @@ def explain(plan: Plan, node: str, period: str, metric: str) -> Explanation:
             weight_total=split.weight_total,
             share=split.share,
             rounding=None if split.share is None else m.from_quanta(split.rounding),
-            bound=_BOUND_NAMES.get(int(bound[n, p])),
+            bound=None if split.share is not None else _BOUND_NAMES.get(int(bound[n, p])),
             locked=m.from_quanta(split.locked) if split.locked else None,
             held=m.from_quanta(split.held) if split.held else None,
         )
@@ -421,6 +421,13 @@ def _group_split(
     value = int(values[me])
     locked_sum = int(values[locked].sum())
     w = float(weights[me])
+    if held[me] and _took_the_rest(
+        me=me, total=total, values=values, weights=weights, locked=locked, held=held
+    ):
+        # the kernel caps a child at what is left to split and flags it held there; a child alone
+        # in sharing the rest took it by its share (100 %), not by the user's floor or cap
+        held = held.copy()
+        held[me] = False
     if held[me]:
         w_total = float(np.sum(weights[~locked]))
         held_others = int(values[held].sum()) - value
@@ -432,6 +439,22 @@ def _group_split(
     rest = total - locked_sum - held_sum
     exact = Fraction(rest) * Fraction(w) / Fraction(w_total) if w_total else Fraction(0)
     return _GroupSplit(w, w_total, share, value - int(exact), locked_sum, held_sum)
+
+
+def _took_the_rest(
+    *,
+    me: int,
+    total: int,
+    values: npt.NDArray[np.int64],
+    weights: npt.NDArray[np.float64],
+    locked: npt.NDArray[np.bool_],
+    held: npt.NDArray[np.bool_],
+) -> bool:
+    """Whether cell ``me`` is the only weighted child left sharing, and took all that was left."""
+    others = ~locked & ~held
+    others[me] = False
+    rest = total - int(values[locked].sum()) - int(values[held].sum()) + int(values[me])
+    return int(values[me]) == rest and not bool((weights[others] > 0).any())
 
 
 def _less(quanta: int, shown: Callable[[int], str]) -> str:
