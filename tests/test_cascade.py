@@ -6,6 +6,7 @@ import json
 import re
 import sys
 from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -29,6 +30,7 @@ from targetcascade import (
     cascade,
     check,
 )
+from targetcascade._rules import exact_fraction
 from targetcascade.allocation import (
     CapacityWeighted,
     Equal,
@@ -42,6 +44,7 @@ from targetcascade.allocation import (
 from targetcascade.errors import (
     InfeasibleAllocationError,
     PeriodError,
+    PlanError,
     QuantumError,
     SerializationError,
     SpecError,
@@ -1204,3 +1207,88 @@ def test_parents_group_by_their_split_in_order_of_first_parent(tree, data):
             expected.setdefault(id(split), ([], split))[0].append(p)
         got = engine._Engine._by_split(fake, parents)
         assert [(m.tolist(), id(s)) for m, s in got] == [(m, id(s)) for m, s in expected.values()]
+
+
+def _pair() -> OrgTree:
+    return OrgTree.from_records(
+        [
+            {"id": "acme", "level": "company"},
+            {"id": "east", "parent": "acme", "level": "region"},
+            {"id": "west", "parent": "acme", "level": "region"},
+        ]
+    )
+
+
+class TestExactOverAssignment:
+    """Hedges with many digits (floats such as 1/30) are applied exactly, never wrapping int64 (#21.1)."""
+
+    def test_float_hedge_one_thirtieth(self) -> None:
+        """1,000.00 CNY + 1/30 (0.03333333333333333): the children carry 1,033.33 CNY."""
+        plan = cascade(
+            one(REVENUE, "1000 CNY", splits={"company": Split(strategy=Equal(), hedge=1 / 30)}),
+            _pair(),
+            FiscalCalendar(fiscal_year=2027),
+        )
+        east, west = (plan.quanta(n, "FY2027", "revenue") for n in ("east", "west"))
+        assert east + west == 103_333
+        assert {east, west} == {51_666, 51_667}
+        assert check(plan).ok
+
+    def test_float_hedge_one_seventh(self) -> None:
+        """1,000.00 CNY + 1/7 (0.14285714285714285) is 1,142.857...: 571.43 CNY each."""
+        plan = cascade(
+            one(REVENUE, "1000 CNY", splits={"company": Split(strategy=Equal(), hedge=1 / 7)}),
+            _pair(),
+            FiscalCalendar(fiscal_year=2027),
+        )
+        assert [plan.quanta(n, "FY2027", "revenue") for n in ("east", "west")] == [57_143] * 2
+        assert check(plan).ok
+
+    def test_single_child_small_target(self) -> None:
+        """0.90 CNY + 1/30 is 0.93 CNY for the only child."""
+        tree = OrgTree.from_records(
+            [
+                {"id": "acme", "level": "company"},
+                {"id": "east", "parent": "acme", "level": "region"},
+            ]
+        )
+        plan = cascade(
+            one(REVENUE, "0.90 CNY", splits={"company": Split(strategy=Equal(), hedge=1 / 30)}),
+            tree,
+            FiscalCalendar(fiscal_year=2027),
+        )
+        assert plan.quanta("east", "FY2027", "revenue") == 93
+        assert check(plan).ok
+
+    def test_hedged_total_beyond_the_limit_is_refused(self) -> None:
+        """A hedge that takes the children past 2**53 quanta is refused, naming the parent cell."""
+        spec = one(REVENUE, "1000 CNY", splits={"company": Split(strategy=Equal(), hedge=10**12)})
+        with pytest.raises(
+            PlanError,
+            match=r"'acme' in FY2027 .* beyond the limit of "
+            r"90,071,992,547,409\.92 CNY",
+        ):
+            cascade(spec, _pair(), FiscalCalendar(fiscal_year=2027))
+
+    @given(
+        target=st.integers(0, 10**13),
+        hedge=st.one_of(
+            st.floats(min_value=-0.5, max_value=2.0),
+            st.floats(min_value=-0.5, max_value=2.0).map(Fraction),
+            st.fractions(min_value=Fraction(-1, 2), max_value=2, max_denominator=10**30),
+        ),
+    )
+    def test_children_carry_the_exact_rounded_hedge(
+        self, target: int, hedge: float | Fraction
+    ) -> None:
+        """For any hedge the children's year is round(target x (1 + h)) by Fractions, checked ok."""
+        exact = exact_fraction(hedge)
+        assume(exact > -1)
+        plan = cascade(
+            one(DEALS, target, splits={"company": Split(strategy=Equal(), hedge=hedge)}),
+            _pair(),
+            FiscalCalendar(fiscal_year=2027),
+        )
+        children = plan.quanta("east", "FY2027", "deals") + plan.quanta("west", "FY2027", "deals")
+        assert children == round(target * (1 + exact))
+        assert check(plan).ok

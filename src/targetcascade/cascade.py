@@ -79,7 +79,7 @@ from targetcascade.calendar import FiscalCalendar, PeriodLevel
 from targetcascade.errors import SerializationError, SpecError, TargetCascadeError
 from targetcascade.metric import Metric, Rollup
 from targetcascade.org import OrgTree
-from targetcascade.plan import Origin, Plan, Provenance, Source
+from targetcascade.plan import Origin, Plan, Provenance, Source, check_limit
 
 _T = TypeVar("_T")
 
@@ -748,6 +748,8 @@ def cascade(
         labels=tuple(labels),
         mode=",".join(sorted({m.mode.value for m in spec.metrics})),
     )
+    for k, metric in enumerate(metrics):
+        check_limit(values[k], metric, tree, calendar)  # the size limit holds at the way out too
     return Plan(
         tree=tree,
         calendar=calendar,
@@ -1247,11 +1249,25 @@ class _Engine:
             self._roll_up_time(rows)
 
     def _hedged_totals(self, parents: IntArray, hedge: Fraction, columns: IntArray) -> IntArray:
+        """What the children of ``parents`` must sum to in ``columns``, refused beyond the limit.
+
+        The hedged totals are exact for any hedge (Python integers where int64 would wrap, as for
+        a float hedge such as 1/30); one beyond ``MAX_QUANTA`` is an error naming the parent cell.
+        """
         values = self.grid.values[parents]
         if not hedge:
             return values[:, columns]
         hedged = hedged_period_totals(values, hedge, self.calendar.child_offsets)
-        return hedged[:, columns]
+        check_limit(
+            hedged,
+            self.metric,
+            self.tree,
+            self.calendar,
+            rows=parents,
+            what=f" children's total (over-assigned by {hedge})",
+        )
+        result: IntArray = hedged[:, columns].astype(np.int64)
+        return result
 
     def _org_locks(
         self, rows: IntArray, columns: IntArray

@@ -42,6 +42,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from targetcascade._rules import MAX_QUANTA
 from targetcascade.errors import InfeasibleAllocationError, StrategyError
 
 __all__ = [
@@ -57,9 +58,9 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
-#: Largest magnitude of a total, lock or floor, in quanta (about 9.007e15: 90 trillion CNY in cents).
-#: Caps above it are treated as "no cap".
-MAX_QUANTA: Final = 2**53
+# MAX_QUANTA (from _rules, below plan and check, which refuse cells beyond it too) is the largest
+# magnitude of a total, lock or floor, in quanta (about 9.007e15: 90 trillion CNY in cents). Caps
+# above it are treated as "no cap".
 
 _EPS: Final = 2.0**-52  # twice the unit roundoff of float64
 _FLOAT_TOTAL_LIMIT: Final = 2.0**52  # float floors of larger totals are never trusted
