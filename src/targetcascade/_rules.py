@@ -23,6 +23,7 @@ __all__ = [
     "hedged_period_totals",
     "hedged_total",
     "over_limit",
+    "scaled_bounds",
     "segment_sums",
 ]
 
@@ -235,7 +236,28 @@ def hedged_bounds(
         >>> lo.tolist(), hi.tolist()
         ([10, 21], [11, 21])
     """
-    floors, remainders = _scaled_parts(parent, 1 + hedge)
+    return scaled_bounds(parent, 1 + hedge)
+
+
+def scaled_bounds(
+    values: npt.ArrayLike, factor: Fraction
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
+    """Floor and ceiling of ``values x factor``, exactly, elementwise.
+
+    Args:
+        values: Integers (int64).
+        factor: An exact fraction, of any number of digits.
+
+    Returns:
+        ``(floor, ceiling)`` arrays: int64, or object arrays of Python ints where a result does
+        not fit int64.
+
+    Example:
+        >>> lo, hi = scaled_bounds(np.array([7, -7, 10]), Fraction(9, 10))
+        >>> lo.tolist(), hi.tolist()
+        ([6, -7, 9], [7, -6, 9])
+    """
+    floors, remainders = _scaled_parts(values, factor)
     return _narrowed(floors), _narrowed(floors + (remainders != 0).astype(np.int64))
 
 
