@@ -350,6 +350,7 @@ class _Checker:
         self.truncated = False
         self._full: dict[int, bool] = {}
         self._masks: dict[int, BoolArray] = {}
+        self._peaks: dict[int, int] = {}
 
     # -------------------------------------------------------------- bookkeeping
 
@@ -407,6 +408,12 @@ class _Checker:
             self._full[k] = origins.size == 0 or int(origins.min()) > Origin.MISSING
         return self._full[k]
 
+    def _peak(self, k: int) -> int:
+        """The largest magnitude in metric ``k``'s grid, computed once per check."""
+        if k not in self._peaks:
+            self._peaks[k] = _peak(self.plan.values[k])
+        return self._peaks[k]
+
     def _present(self, k: int) -> BoolArray:
         """Where metric ``k`` has a value, computed once per check."""
         if k not in self._masks:
@@ -442,7 +449,7 @@ class _Checker:
         counts = np.diff(offsets)
         widest = int(counts.max(initial=0))
         for k, metric, values in self._sum_metrics():
-            if widest * _peak(values) < 2**63:
+            if widest * self._peak(k) < 2**63:
                 parents, sums = _node_segment_sums(values, offsets)
             else:
                 # an imported grid big enough for int64 sums to wrap: Python integers, exactly
@@ -513,7 +520,7 @@ class _Checker:
         offsets = self.plan.calendar.child_offsets
         widest = int(np.diff(offsets).max(initial=0))
         for k, metric, values in self._sum_metrics():
-            if widest * _peak(values) < 2**63:
+            if widest * self._peak(k) < 2**63:
                 periods, bad_nodes, bad_cols, sums, expected = _period_mismatches(values, offsets)
             else:
                 # an imported grid big enough for int64 sums to wrap: Python integers, exactly
@@ -630,7 +637,7 @@ class _Checker:
     def _rule_limit(self) -> None:
         for k, metric in enumerate(self.plan.metrics):
             values = self.plan.values[k]
-            if _peak(values) <= MAX_QUANTA:
+            if self._peak(k) <= MAX_QUANTA:
                 continue  # the common case, without a full-size mask
             nodes, periods = np.nonzero(over_limit(values) & self._present(k))
             for i in range(self._room(Rule.LIMIT, nodes.size)):

@@ -1284,10 +1284,9 @@ def check_limit(
         ...
         targetcascade.errors.PlanError: 'deals' for 'acme' in FY2027 is 9,007,199,254,740,993 deal, ...
     """
-    bad = over_limit(values)
-    if not bad.any():
-        return
-    r, c = (int(i) for i in np.argwhere(bad)[0])
+    if values.size == 0 or (int(values.max()) <= MAX_QUANTA and int(values.min()) >= -MAX_QUANTA):
+        return  # the common case, without full-size masks
+    r, c = (int(i) for i in np.argwhere(over_limit(values))[0])
     node = tree.compiled.ids[r if rows is None else int(rows[r])]
     period = calendar.periods[c if columns is None else int(columns[c])].label
     value = int(values[r, c])
