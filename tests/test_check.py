@@ -661,3 +661,22 @@ class TestExactArithmetic:
         (violation,) = check(edited, rules=[Rule.LIMIT]).violations
         assert (violation.node, violation.period) == ("acme", "FY2027")
         assert "9,007,199,254,740,992 deal" in violation.message
+
+
+@given(plans(), st.data())
+def test_additivity_of_huge_imported_grids_matches_reference(
+    plan: Plan, data: st.DataObject
+) -> None:
+    """Grids beyond the doors' limit (as a hostile file could hold) are added up exactly: the report
+    matches the Python-integer twin. A coherent plan times a large factor, wrapped into int64 as a
+    careless writer would store it, adds up modulo 2**64 but not in integers (#21.2)."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    values = np.array(plan.values)
+    for k in range(len(plan.metrics)):
+        with np.errstate(over="ignore"):
+            values[k] *= data.draw(st.integers(1, 2**62))  # wraps where a product leaves int64
+        cells = rng.integers(0, values[k].size, size=data.draw(st.integers(0, 4)))
+        values[k].flat[cells] = rng.integers(-(2**62), 2**62, size=cells.size)
+    huge = attrs.evolve(plan, values=values)
+    report = check(huge, rules=[Rule.ORG_ADDITIVITY, Rule.TIME_ADDITIVITY], max_violations=None)
+    assert located(report) == _reference_additivity(huge)
