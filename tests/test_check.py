@@ -652,6 +652,31 @@ class TestExactArithmetic:
         assert by_period["FY2027-Q1"] == Decimal(3 * 2**62)
         assert by_period["FY2027"] == Decimal(-(2**64))
 
+    def test_ratio_of_int64_minimums(self) -> None:
+        """A ratio whose parts are both int64's minimum is 100 %, not a wrapped sign (#21.2)."""
+        tree = OrgTree.from_records([{"id": "acme", "level": "company"}])
+        profit = Metric(name="profit", unit="CNY", non_negative=False)
+        revenue = Metric(name="revenue", unit="CNY", non_negative=False)
+        margin = Metric(
+            name="margin",
+            unit="percent",
+            rollup="ratio",
+            numerator="profit",
+            denominator="revenue",
+            quantum="0.1",
+        )
+        rows = [
+            *leaf_rows({"acme": 1}, "profit"),
+            *leaf_rows({"acme": 3}, "revenue"),
+        ]
+        plan = Plan.from_leaf_values(
+            tree, FiscalCalendar(fiscal_year=2027), [profit, revenue, margin], rows
+        )
+        values = np.array(plan.values)
+        values[0, 0, 0] = values[1, 0, 0] = np.iinfo(np.int64).min
+        (violation,) = check(attrs.evolve(plan, values=values)).by_rule(Rule.RATIO_CONSISTENCY)
+        assert violation.expected == Decimal("100.0")
+
     def test_limit_reports_cells_beyond_2_to_the_53(self) -> None:
         """A cell of 2**53 + 1 quanta is reported, with the limit in the metric's unit."""
         plan = coherent_plan()

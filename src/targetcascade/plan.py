@@ -1221,15 +1221,15 @@ def ratio_quanta(plan: Plan, metric: Metric) -> tuple[npt.NDArray[Any], npt.NDAr
     )
     top = np.where(known, num, 0)
     bottom = np.where(known, den, 1)
-    sign = np.where(bottom < 0, -1, 1)
-    top, bottom = top * sign, bottom * sign
     limit = 2**62
-    big_top = int(np.abs(top).max(initial=0)) * scale.numerator >= limit
-    big_bottom = int(np.abs(bottom).max(initial=0)) * scale.denominator >= limit
+    # magnitudes as Python ints: np.abs of int64's minimum is itself negative
+    big_top = _magnitude(top) * scale.numerator >= limit
+    big_bottom = _magnitude(bottom) * scale.denominator >= limit
     if big_top or big_bottom:
-        # Exact fallback with Python integers; only reached for extreme magnitudes.
+        # Exact fallback with Python integers (Fraction takes the sign); only reached for extreme
+        # magnitudes.
         flat = [
-            round(Fraction(int(t) * scale.numerator, int(b) * scale.denominator))
+            round(Fraction(t * scale.numerator, b * scale.denominator))
             for t, b in zip(top.ravel().tolist(), bottom.ravel().tolist(), strict=True)
         ]
         exact = np.empty(len(flat), dtype=object)
@@ -1238,8 +1238,17 @@ def ratio_quanta(plan: Plan, metric: Metric) -> tuple[npt.NDArray[Any], npt.NDAr
         if all(abs(value) <= MAX_QUANTA for value in flat):
             result = result.astype(np.int64)
     else:
+        sign = np.where(bottom < 0, -1, 1)
+        top, bottom = top * sign, bottom * sign
         result = div_round_half_even(top * scale.numerator, bottom * scale.denominator)
     return np.where(known, result, 0), known
+
+
+def _magnitude(values: Int64Array) -> int:
+    """The largest ``|value|`` as a Python int (0 for an empty array)."""
+    if values.size == 0:
+        return 0
+    return max(abs(int(values.max())), abs(int(values.min())))
 
 
 # ---------------------------------------------------------------------- helpers
