@@ -268,6 +268,28 @@ class TestSizeLimit:
         )
         assert plan.quanta("acme", "FY2027", "revenue") == 3 * 36
 
+    def test_float32_within_four_of_its_own_ulps(self) -> None:
+        """A float32 array is read by float32's ulps: 3 plus one float32 ulp is 3 quanta."""
+        grid = np.full((3, 12), np.nextafter(np.float32(3), np.float32(4)), dtype=np.float32)
+        plan = Plan.from_leaf_arrays(
+            tree(), FiscalCalendar(fiscal_year=2027), [SIGNED], {"revenue": grid}
+        )
+        assert plan.quanta("west", "FY2027-M01", "revenue") == 3
+
+    def test_float_five_ulps_off_is_refused(self) -> None:
+        """Five ulps from a whole number of quanta is not representation error: refused by cell."""
+        off = 3.0
+        for _ in range(5):
+            off = float(np.nextafter(off, 4.0))
+        grid = np.zeros((3, 12))
+        grid[1, 0] = off
+        with pytest.raises(
+            PlanError, match=r"'e1' in FY2027-M01: 3\.00000000000000[0-9]+ is not a whole"
+        ):
+            Plan.from_leaf_arrays(
+                tree(), FiscalCalendar(fiscal_year=2027), [SIGNED], {"revenue": grid}
+            )
+
     def test_with_values_beyond_the_limit(self) -> None:
         """with_values refuses 1e20 CNY by name instead of a raw OverflowError."""
         cell = {"node": "e1", "period": "FY2027-M01", "metric": "revenue", "value": "1e20 CNY"}

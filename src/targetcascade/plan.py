@@ -1395,8 +1395,10 @@ def _integer_array(
             "plan in a coarser quantum, or look for a stray digit",
         )
     nearest = np.round(wide)
-    # the one float rule: within 4 ulps of a whole number of quanta (as Metric.to_quanta reads)
-    tolerance = 4 * np.spacing(np.maximum(np.abs(wide), 1.0))
+    # the one float rule: within 4 ulps (of the array's own precision) of a whole number of
+    # quanta, as Metric.to_quanta reads a float
+    ulps = np.spacing(np.maximum(np.abs(array), array.dtype.type(1))).astype(np.float64)
+    tolerance = 4 * ulps
     off = np.abs(wide - nearest) > tolerance
     if off.any():
         raise refuse(
