@@ -446,8 +446,7 @@ class _Checker:
     def _rule_org_additivity(self) -> None:
         offsets = self.compiled.child_offsets
         level_names = self.plan.tree.levels.names
-        counts = np.diff(offsets)
-        widest = int(counts.max(initial=0))
+        widest = int(np.diff(offsets).max(initial=0))
         for k, metric, values in self._sum_metrics():
             if widest * self._peak(k) < 2**63:
                 parents, sums = _node_segment_sums(values, offsets)

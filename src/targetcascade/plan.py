@@ -438,7 +438,7 @@ class Plan:
             block = block_index(leaves, months)
             values[k][block] = grid
             origins[k][block] = origin
-            # a year is at most 13 months of at most 2**53 quanta: it cannot wrap int64
+            # a year is a dozen months of at most 2**53 quanta each: it cannot wrap int64
             _roll_up_time(values[k], origins[k], calendar, leaves)
             check_limit(values[k][leaves], metric, tree, calendar, rows=leaves, what=" rolled up")
             _roll_up_org(values[k], origins[k], tree, calendar, metric)
@@ -1192,7 +1192,7 @@ def ratio_quanta(plan: Plan, metric: Metric) -> tuple[npt.NDArray[Any], npt.NDAr
 
     Returns:
         ``(quanta, defined)``, both of shape (nodes, periods); the quanta are int64, or Python ints
-        (an object array) where a ratio does not fit int64.
+        (an object array) when some ratio is beyond ``MAX_QUANTA``.
 
     Example:
         >>> from targetcascade import FiscalCalendar, Metric, OrgTree
