@@ -81,6 +81,25 @@ def _plan() -> Plan:
     return Plan.from_leaf_values(_tree(), CALENDAR, [REVENUE], _leaf_rows(1))
 
 
+def _huge_margin() -> Plan:
+    tree = OrgTree.from_records([{"id": "acme", "level": "company"}])
+    profit, revenue = Metric(name="profit", unit="CNY"), Metric(name="revenue", unit="CNY")
+    margin = Metric(
+        name="margin",
+        unit="percent",
+        rollup="ratio",
+        numerator="profit",
+        denominator="revenue",
+        quantum="0.1",
+    )
+    rows = [
+        {"node": "acme", "period": f"FY2027-M{m:02d}", "metric": name, "value": value}
+        for m in range(1, 13)
+        for name, value in (("profit", "5e12 CNY"), ("revenue", "0.01 CNY"))
+    ]
+    return Plan.from_leaf_values(tree, CALENDAR, [profit, revenue, margin], rows)
+
+
 CASES: list[Case] = [
     Case(
         id="21.1-hedged-total-beyond-limit",
@@ -180,5 +199,17 @@ CASES: list[Case] = [
         ),
         error=PlanError,
         names=("'revenue'", "'acme'", "FY2027", LIMIT),
+    ),
+    Case(
+        id="21.5-ratio-beyond-limit",
+        call=_huge_margin,
+        error=PlanError,
+        names=(
+            "'margin'",
+            "'acme'",
+            "FY2027",
+            "900,719,925,474,099.2 percent",
+            "revenue near zero",
+        ),
     ),
 ]

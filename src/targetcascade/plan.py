@@ -1173,7 +1173,14 @@ class Plan:
             if metric.rollup is not Rollup.RATIO:
                 continue
             expected, known = ratio_quanta(self, metric)
-            check_limit(np.where(known, expected, 0), metric, self.tree, self.calendar)
+            check_limit(
+                np.where(known, expected, 0),
+                metric,
+                self.tree,
+                self.calendar,
+                hint=f"a {metric.denominator} near zero makes {metric.numerator} / "
+                f"{metric.denominator} huge: look for a stray or missing digit there",
+            )
             values[k] = np.where(known, expected, 0)
             origins[k] = np.where(known, Origin.ROLLED_UP, Origin.MISSING)
         return attrs.evolve(self, values=values, origins=origins)
@@ -1269,6 +1276,7 @@ def check_limit(
     rows: Int64Array | None = None,
     columns: Int64Array | None = None,
     what: str = "",
+    hint: str = "plan in a coarser quantum (e.g. quantum='1000'), or look for a stray digit",
 ) -> None:
     """Refuse a grid holding a cell beyond ``MAX_QUANTA`` in magnitude, naming the first such cell.
 
@@ -1280,6 +1288,7 @@ def check_limit(
         rows: Compiled positions of the rows (None: every node in order).
         columns: Grid positions of the columns (None: every period in order).
         what: Words after the metric's name, e.g. ``" rolled up"``.
+        hint: What to do about it.
 
     Raises:
         PlanError: Naming the metric, node, period, value and the limit in the metric's unit.
@@ -1307,7 +1316,7 @@ def check_limit(
         metric=metric.name,
         expected=MAX_QUANTA,
         actual=value,
-        hint="plan in a coarser quantum (e.g. quantum='1000'), or look for a stray digit",
+        hint=hint,
     )
 
 
