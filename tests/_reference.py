@@ -144,3 +144,26 @@ def divisor(total: int, weights: Sequence[float], theta: Fraction) -> list[int]:
         best = max((i for i in range(len(exact)) if exact[i] > 0), key=priority)
         seats[best] += 1
     return seats
+
+
+def hedged_periods(values: Sequence[int], hedge: Fraction, offsets: Sequence[int]) -> list[int]:
+    """What over-assigned children sum to in each period of one node's grid, in Fractions.
+
+    The year is ``round(year x (1 + h))`` (half to even); each period's total is shared among its
+    sub-periods as their floors of ``x (1 + h)`` plus one quantum each for the largest fractional
+    parts, ties to the earlier sub-period.
+    """
+    factor = 1 + hedge
+    exact = [v * factor for v in values]
+    out = [0] * len(values)
+    out[0] = round(exact[0])
+    for p in range(len(offsets) - 1):
+        lo, hi = offsets[p], offsets[p + 1]
+        if hi <= lo:
+            continue
+        floors = [x.numerator // x.denominator for x in exact[lo:hi]]
+        leftover = out[p] - sum(floors)
+        ranked = sorted(range(hi - lo), key=lambda i: (-(exact[lo + i] - floors[i]), i))
+        for i in range(hi - lo):
+            out[lo + i] = floors[i] + (1 if i in ranked[:leftover] else 0)
+    return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 from decimal import Decimal
@@ -32,6 +33,7 @@ from targetcascade import (
     check,
     explain,
 )
+from targetcascade._rules import exact_fraction
 from targetcascade.allocation import (
     CapacityWeighted,
     Equal,
@@ -45,9 +47,11 @@ from targetcascade.allocation import (
 from targetcascade.errors import (
     InfeasibleAllocationError,
     PeriodError,
+    PlanError,
     QuantumError,
     SerializationError,
     SpecError,
+    UnitMismatchError,
 )
 from targetcascade.synthetic import demo_company
 from targetcascade.testing import calendars, org_trees
@@ -1158,33 +1162,40 @@ def test_relative_bounds_worked_out_by_month_equal_the_whole_arrays(inputs, thre
     totals, weights, offsets, locked, mask, _, _ = inputs
     n, months = weights.shape
     split_one, relabel = _labelled_split(offsets.size - 1, n)
-    # last year's values: some missing (NaN: no bound), some zero (a cap of 0)
+    # last year's values in whole quanta: some missing (NaN: no bound), some zero (a cap of 0)
     last = data.draw(
         st.lists(
-            st.one_of(st.just(float("nan")), st.just(0.0), st.floats(0, 1e8)),
+            st.one_of(st.just(float("nan")), st.just(0.0), st.integers(0, 10**8).map(float)),
             min_size=n * months,
             max_size=n * months,
         )
     )
     reference = np.array(last).reshape(n, months)
-    floor = data.draw(st.one_of(st.none(), st.sampled_from([0.0, 0.5, 0.9])))
-    cap = data.draw(st.one_of(st.none(), st.sampled_from([1.0, 1.5, 2.0])))
+    floor = data.draw(st.one_of(st.none(), st.sampled_from([0, Fraction(1, 2), Fraction(9, 10)])))
+    cap = data.draw(st.one_of(st.none(), st.sampled_from([1, Fraction(3, 2), Fraction(201, 100)])))
     relative = engine._Relative(reference, floor, cap)
     lazy = engine._Limits(locked, mask, relative=relative)
     whole = lazy.resolved()
     assert whole.relative is None
-    # worked out by hand: floors rounded up, caps down, no bound where last year is missing
+
+    def exact(bound: Fraction, rounding: object, absent: int) -> np.ndarray:
+        return np.array(
+            [absent if math.isnan(r) else rounding(int(r) * bound) for r in reference.ravel()],
+            dtype=np.int64,
+        ).reshape(reference.shape)
+
+    # worked out by hand, in Fractions: floors rounded up, caps down, no bound where last year is
+    # missing
     if floor is not None:
-        want = np.where(np.isnan(reference), 0, np.ceil(reference * floor - 1e-9))
+        want = exact(Fraction(floor), math.ceil, 0)
         if mask is not None:
             want = np.where(mask, np.minimum(want, locked), want)
-        assert np.array_equal(whole.floors, want.astype(np.int64))
+        assert np.array_equal(whole.floors, want)
     if cap is not None:
-        top = float(np.iinfo(np.int64).max // 4)
-        want = np.where(np.isnan(reference), top, np.floor(reference * cap + 1e-9))
+        want = exact(Fraction(cap), math.floor, np.iinfo(np.int64).max // 4)
         if mask is not None:
             want = np.where(mask, np.maximum(want, locked), want)
-        assert np.array_equal(whole.caps, want.astype(np.int64))
+        assert np.array_equal(whole.caps, want)
     labels = [f"M{j + 1:02d}" for j in range(months)]
 
     def run(limits):
@@ -1768,3 +1779,198 @@ def test_derived_ratio_checks_ok_in_every_mode(
     assert report.ok, report
     present = plan.present("margin")
     assert present.any() == (revenue != 0)
+
+
+def _pair() -> OrgTree:
+    return OrgTree.from_records(
+        [
+            {"id": "acme", "level": "company"},
+            {"id": "east", "parent": "acme", "level": "region"},
+            {"id": "west", "parent": "acme", "level": "region"},
+        ]
+    )
+
+
+class TestExactOverAssignment:
+    """Hedges with many digits (floats such as 1/30) are applied exactly, never wrapping int64 (#21.1)."""
+
+    def test_float_hedge_one_thirtieth(self) -> None:
+        """1,000.00 CNY + 1/30 (0.03333333333333333): the children carry 1,033.33 CNY."""
+        plan = cascade(
+            one(REVENUE, "1000 CNY", splits={"company": Split(strategy=Equal(), hedge=1 / 30)}),
+            _pair(),
+            FiscalCalendar(fiscal_year=2027),
+        )
+        east, west = (plan.quanta(n, "FY2027", "revenue") for n in ("east", "west"))
+        assert east + west == 103_333
+        assert {east, west} == {51_666, 51_667}
+        assert check(plan).ok
+
+    def test_float_hedge_one_seventh(self) -> None:
+        """1,000.00 CNY + 1/7 (0.14285714285714285) is 1,142.857...: 571.43 CNY each."""
+        plan = cascade(
+            one(REVENUE, "1000 CNY", splits={"company": Split(strategy=Equal(), hedge=1 / 7)}),
+            _pair(),
+            FiscalCalendar(fiscal_year=2027),
+        )
+        assert [plan.quanta(n, "FY2027", "revenue") for n in ("east", "west")] == [57_143] * 2
+        assert check(plan).ok
+
+    def test_single_child_small_target(self) -> None:
+        """0.90 CNY + 1/30 is 0.93 CNY for the only child."""
+        tree = OrgTree.from_records(
+            [
+                {"id": "acme", "level": "company"},
+                {"id": "east", "parent": "acme", "level": "region"},
+            ]
+        )
+        plan = cascade(
+            one(REVENUE, "0.90 CNY", splits={"company": Split(strategy=Equal(), hedge=1 / 30)}),
+            tree,
+            FiscalCalendar(fiscal_year=2027),
+        )
+        assert plan.quanta("east", "FY2027", "revenue") == 93
+        assert check(plan).ok
+
+    def test_hedged_total_beyond_the_limit_is_refused(self) -> None:
+        """A hedge that takes the children past 2**53 quanta is refused, naming the parent cell."""
+        spec = one(REVENUE, "1000 CNY", splits={"company": Split(strategy=Equal(), hedge=10**12)})
+        with pytest.raises(
+            PlanError,
+            match=r"'acme' in FY2027 .* beyond the limit of "
+            r"90,071,992,547,409\.92 CNY",
+        ):
+            cascade(spec, _pair(), FiscalCalendar(fiscal_year=2027))
+
+    @given(
+        target=st.integers(0, 10**13),
+        hedge=st.one_of(
+            st.floats(min_value=-0.5, max_value=2.0),
+            st.floats(min_value=-0.5, max_value=2.0).map(Fraction),
+            st.fractions(min_value=Fraction(-1, 2), max_value=2, max_denominator=10**30),
+        ),
+    )
+    def test_children_carry_the_exact_rounded_hedge(
+        self, target: int, hedge: float | Fraction
+    ) -> None:
+        """For any hedge the children's year is round(target x (1 + h)) by Fractions, checked ok."""
+        exact = exact_fraction(hedge)
+        assume(exact > -1)
+        plan = cascade(
+            one(DEALS, target, splits={"company": Split(strategy=Equal(), hedge=hedge)}),
+            _pair(),
+            FiscalCalendar(fiscal_year=2027),
+        )
+        children = plan.quanta("east", "FY2027", "deals") + plan.quanta("west", "FY2027", "deals")
+        assert children == round(target * (1 + exact))
+        assert check(plan).ok
+
+
+def _abc() -> OrgTree:
+    return OrgTree.from_records(
+        [
+            {"id": "acme", "level": "company"},
+            {"id": "a", "parent": "acme", "level": "region"},
+            {"id": "b", "parent": "acme", "level": "region"},
+            {"id": "c", "parent": "acme", "level": "region"},
+        ]
+    )
+
+
+def _history_of(metric: Metric, per_month: dict[str, object], year: int = 2026) -> Plan:
+    rows = [
+        {"node": node, "period": f"FY{year}-M{m:02d}", "metric": metric.name, "value": value}
+        for node, value in per_month.items()
+        for m in range(1, 13)
+    ]
+    calendar = FiscalCalendar(fiscal_year=year)
+    return Plan.from_leaf_values(_abc(), calendar, [metric], rows, kind="history")
+
+
+USD = Metric(name="revenue", unit="USD")
+
+
+class TestHistoryUnits:
+    """Last year is read through its own unit and quantum, never as raw quanta (#12.2)."""
+
+    @pytest.mark.parametrize("mode", ["org_first", "time_first"])
+    def test_relative_bounds_on_a_history_in_whole_dollars(self, mode: str) -> None:
+        """Last year 100 / 200 / 700 USD a month (quantum 1 USD), bounds 0.9-1.1, 4,000 USD each
+        by equal shares: a and b are capped at 110 and 220 USD a month, c takes the rest."""
+        dollars = Metric(name="revenue", unit="USD", quantum="1")
+        history = _history_of(dollars, {"a": 100, "b": 200, "c": 700})
+        split = Split(strategy=Equal(), bounds=RelativeBounds(floor="0.9", cap="1.1"))
+        spec = one(USD, "12000 USD", mode=mode, splits={"company": split})
+        plan = cascade(spec, _abc(), FiscalCalendar(fiscal_year=2027), history=[history])
+        years = [plan.quanta(n, "FY2027", "revenue") for n in "abc"]
+        assert years == [132_000, 264_000, 804_000]  # 1,320 / 2,640 / 8,040 USD
+        months = [plan.quanta(n, "FY2027-M01", "revenue") for n in "abc"]
+        assert months == [11_000, 22_000, 67_000]
+        assert check(plan).ok
+
+    def test_relative_bounds_on_a_history_in_wan(self) -> None:
+        """A history in wan CNY (quantum 1 wan) caps at 1.0 x 1 wan = 10,000.00 CNY a month."""
+        wan = Metric(name="revenue", unit="wan CNY", quantum="1")
+        history = _history_of(wan, {"a": 1, "b": 1, "c": 10})
+        split = Split(strategy=Equal(), bounds=RelativeBounds(cap="1"))
+        spec = one(REVENUE, "36 wan CNY", splits={"company": split})
+        plan = cascade(spec, _abc(), FiscalCalendar(fiscal_year=2027), history=[history])
+        assert plan.quanta("a", "FY2027-M01", "revenue") == 1_000_000
+        assert plan.quanta("c", "FY2027", "revenue") == 36_000_000 - 2 * 12_000_000
+
+    def test_cny_history_for_a_usd_metric_is_refused_by_bounds(self) -> None:
+        """Relative bounds never read a CNY history as USD."""
+        history = _history_of(Metric(name="revenue", unit="CNY"), {"a": 1, "b": 2, "c": 7})
+        split = Split(strategy=Equal(), bounds=RelativeBounds(floor="0.9"))
+        spec = one(USD, "12000 USD", splits={"company": split})
+        with pytest.raises(UnitMismatchError, match=r"FY2026 has 'revenue' in CNY, .* in USD"):
+            cascade(spec, _abc(), FiscalCalendar(fiscal_year=2027), history=[history])
+
+    def test_cny_history_for_a_usd_metric_is_refused_by_shares(self) -> None:
+        """Historical shares never read a CNY history as USD either."""
+        history = _history_of(Metric(name="revenue", unit="CNY"), {"a": 1, "b": 2, "c": 7})
+        spec = one(USD, "12000 USD", splits={"company": Split(strategy=ProportionOfAverages())})
+        with pytest.raises(UnitMismatchError, match=r"'revenue' in CNY, .* in USD") as caught:
+            cascade(spec, _abc(), FiscalCalendar(fiscal_year=2027), history=[history])
+        assert caught.value.metric == "revenue"
+
+    def test_years_in_different_quanta_are_shared_alike(self) -> None:
+        """2025 in cents (a, b: 100 USD a month) and 2026 in whole dollars (100, 300): a sold 2,400
+        and b 4,800 USD in all, so 3,000 USD splits 1,000 / 2,000 (c sold nothing)."""
+        cents = _history_of(USD, {"a": "100 USD", "b": "100 USD", "c": 0}, year=2025)
+        dollars = Metric(name="revenue", unit="USD", quantum="1")
+        whole = _history_of(dollars, {"a": 100, "b": 300, "c": 0})
+        spec = one(
+            USD,
+            "3000 USD",
+            mode="org_first",
+            splits={"company": Split(strategy=ProportionOfAverages())},
+        )
+        plan = cascade(spec, _abc(), FiscalCalendar(fiscal_year=2027), history=[cents, whole])
+        assert [plan.quanta(n, "FY2027", "revenue") for n in "abc"] == [100_000, 200_000, 0]
+
+    @given(
+        last=st.lists(st.integers(0, 10**6), min_size=3, max_size=3),
+        target=st.integers(0, 10**9),
+        floor=st.sampled_from([None, "0", "0.5", "0.9", "1"]),
+        cap=st.sampled_from([None, "1", "1.1", "1.5", "3"]),
+        mode=st.sampled_from(["org_first", "time_first"]),
+    )
+    def test_bounds_do_not_depend_on_the_history_quantum(
+        self, last: list[int], target: int, floor: str | None, cap: str | None, mode: str
+    ) -> None:
+        """The same last year in whole dollars or in cents gives the same plan, or the same refusal."""
+        assume(floor is None or cap is None or Decimal(floor) <= Decimal(cap))
+        dollars = Metric(name="revenue", unit="USD", quantum="1")
+        in_dollars = _history_of(dollars, dict(zip("abc", last, strict=True)))
+        in_cents = _history_of(USD, dict(zip("abc", last, strict=True)))  # the same USD, in cents
+        split = Split(strategy=Equal(), bounds=RelativeBounds(floor=floor, cap=cap))
+        spec = one(USD, target, mode=mode, splits={"company": split})
+        outcomes = []
+        for history in (in_dollars, in_cents):
+            try:
+                plan = cascade(spec, _abc(), FiscalCalendar(fiscal_year=2027), history=[history])
+                outcomes.append(plan.values.tolist())
+            except InfeasibleAllocationError as exc:
+                outcomes.append(str(exc))
+        assert outcomes[0] == outcomes[1]

@@ -16,19 +16,24 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from targetcascade import (
+    CascadeSpec,
     CheckReport,
     FiscalCalendar,
     Metric,
+    MetricCascade,
     OrgTree,
     Origin,
     PeriodLevel,
     Plan,
     Rollup,
     Rule,
+    Split,
     Violation,
+    cascade,
     check,
 )
 from targetcascade._rules import segment_sums
+from targetcascade.allocation import Equal
 from targetcascade.errors import CheckFailedError, TargetCascadeError
 from targetcascade.testing import plans
 
@@ -298,6 +303,7 @@ class TestCheckReport:
             "missing_child": 0,
             "tree": 0,
             "calendar": 0,
+            "limit": 0,
         }
 
     def test_violation_pickles(self) -> None:
@@ -551,3 +557,151 @@ def test_additivity_with_gaps_matches_reference(
         report = check(plan, rules=[Rule.ORG_ADDITIVITY, Rule.TIME_ADDITIVITY], max_violations=None)
     assert located(report) == _reference_additivity(plan)
     assert report.total == len(report.violations)
+
+
+def _hedged_import() -> Plan:
+    """A cascade over-assigned by 1/30 (a float) at the company, imported back from its records."""
+    tree = OrgTree.from_records(
+        [
+            {"id": "acme", "level": "company"},
+            {"id": "east", "parent": "acme", "level": "region"},
+            {"id": "west", "parent": "acme", "level": "region"},
+        ]
+    )
+    revenue = Metric(name="revenue", unit="CNY")
+    spec = CascadeSpec(
+        metrics=[
+            MetricCascade(
+                metric=revenue,
+                target="1000 CNY",
+                splits={"company": Split(strategy=Equal(), hedge=1 / 30)},
+            )
+        ]
+    )
+    built = cascade(spec, tree, FiscalCalendar(fiscal_year=2027))
+    return Plan.from_records(
+        tree, built.calendar, [revenue], built.to_records(), hedges={"company": 1 / 30}
+    )
+
+
+class TestExactArithmetic:
+    """check adds up and over-assigns exactly, whatever the size of the numbers (#21.1, #21.2)."""
+
+    def test_float_hedge_import_is_ok(self) -> None:
+        """An imported plan over-assigned by 1/30 (1,000.00 -> 1,033.33 CNY) checks ok."""
+        plan = _hedged_import()
+        assert (
+            plan.quanta("east", "FY2027", "revenue") + plan.quanta("west", "FY2027", "revenue")
+            == 103_333
+        )
+        assert check(plan).ok
+
+    def test_float_hedge_expected_figure(self) -> None:
+        """A child one cent high is reported against 1,033.33 CNY, the exact hedged year."""
+        plan = _hedged_import()
+        east = plan.quanta("east", "FY2027", "revenue")
+        assert east is not None
+        broken = edit(
+            plan, "east", "FY2027", plan.metric("revenue").from_quanta(east + 1), "revenue"
+        )
+        (violation,) = check(broken).by_rule(Rule.ORG_ADDITIVITY)
+        assert violation.expected == Decimal("1033.33")
+        assert violation.actual == Decimal("1033.34")
+        assert "1,033.33 CNY" in violation.message
+
+    def test_sums_beyond_int64_do_not_wrap(self) -> None:
+        """Children of 2**62 quanta each do not 'add up' to a parent of -2**63 (int64 wrapping)."""
+        tree = OrgTree.from_records(
+            [
+                {"id": "acme", "level": "company"},
+                {"id": "east", "parent": "acme", "level": "region"},
+                {"id": "west", "parent": "acme", "level": "region"},
+            ]
+        )
+        calendar = FiscalCalendar(fiscal_year=2027)
+        deals = Metric(name="deals", unit="deal", non_negative=False)
+        values = np.zeros((1, 3, len(calendar.periods)), dtype=np.int64)
+        values[0, 0, 0] = np.iinfo(np.int64).min
+        values[0, 1:, 0] = 2**62
+        origins = np.full(values.shape, Origin.MISSING, dtype=np.uint8)
+        origins[0, :, 0] = Origin.MANUAL
+        plan = Plan(tree=tree, calendar=calendar, metrics=(deals,), values=values, origins=origins)
+        report = check(plan, rules=[Rule.ORG_ADDITIVITY, Rule.LIMIT])
+        assert located(report) == {
+            (Rule.ORG_ADDITIVITY, "acme", "FY2027"),
+            (Rule.LIMIT, "acme", "FY2027"),
+            (Rule.LIMIT, "east", "FY2027"),
+            (Rule.LIMIT, "west", "FY2027"),
+        }
+        (sums,) = report.by_rule(Rule.ORG_ADDITIVITY)
+        assert sums.actual == Decimal(2**63)
+
+    def test_months_beyond_int64_do_not_wrap(self) -> None:
+        """Months of 2**62 quanta make a quarter of 3 x 2**62, not the -2**62 int64 wraps it to."""
+        tree = OrgTree.from_records([{"id": "solo", "level": "company"}])
+        calendar = FiscalCalendar(fiscal_year=2027)
+        deals = Metric(name="deals", unit="deal", non_negative=False)
+        values = np.full((1, 1, len(calendar.periods)), 2**62, dtype=np.int64)
+        values[0, 0, 1:5] = -(2**62)  # 3 x 2**62 wrapped
+        values[0, 0, 0] = 0  # 4 x -2**62 wrapped
+        origins = np.full(values.shape, Origin.MANUAL, dtype=np.uint8)
+        plan = Plan(tree=tree, calendar=calendar, metrics=(deals,), values=values, origins=origins)
+        report = check(plan, rules=[Rule.TIME_ADDITIVITY])
+        assert report.counts[Rule.TIME_ADDITIVITY] == 5  # four quarters and the year
+        by_period = {v.period: v.actual for v in report.violations}
+        assert by_period["FY2027-Q1"] == Decimal(3 * 2**62)
+        assert by_period["FY2027"] == Decimal(-(2**64))
+
+    def test_ratio_of_int64_minimums(self) -> None:
+        """A ratio whose parts are both int64's minimum is 100 %, not a wrapped sign (#21.2)."""
+        tree = OrgTree.from_records([{"id": "acme", "level": "company"}])
+        profit = Metric(name="profit", unit="CNY", non_negative=False)
+        revenue = Metric(name="revenue", unit="CNY", non_negative=False)
+        margin = Metric(
+            name="margin",
+            unit="percent",
+            rollup="ratio",
+            numerator="profit",
+            denominator="revenue",
+            quantum="0.1",
+        )
+        rows = [
+            *leaf_rows({"acme": 1}, "profit"),
+            *leaf_rows({"acme": 3}, "revenue"),
+        ]
+        plan = Plan.from_leaf_values(
+            tree, FiscalCalendar(fiscal_year=2027), [profit, revenue, margin], rows
+        )
+        values = np.array(plan.values)
+        values[0, 0, 0] = values[1, 0, 0] = np.iinfo(np.int64).min
+        (violation,) = check(attrs.evolve(plan, values=values)).by_rule(Rule.RATIO_CONSISTENCY)
+        assert violation.expected == Decimal("100.0")
+
+    def test_limit_reports_cells_beyond_2_to_the_53(self) -> None:
+        """A cell of 2**53 + 1 quanta is reported, with the limit in the metric's unit."""
+        plan = coherent_plan()
+        values = plan.values.copy()
+        values[0, 0, 0] = 2**53 + 1
+        edited = attrs.evolve(plan, values=values)
+        (violation,) = check(edited, rules=[Rule.LIMIT]).violations
+        assert (violation.node, violation.period) == ("acme", "FY2027")
+        assert "9,007,199,254,740,992 deal" in violation.message
+
+
+@given(plans(), st.data())
+def test_additivity_of_huge_imported_grids_matches_reference(
+    plan: Plan, data: st.DataObject
+) -> None:
+    """Grids beyond the doors' limit (as a hostile file could hold) are added up exactly: the report
+    matches the Python-integer twin. A coherent plan times a large factor, wrapped into int64 as a
+    careless writer would store it, adds up modulo 2**64 but not in integers (#21.2)."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    values = np.array(plan.values)
+    for k in range(len(plan.metrics)):
+        with np.errstate(over="ignore"):
+            values[k] *= data.draw(st.integers(1, 2**62))  # wraps where a product leaves int64
+        cells = rng.integers(0, values[k].size, size=data.draw(st.integers(0, 4)))
+        values[k].flat[cells] = rng.integers(-(2**62), 2**62, size=cells.size)
+    huge = attrs.evolve(plan, values=values)
+    report = check(huge, rules=[Rule.ORG_ADDITIVITY, Rule.TIME_ADDITIVITY], max_violations=None)
+    assert located(report) == _reference_additivity(huge)

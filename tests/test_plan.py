@@ -13,7 +13,17 @@ import numpy as np
 import pytest
 from hypothesis import given
 
-from targetcascade import FiscalCalendar, Metric, OrgTree, Origin, Plan, PlanKind, check, ureg
+from targetcascade import (
+    FiscalCalendar,
+    Levels,
+    Metric,
+    OrgTree,
+    Origin,
+    Plan,
+    PlanKind,
+    check,
+    ureg,
+)
 from targetcascade.errors import (
     LevelOrderError,
     MetricError,
@@ -175,7 +185,7 @@ class TestPlanFromLeafArrays:
 
     def test_fractional_floats_refused(self) -> None:
         """Float arrays must hold whole quanta."""
-        with pytest.raises(PlanError, match="not whole numbers of quanta"):
+        with pytest.raises(PlanError, match=r"FY2027-M01: 0\.5 is not a whole number of quanta"):
             Plan.from_leaf_arrays(
                 tree(), FiscalCalendar(fiscal_year=2027), [DEALS], {"deals": np.full((3, 12), 0.5)}
             )
@@ -186,6 +196,147 @@ class TestPlanFromLeafArrays:
         plan = Plan.from_leaf_arrays(tree(), cal, [DEALS], {"deals": np.ones((3, 12), np.int64)})
         assert plan.quanta("acme", "FY2027", "deals") == 36
         assert check(plan).ok
+
+
+SIGNED = Metric(name="revenue", unit="CNY", non_negative=False)
+WHOLE_CNY = Metric(name="revenue", unit="CNY", quantum="1", non_negative=False)
+LIMIT_TEXT = "beyond the limit of 90,071,992,547,409.92 CNY"
+
+
+def wide_tree(leaves: int) -> OrgTree:
+    rows: list[dict[str, object]] = [{"id": "acme", "level": "team"}]
+    rows += [{"id": f"p{i}", "parent": "acme", "level": "individual"} for i in range(leaves)]
+    return OrgTree.from_records(rows, levels=Levels(ranks=(("team",), ("individual",))))
+
+
+class TestSizeLimit:
+    """Every cell of a plan, roll-ups included, stays within 2**53 quanta (#21.2)."""
+
+    def test_leaf_value_beyond_the_limit(self) -> None:
+        """1.6e16 CNY in a leaf-month is refused, naming the cell and the limit in CNY."""
+        rows = [
+            {"node": n, "period": m, "metric": "revenue", "value": "1.6e16 CNY"}
+            for n in ("e1", "e2", "west")
+            for m in MONTHS
+        ]
+        with pytest.raises(PlanError, match=r"row 0: 'revenue' for 'e1' in FY2027-M01") as caught:
+            Plan.from_leaf_values(tree(), FiscalCalendar(fiscal_year=2027), [SIGNED], rows)
+        assert LIMIT_TEXT in str(caught.value)
+        assert "16,000,000,000,000,000.00 CNY" in str(caught.value)
+
+    def test_roll_up_beyond_the_limit(self) -> None:
+        """Two teams of 1.5 x 2**52 CNY a year make a region of 3 x 2**52: refused, not wrapped."""
+        grid = np.full((3, 12), 2**49, dtype=np.int64)  # 12 x 2**49 = 1.5 x 2**52 per leaf
+        with pytest.raises(PlanError, match=r"'revenue' rolled up for 'east' in FY2027 is "):
+            Plan.from_leaf_arrays(
+                tree(), FiscalCalendar(fiscal_year=2027), [WHOLE_CNY], {"revenue": grid}
+            )
+
+    def test_roll_up_that_int64_would_wrap(self) -> None:
+        """1,100 people of about 2**53 CNY a year: the company's year is refused, never wrapped."""
+        month = 2**53 // 12  # a year of 9,007,199,254,740,984 CNY each, within the limit
+        grid = np.full((1100, 12), month, dtype=np.int64)
+        with pytest.raises(
+            PlanError, match=r"'revenue' rolled up for 'acme' in FY2027 is "
+        ) as caught:
+            Plan.from_leaf_arrays(
+                wide_tree(1100), FiscalCalendar(fiscal_year=2027), [WHOLE_CNY], {"revenue": grid}
+            )
+        assert f"{1100 * 12 * month:,} CNY" in str(caught.value)
+
+    def test_year_of_the_repro(self) -> None:
+        """Months of 2**53 quanta are each within the limit, but their year is not."""
+        grid = np.full((3, 12), 2**53, dtype=np.int64)  # leaves west, e1, e2 in compiled order
+        with pytest.raises(PlanError, match=r"rolled up for 'west' in FY2027 is "):
+            Plan.from_leaf_arrays(
+                tree(), FiscalCalendar(fiscal_year=2027), [SIGNED], {"revenue": grid}
+            )
+
+    def test_unsigned_beyond_int64(self) -> None:
+        """uint64 2**63 + 5 is refused by name, not turned negative."""
+        grid = np.zeros((3, 12), dtype=np.uint64)
+        grid[1, 2] = 2**63 + 5
+        with pytest.raises(
+            PlanError, match=r"'revenue' for 'e1' in FY2027-M03: 9223372036854775813"
+        ):
+            Plan.from_leaf_arrays(
+                tree(), FiscalCalendar(fiscal_year=2027), [SIGNED], {"revenue": grid}
+            )
+
+    def test_float_beyond_int64(self) -> None:
+        """Float 1e19 is refused by name, not turned into INT64_MIN."""
+        grid = np.zeros((3, 12))
+        grid[2, 11] = 1e19
+        with pytest.raises(PlanError, match=r"'revenue' for 'e2' in FY2027-M12: 1e\+19"):
+            Plan.from_leaf_arrays(
+                tree(), FiscalCalendar(fiscal_year=2027), [SIGNED], {"revenue": grid}
+            )
+
+    def test_float_nan(self) -> None:
+        """A NaN quanta count is refused naming its cell."""
+        grid = np.zeros((3, 12))
+        grid[0, 0] = np.nan
+        with pytest.raises(PlanError, match=r"'west' in FY2027-M01: nan is not a number"):
+            Plan.from_leaf_arrays(
+                tree(), FiscalCalendar(fiscal_year=2027), [SIGNED], {"revenue": grid}
+            )
+
+    def test_float_within_four_ulps(self) -> None:
+        """Floats within 4 ulps of whole quanta are those quanta (0.1 + 0.2 cents x 10 is 3)."""
+        grid = np.full((3, 12), (0.1 + 0.2) * 10)
+        plan = Plan.from_leaf_arrays(
+            tree(), FiscalCalendar(fiscal_year=2027), [SIGNED], {"revenue": grid}
+        )
+        assert plan.quanta("acme", "FY2027", "revenue") == 3 * 36
+
+    def test_float32_within_four_of_its_own_ulps(self) -> None:
+        """A float32 array is read by float32's ulps: 3 plus one float32 ulp is 3 quanta."""
+        grid = np.full((3, 12), np.nextafter(np.float32(3), np.float32(4)), dtype=np.float32)
+        plan = Plan.from_leaf_arrays(
+            tree(), FiscalCalendar(fiscal_year=2027), [SIGNED], {"revenue": grid}
+        )
+        assert plan.quanta("west", "FY2027-M01", "revenue") == 3
+
+    def test_float_five_ulps_off_is_refused(self) -> None:
+        """Five ulps from a whole number of quanta is not representation error: refused by cell."""
+        off = 3.0
+        for _ in range(5):
+            off = float(np.nextafter(off, 4.0))
+        grid = np.zeros((3, 12))
+        grid[1, 0] = off
+        with pytest.raises(
+            PlanError, match=r"'e1' in FY2027-M01: 3\.00000000000000[0-9]+ is not a whole"
+        ):
+            Plan.from_leaf_arrays(
+                tree(), FiscalCalendar(fiscal_year=2027), [SIGNED], {"revenue": grid}
+            )
+
+    def test_with_values_beyond_the_limit(self) -> None:
+        """with_values refuses 1e20 CNY by name instead of a raw OverflowError."""
+        cell = {"node": "e1", "period": "FY2027-M01", "metric": "revenue", "value": "1e20 CNY"}
+        with pytest.raises(PlanError, match=r"row 0: 'revenue' for 'e1' in FY2027-M01") as caught:
+            revenue_plan().with_values([cell])
+        assert LIMIT_TEXT in str(caught.value)
+
+    def test_from_records_beyond_the_limit(self) -> None:
+        """from_records refuses a negative year beyond the limit, naming the cell."""
+        cell = {"node": "acme", "period": "FY2027", "metric": "revenue", "value": -(2**53) - 1}
+        with pytest.raises(PlanError, match=r"'revenue' for 'acme' in FY2027 is -9"):
+            Plan.from_records(tree(), FiscalCalendar(fiscal_year=2027), [SIGNED], [cell])
+
+    def test_with_arrays_beyond_the_limit(self) -> None:
+        """with_arrays refuses a cell of 2**60 quanta, naming it."""
+        plan = revenue_plan()
+        grid = plan.grid("revenue").copy()
+        grid[3, 7] = 2**60
+        with pytest.raises(PlanError, match=r"'revenue' for 'e1' in FY2027-M03 is "):
+            plan.with_arrays("revenue", grid, plan.origins[0])
+
+    def test_the_limit_itself_is_accepted(self) -> None:
+        """A cell of exactly 2**53 quanta is within the limit."""
+        cell = {"node": "acme", "period": "FY2027", "metric": "revenue", "value": 2**53}
+        plan = Plan.from_records(tree(), FiscalCalendar(fiscal_year=2027), [WHOLE_CNY], [cell])
+        assert plan.quanta("acme", "FY2027", "revenue") == 2**53
 
 
 class TestPlanEditing:

@@ -9,9 +9,12 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
+import _reference
 from targetcascade import FiscalCalendar
 from targetcascade._rules import (
+    MAX_QUANTA,
     div_round_half_even,
+    exact_fraction,
     hedged_bounds,
     hedged_period_totals,
     hedged_total,
@@ -20,6 +23,15 @@ from targetcascade._rules import (
 
 OFFSETS = FiscalCalendar(fiscal_year=2027).child_offsets
 HEDGES = st.fractions(min_value=Fraction(-1, 2), max_value=Fraction(1, 2), max_denominator=1000)
+# Hedges whose numerator and denominator are far beyond int64 once 1 is added and a parent multiplies
+# them: floats read as their shortest decimal (1/30 -> 3333333333333333/10**17), floats read as the
+# exact binary fraction they stand for, and many-digit fractions.
+BIG_HEDGES = st.one_of(
+    st.floats(min_value=-0.5, max_value=3.0).map(exact_fraction),
+    st.floats(min_value=-0.5, max_value=3.0).map(Fraction),
+    st.fractions(min_value=Fraction(-1, 2), max_value=3, max_denominator=10**40),
+).filter(lambda h: h > -1)
+PARENTS = st.integers(-MAX_QUANTA // 4, MAX_QUANTA // 4)
 
 
 class TestDivRoundHalfEven:
@@ -40,6 +52,25 @@ class TestHedgedTotal:
         lo, hi = hedged_bounds(np.array([parent]), hedge)
         exact = parent * (1 + hedge)
         assert (int(lo[0]), int(hi[0])) == (math.floor(exact), math.ceil(exact))
+
+    def test_float_hedge_does_not_wrap(self) -> None:
+        """1000.00 CNY + 1/30 (a float) is 103,333 cents, not a wrapped int64 product."""
+        assert hedged_total(np.array([100000]), exact_fraction(1 / 30)).tolist() == [103333]
+        assert hedged_total(np.array([90]), exact_fraction(1 / 30)).tolist() == [93]
+
+    @given(st.lists(PARENTS, min_size=1, max_size=5), BIG_HEDGES)
+    def test_matches_fractions_for_big_hedges(self, parents: list[int], hedge: Fraction) -> None:
+        """Totals and bounds equal the Fraction computation for any hedge, however many digits."""
+        exact = [p * (1 + hedge) for p in parents]
+        assert hedged_total(np.array(parents), hedge).tolist() == [round(x) for x in exact]
+        lo, hi = hedged_bounds(np.array(parents), hedge)
+        assert lo.tolist() == [math.floor(x) for x in exact]
+        assert hi.tolist() == [math.ceil(x) for x in exact]
+
+    def test_results_beyond_int64_stay_exact(self) -> None:
+        """A total beyond int64 comes back as an exact Python integer, never wrapped."""
+        out = hedged_total(np.array([MAX_QUANTA]), Fraction(10**6))
+        assert out.tolist() == [MAX_QUANTA * (10**6 + 1)]
 
 
 class TestHedgedPeriodTotals:
@@ -69,6 +100,16 @@ class TestHedgedPeriodTotals:
         for value, parent in zip(out.tolist(), values[0].tolist(), strict=True):
             exact = parent * (1 + hedge)
             assert math.floor(exact) <= value <= math.ceil(exact)
+
+    @given(st.lists(st.integers(-(10**13), 10**13), min_size=12, max_size=12), BIG_HEDGES)
+    def test_matches_the_fraction_twin_for_big_hedges(
+        self, months: list[int], hedge: Fraction
+    ) -> None:
+        """Every period's hedged total equals the exact Fraction twin, for hedges of any size."""
+        quarters = [sum(months[i : i + 3]) for i in range(0, 12, 3)]
+        grid = [sum(months), *quarters, *months]
+        out = hedged_period_totals(np.array([grid], dtype=np.int64), hedge, OFFSETS)[0]
+        assert out.tolist() == _reference.hedged_periods(grid, hedge, OFFSETS.tolist())
 
 
 class TestSegmentSums:

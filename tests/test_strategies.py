@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import pickle
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -32,7 +33,7 @@ from targetcascade.allocation.time_strategies import (
     checked_profile,
 )
 from targetcascade.calendar import FiscalCalendar
-from targetcascade.errors import StrategyError
+from targetcascade.errors import StrategyError, UnitMismatchError
 from targetcascade.metric import Metric
 from targetcascade.org import OrgTree
 from targetcascade.plan import Plan
@@ -913,3 +914,52 @@ def test_history_alignment_is_by_id_whichever_tree_has_an_id_dict(tree, seed, hi
         assert target.compiled.position.has_rows != history_dict  # the other side was not built
     where = {node: i for i, node in enumerate(source.compiled.ids)}
     assert rows.tolist() == [where.get(node, -1) for node in target.compiled.ids]
+
+
+def _one_year(metric: Metric, value: object, year: int) -> Plan:
+    tree = OrgTree.from_records([{"id": "acme", "level": "company"}])
+    rows = [
+        {"node": "acme", "period": f"FY{year}-M{m:02d}", "metric": metric.name, "value": value}
+        for m in range(1, 13)
+    ]
+    return Plan.from_leaf_values(
+        tree, FiscalCalendar(fiscal_year=year), [metric], rows, kind="history"
+    )
+
+
+class TestHistoryGrain:
+    """History reads each year through its own unit and quantum (#12.2)."""
+
+    def test_years_in_cents_and_whole_dollars(self) -> None:
+        """1 USD a month kept in cents and 2 USD kept in whole dollars read as 100 and 200 cents."""
+        cents = _one_year(Metric(name="revenue", unit="USD"), 1, 2025)
+        dollars = _one_year(Metric(name="revenue", unit="USD", quantum="1"), 2, 2026)
+        history = History(plans=[cents, dollars])
+        planned = Metric(name="revenue", unit="USD")
+        assert history.grain(planned) == Fraction(1, 100)
+        monthly = history.monthly(planned, cents.tree)
+        assert monthly[0].tolist() == [100.0] * 12 + [200.0] * 12
+        assert history.totals(planned, cents.tree).total.tolist() == [3600.0]
+
+    def test_wan_against_cny(self) -> None:
+        """A year in wan CNY (quantum 1 wan) is 10,000 CNY a step against a CNY metric."""
+        wan = _one_year(Metric(name="revenue", unit="wan CNY", quantum="1"), 3, 2026)
+        history = History(plans=[wan])
+        assert history.grain(Metric(name="revenue", unit="CNY")) == 10_000
+        assert history.grain("revenue") == 1  # in the year's own unit, wan CNY
+
+    def test_same_quantum_reads_unchanged(self) -> None:
+        """Years of one unit and quantum are read as their stored quanta."""
+        plans = [_one_year(Metric(name="deals", unit="deal"), 5, y) for y in (2025, 2026)]
+        history = History(plans=plans)
+        assert history.grain("deals") == 1
+        assert history.monthly("deals", plans[0].tree)[0].tolist() == [5.0] * 24
+
+    def test_other_dimension_refused(self) -> None:
+        """A CNY year for a USD metric, or beside a USD year, is refused naming both units."""
+        cny = _one_year(Metric(name="revenue", unit="CNY"), 1, 2025)
+        usd = _one_year(Metric(name="revenue", unit="USD"), 1, 2026)
+        with pytest.raises(UnitMismatchError, match=r"FY2025 has 'revenue' in CNY, .* in USD"):
+            History(plans=[cny, usd]).totals("revenue", usd.tree)
+        with pytest.raises(UnitMismatchError, match=r"FY2026 has 'revenue' in USD, .* in CNY"):
+            History(plans=[usd]).monthly(Metric(name="revenue", unit="CNY"), usd.tree)

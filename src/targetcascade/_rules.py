@@ -22,14 +22,19 @@ __all__ = [
     "hedged_bounds",
     "hedged_period_totals",
     "hedged_total",
+    "over_limit",
+    "scaled_bounds",
     "segment_sums",
 ]
 
 Int64Array = npt.NDArray[np.int64]
 
-#: Largest magnitude of a total, lock or floor, in quanta (about 9.007e15: 90 trillion CNY in cents).
-#: Caps above it are treated as "no cap". Every cell of every plan stays within it.
+#: Largest magnitude, in quanta, of any cell of any plan (DESIGN.md "One size limit"): every
+#: integer up to 2**53 is exact as a float64, which the kernel's quotas rely on.
 MAX_QUANTA: Final = 2**53
+
+# A product below this fits int64 with room for the remainder arithmetic that follows it.
+_INT64_SAFE: Final = 2**62
 
 
 def as_slice(index: Int64Array) -> slice | Int64Array:
@@ -129,10 +134,61 @@ def div_round_half_even(
     return result
 
 
-def hedged_total(parent: npt.NDArray[np.int64], hedge: Fraction) -> npt.NDArray[np.int64]:
+def over_limit(values: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
+    """Where ``|values| > MAX_QUANTA`` (int64 or Python-int object arrays).
+
+    Written as two comparisons: ``np.abs`` of int64's minimum is itself negative.
+
+    Args:
+        values: Integers.
+
+    Returns:
+        A bool array of the same shape.
+
+    Example:
+        >>> over_limit(np.array([2**53, -(2**53) - 1, np.iinfo(np.int64).min])).tolist()
+        [False, True, True]
+    """
+    result: npt.NDArray[np.bool_] = np.asarray((values > MAX_QUANTA) | (values < -MAX_QUANTA))
+    return result
+
+
+def _narrowed(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """An object array of Python ints as int64 when every value fits, else unchanged."""
+    if values.dtype != object:
+        return values
+    if values.size == 0 or (
+        int(values.max()) <= np.iinfo(np.int64).max and int(values.min()) >= np.iinfo(np.int64).min
+    ):
+        return values.astype(np.int64)
+    return values
+
+
+def _scaled_parts(
+    parent: npt.ArrayLike, factor: Fraction
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
+    """``floor(parent x factor)`` and the numerators over ``factor.denominator`` of what is left.
+
+    int64 arithmetic where ``|parent| x numerator`` provably fits, else Python integers (object
+    arrays): a hedge read from a float such as 1/30 is 3333333333333333/10**17, whose numerator
+    times a parent of a few million quanta is already beyond int64.
+    """
+    values = np.asarray(parent, dtype=np.int64)
+    num, den = factor.numerator, factor.denominator
+    peak = max(abs(int(values.max(initial=0))), abs(int(values.min(initial=0))))
+    if peak * num < _INT64_SAFE and den < _INT64_SAFE:
+        scaled = values * num
+    else:
+        scaled = values.astype(object) * num
+    floors = scaled // den
+    return floors, scaled - floors * den
+
+
+def hedged_total(parent: npt.ArrayLike, hedge: Fraction) -> npt.NDArray[Any]:
     """What the children of ``parent`` must sum to under over-assignment ``hedge``.
 
-    ``round(parent x (1 + hedge))`` computed exactly in quanta, ties to even as Python's ``round``.
+    ``round(parent x (1 + hedge))`` computed exactly in quanta, ties to even as Python's ``round``,
+    for any parent and hedge: the products are taken in Python integers where int64 could wrap.
 
     Args:
         parent: Parent values in quanta.
@@ -140,20 +196,28 @@ def hedged_total(parent: npt.NDArray[np.int64], hedge: Fraction) -> npt.NDArray[
             equal the parent.
 
     Returns:
-        The required child sums, in quanta.
+        The required child sums in quanta: int64, or an object array of Python ints where a result
+        does not fit int64 (callers refuse those against :data:`MAX_QUANTA`).
 
     Example:
         >>> hedged_total(np.array([100, 10, 30]), Fraction(1, 20)).tolist()
         [105, 10, 32]
+        >>> hedged_total(np.array([100000]), exact_fraction(1 / 30)).tolist()  # 103,333.33...
+        [103333]
     """
     values = np.asarray(parent, dtype=np.int64)
     if hedge == 0:
         return values.copy()
     factor = 1 + hedge
-    return div_round_half_even(values * factor.numerator, factor.denominator)
+    floors, remainders = _scaled_parts(values, factor)
+    twice = 2 * remainders
+    up = (twice > factor.denominator) | ((twice == factor.denominator) & (floors % 2 == 1))
+    return _narrowed(floors + up.astype(np.int64))
 
 
-def hedged_bounds(parent: Int64Array, hedge: Fraction) -> tuple[Int64Array, Int64Array]:
+def hedged_bounds(
+    parent: npt.ArrayLike, hedge: Fraction
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
     """Floor and ceiling of ``parent x (1 + hedge)``, exactly, elementwise.
 
     Below the year, over-assigned children must sum to one of these two (see
@@ -164,23 +228,42 @@ def hedged_bounds(parent: Int64Array, hedge: Fraction) -> tuple[Int64Array, Int6
         hedge: Over-assignment as an exact fraction.
 
     Returns:
-        ``(floor, ceiling)`` arrays.
+        ``(floor, ceiling)`` arrays: int64, or object arrays of Python ints where a result does
+        not fit int64.
 
     Example:
         >>> lo, hi = hedged_bounds(np.array([10, 20]), Fraction(1, 20))
         >>> lo.tolist(), hi.tolist()
         ([10, 21], [11, 21])
     """
-    factor = 1 + hedge
-    scaled = np.asarray(parent, dtype=np.int64) * factor.numerator
-    low = scaled // factor.denominator
-    high = -((-scaled) // factor.denominator)
-    return low, high
+    return scaled_bounds(parent, 1 + hedge)
+
+
+def scaled_bounds(
+    values: npt.ArrayLike, factor: Fraction
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any]]:
+    """Floor and ceiling of ``values x factor``, exactly, elementwise.
+
+    Args:
+        values: Integers (int64).
+        factor: An exact fraction, of any number of digits.
+
+    Returns:
+        ``(floor, ceiling)`` arrays: int64, or object arrays of Python ints where a result does
+        not fit int64.
+
+    Example:
+        >>> lo, hi = scaled_bounds(np.array([7, -7, 10]), Fraction(9, 10))
+        >>> lo.tolist(), hi.tolist()
+        ([6, -7, 9], [7, -6, 9])
+    """
+    floors, remainders = _scaled_parts(values, factor)
+    return _narrowed(floors), _narrowed(floors + (remainders != 0).astype(np.int64))
 
 
 def hedged_period_totals(
     values: Int64Array, hedge: Fraction, child_offsets: Int64Array
-) -> Int64Array:
+) -> npt.NDArray[Any]:
     """What over-assigned children must sum to in every period, additive over time.
 
     Rounding each period on its own (``round(parent x (1 + h))`` per month) would break time
@@ -198,7 +281,8 @@ def hedged_period_totals(
         child_offsets: The calendar's CSR offsets (``FiscalCalendar.child_offsets``).
 
     Returns:
-        The children's required sums, same shape.
+        The children's required sums, same shape: int64, or an object array of Python ints where a
+        sum does not fit int64.
 
     Example:
         >>> offsets = np.array([1, 3, 3, 3])  # a year with two halves, for the example
@@ -206,11 +290,8 @@ def hedged_period_totals(
         [[11, 6, 5]]
     """
     values = np.asarray(values, dtype=np.int64)
-    factor = 1 + hedge
-    scaled = values * factor.numerator
-    floors = scaled // factor.denominator
-    fractions = scaled - floors * factor.denominator  # numerators of the fractional parts
-    out = np.empty_like(values)
+    floors, fractions = _scaled_parts(values, 1 + hedge)
+    out = np.empty(values.shape, dtype=floors.dtype)
     out[:, 0] = hedged_total(values[:, 0], hedge)
     for p in range(child_offsets.size - 1):
         lo, hi = int(child_offsets[p]), int(child_offsets[p + 1])
@@ -221,7 +302,7 @@ def hedged_period_totals(
         rank = np.empty_like(order)
         np.put_along_axis(rank, order, np.arange(hi - lo)[None, :].repeat(len(values), 0), axis=1)
         out[:, lo:hi] = floors[:, lo:hi] + (rank < leftover[:, None])
-    return out
+    return _narrowed(out)
 
 
 def segment_sums(

@@ -52,7 +52,13 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from targetcascade._rules import as_slice, block_index, exact_fraction, hedged_period_totals
+from targetcascade._rules import (
+    as_slice,
+    block_index,
+    exact_fraction,
+    hedged_period_totals,
+    scaled_bounds,
+)
 from targetcascade.allocation._batch import OrgBatch, TimeBatch
 from targetcascade.allocation._divisor import Adams, Jefferson, Webster
 from targetcascade.allocation._history import History
@@ -84,7 +90,7 @@ from targetcascade.errors import (
 )
 from targetcascade.metric import Metric, Rollup
 from targetcascade.org import OrgTree
-from targetcascade.plan import Origin, Plan, Provenance, Source, _ratio_of
+from targetcascade.plan import Origin, Plan, Provenance, Source, _ratio_of, check_limit
 
 _T = TypeVar("_T")
 
@@ -825,6 +831,8 @@ def cascade(
         labels=tuple(labels),
         mode=",".join(sorted({m.mode.value for m in spec.metrics})),
     )
+    for k, metric in enumerate(metrics):
+        check_limit(values[k], metric, tree, calendar)  # the size limit holds at the way out too
     return Plan(
         tree=tree,
         calendar=calendar,
@@ -1531,11 +1539,25 @@ class _Engine:
             self._roll_up_time(rows)
 
     def _hedged_totals(self, parents: IntArray, hedge: Fraction, columns: IntArray) -> IntArray:
+        """What the children of ``parents`` must sum to in ``columns``, refused beyond the limit.
+
+        The hedged totals are exact for any hedge (Python integers where int64 would wrap, as for
+        a float hedge such as 1/30); one beyond ``MAX_QUANTA`` is an error naming the parent cell.
+        """
         values = self.grid.values[parents]
         if not hedge:
             return values[:, columns]
         hedged = hedged_period_totals(values, hedge, self.calendar.child_offsets)
-        return hedged[:, columns]
+        check_limit(
+            hedged,
+            self.metric,
+            self.tree,
+            self.calendar,
+            rows=parents,
+            what=f" children's total (over-assigned by {hedge})",
+        )
+        result: IntArray = hedged[:, columns].astype(np.int64)
+        return result
 
     def _org_locks(
         self, rows: IntArray, columns: IntArray
@@ -1646,21 +1668,29 @@ class _Engine:
             return None, None, None
         # (the carried split lays each chunk's rows out month-major in its own thread)
         reference = self._last_year(rows, columns)
+        # Last year comes in quanta of its own metric (whole dollars, say, against this year's
+        # cents): the fractions scale through them exactly. A history in another dimension (CNY
+        # for a USD metric) is refused by grain().
+        assert self.history is not None  # validated at the door
+        scale = self.history.window(1).grain(self.metric) / Fraction(self.metric.quantum)
         return (
             None,
             None,
             _Relative(
                 reference,
-                None if bounds.floor is None else float(bounds.floor),
-                None if bounds.cap is None else float(bounds.cap),
+                None if bounds.floor is None else bounds.floor * scale,
+                None if bounds.cap is None else bounds.cap * scale,
             ),
         )
 
     def _last_year(self, rows: IntArray, columns: IntArray) -> FloatArray:
-        """Each row's value in the same periods of the last history year (NaN when absent)."""
+        """Each row's value in the same periods of the last history year (NaN when absent).
+
+        In whole quanta of last year's metric (see :meth:`History.grain`).
+        """
         assert self.history is not None  # validated at the door
         last = self.history.window(1)
-        monthly = last.monthly(self.metric.name, self.tree, rows)  # (rows, 12)
+        monthly = last.monthly(self.metric, self.tree, rows)  # (rows, 12)
         if np.array_equal(columns, self.months):
             return monthly  # the months themselves (time_first): nothing to add up
         out = np.empty((rows.size, columns.size))
@@ -1912,12 +1942,13 @@ class _Relative(NamedTuple):
 
     A carried split works them out a month at a time in its threads, so a level's (children x
     months) floors and caps never exist all at once. ``reference`` is NaN where a child had no
-    value last year (no bound there).
+    value last year (no bound there), else whole quanta of last year's metric; ``floor`` and
+    ``cap`` turn those into this year's quanta (the bound's fraction times the quantum ratio).
     """
 
     reference: FloatArray
-    floor: float | None
-    cap: float | None
+    floor: Fraction | None
+    cap: Fraction | None
 
     def take(self, index: Any) -> _Relative:
         """The rows (or, month-major, the month) at ``index``."""
@@ -1928,23 +1959,27 @@ class _Relative(NamedTuple):
         return self._replace(reference=_month_major(self.reference))
 
     def work_out(self) -> tuple[IntArray | None, IntArray | None]:
-        """Floors rounded up, caps rounded down to the quantum; no bound where NaN."""
+        """Floors rounded up, caps rounded down to the quantum, exactly; no bound where NaN.
+
+        A floor beyond the kernel's limit stays beyond it (the kernel refuses it by name); a cap
+        beyond it is no cap, as the kernel reads it.
+        """
         reference = self.reference
-        unknown = np.nonzero(np.isnan(reference))  # by index: new hires are few
+        missing = np.isnan(reference)
+        # whole quanta of last year's metric (exact in float64 up to 2**53)
+        whole = np.where(missing, 0.0, reference).astype(np.int64)
+        unknown = np.nonzero(missing)  # by index: new hires are few
         floors = None
         caps = None
+        no_cap = np.iinfo(np.int64).max // 4
         if self.floor is not None:
-            lo = reference * self.floor
-            lo -= 1e-9
-            np.ceil(lo, out=lo)
-            lo[unknown] = 0.0
-            floors = lo.astype(np.int64)
+            _, lo = scaled_bounds(whole, self.floor)
+            floors = np.minimum(lo, MAX_QUANTA + 1).astype(np.int64)
+            floors[unknown] = 0
         if self.cap is not None:
-            hi = reference * self.cap
-            hi += 1e-9
-            np.floor(hi, out=hi)
-            hi[unknown] = float(np.iinfo(np.int64).max // 4)
-            caps = hi.astype(np.int64)
+            hi, _ = scaled_bounds(whole, self.cap)
+            caps = np.minimum(hi, no_cap).astype(np.int64)
+            caps[unknown] = no_cap
         return floors, caps
 
 

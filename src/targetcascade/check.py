@@ -14,6 +14,9 @@ Rules (:class:`Rule`):
 * ``non_negative``: no negative value for metrics declared ``non_negative``.
 * ``missing_child``: a cell with no value under a parent cell (in the tree or in time) that has one.
 * ``tree`` and ``calendar``: the compiled tree and the period tree are well formed.
+* ``limit``: no cell beyond ``MAX_QUANTA`` (2**53 quanta) in magnitude, the size limit every door of
+  the library enforces (an imported grid may hold more; the other rules then still add up exactly,
+  without wrapping int64).
 
 Example:
     >>> from targetcascade import FiscalCalendar, Metric, OrgTree, Plan
@@ -47,7 +50,14 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from targetcascade._rules import as_slice, hedged_bounds, hedged_total, segment_sums
+from targetcascade._rules import (
+    MAX_QUANTA,
+    as_slice,
+    hedged_bounds,
+    hedged_total,
+    over_limit,
+    segment_sums,
+)
 from targetcascade.errors import CheckFailedError
 from targetcascade.metric import Metric, Rollup
 from targetcascade.plan import Origin, Plan, ratio_quanta
@@ -86,6 +96,7 @@ class Rule(enum.Enum):
     MISSING_CHILD = "missing_child"
     TREE = "tree"
     CALENDAR = "calendar"
+    LIMIT = "limit"
 
 
 @attrs.frozen(kw_only=True)
@@ -339,6 +350,7 @@ class _Checker:
         self.truncated = False
         self._full: dict[int, bool] = {}
         self._masks: dict[int, BoolArray] = {}
+        self._peaks: dict[int, int] = {}
 
     # -------------------------------------------------------------- bookkeeping
 
@@ -396,6 +408,12 @@ class _Checker:
             self._full[k] = origins.size == 0 or int(origins.min()) > Origin.MISSING
         return self._full[k]
 
+    def _peak(self, k: int) -> int:
+        """The largest magnitude in metric ``k``'s grid, computed once per check."""
+        if k not in self._peaks:
+            self._peaks[k] = _peak(self.plan.values[k])
+        return self._peaks[k]
+
     def _present(self, k: int) -> BoolArray:
         """Where metric ``k`` has a value, computed once per check."""
         if k not in self._masks:
@@ -428,8 +446,13 @@ class _Checker:
     def _rule_org_additivity(self) -> None:
         offsets = self.compiled.child_offsets
         level_names = self.plan.tree.levels.names
+        widest = int(np.diff(offsets).max(initial=0))
         for k, metric, values in self._sum_metrics():
-            parents, sums = _node_segment_sums(values, offsets)
+            if widest * self._peak(k) < 2**63:
+                parents, sums = _node_segment_sums(values, offsets)
+            else:
+                # an imported grid big enough for int64 sums to wrap: Python integers, exactly
+                parents, sums = segment_sums(values.astype(object), offsets, axis=0)
             complete = (
                 None
                 if self._all_present(k)
@@ -443,12 +466,19 @@ class _Checker:
                 for code in np.unique(codes).tolist()
             }
             if any(hedged.values()):
-                expected, low, high = expected.copy(), expected.copy(), expected.copy()
+                # hedged totals are exact (Python ints where int64 would wrap)
+                parts = []
                 for code, hedge in hedged.items():
                     if hedge:
                         rows = codes == code
-                        expected[rows] = hedged_total(values[parents][rows], hedge)
-                        low[rows], high[rows] = hedged_bounds(values[parents][rows], hedge)
+                        floor, ceiling = hedged_bounds(values[parents][rows], hedge)
+                        total = hedged_total(values[parents][rows], hedge)
+                        parts.append((rows, total, floor, ceiling))
+                wide = any(a.dtype == object for part in parts for a in part[1:])
+                kind = object if wide else np.int64
+                expected, low, high = (a.astype(kind) for a in (expected, expected, expected))
+                for rows, total, floor, ceiling in parts:
+                    expected[rows], low[rows], high[rows] = total, floor, ceiling
                 # Over-assigned: the year must be the rounded hedged value; other periods the floor
                 # or ceiling of their exact hedged value (see _rules.hedged_period_totals for why).
                 low[:, 0] = high[:, 0] = expected[:, 0]
@@ -487,8 +517,16 @@ class _Checker:
 
     def _rule_time_additivity(self) -> None:
         offsets = self.plan.calendar.child_offsets
+        widest = int(np.diff(offsets).max(initial=0))
         for k, metric, values in self._sum_metrics():
-            periods, bad_nodes, bad_cols, sums, expected = _period_mismatches(values, offsets)
+            if widest * self._peak(k) < 2**63:
+                periods, bad_nodes, bad_cols, sums, expected = _period_mismatches(values, offsets)
+            else:
+                # an imported grid big enough for int64 sums to wrap: Python integers, exactly
+                periods, exact = segment_sums(values.astype(object), offsets, axis=1)
+                bad_nodes, bad_cols = np.nonzero(exact != values[:, periods])
+                sums = exact[bad_nodes, bad_cols]
+                expected = values[:, periods][bad_nodes, bad_cols]
             if bad_nodes.size and not self._all_present(k):
                 # Whether a cell is complete depends on its own node's row only: look at those rows
                 # (bad_nodes is in row order, so each node's first mismatch starts a new row).
@@ -595,6 +633,27 @@ class _Checker:
                     f"{self.periods[p].label} but {above}",
                 )
 
+    def _rule_limit(self) -> None:
+        for k, metric in enumerate(self.plan.metrics):
+            values = self.plan.values[k]
+            if self._peak(k) <= MAX_QUANTA:
+                continue  # the common case, without a full-size mask
+            nodes, periods = np.nonzero(over_limit(values) & self._present(k))
+            for i in range(self._room(Rule.LIMIT, nodes.size)):
+                n, p = int(nodes[i]), int(periods[i])
+                value = int(values[n, p])
+                self._add(
+                    Rule.LIMIT,
+                    node=n,
+                    period=p,
+                    metric=metric,
+                    expected=MAX_QUANTA if value > 0 else -MAX_QUANTA,
+                    actual=value,
+                    message=f"{self._path(n)!r} has {metric.format(value)} in "
+                    f"{self.periods[p].label}, beyond the limit of {metric.format(MAX_QUANTA)} "
+                    "in magnitude (2**53 quanta)",
+                )
+
     def _rule_tree(self) -> None:
         problems = _tree_problems(self.compiled.parent, self.compiled.child_offsets)
         for i in range(self._room(Rule.TREE, len(problems))):
@@ -620,6 +679,13 @@ class _Checker:
                 actual=None,
                 message=problems[i],
             )
+
+
+def _peak(values: Int64Array) -> int:
+    """The largest magnitude in ``values``, as a Python int (int64's minimum included)."""
+    if values.size == 0:
+        return 0
+    return max(abs(int(values.max())), abs(int(values.min())))
 
 
 def _equal_runs(

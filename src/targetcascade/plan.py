@@ -46,6 +46,7 @@ from targetcascade._rules import (
     block_index,
     div_round_half_even,
     exact_fraction,
+    over_limit,
 )
 from targetcascade.calendar import FiscalCalendar
 from targetcascade.errors import (
@@ -392,7 +393,9 @@ class Plan:
             The rolled-up plan; ratio metrics are derived from their numerator and denominator.
 
         Raises:
-            PlanError: On a missing metric, a wrong shape or non-integer values.
+            PlanError: On a missing metric, a wrong shape, values that are not whole quanta (floats
+                are accepted within 4 ulps of a whole number of quanta), or a cell, leaf or rolled
+                up, beyond ``MAX_QUANTA`` (2**53 quanta) in magnitude; the message names the cell.
 
         Example:
             >>> import numpy as np
@@ -432,18 +435,22 @@ class Plan:
                     metric=metric.name,
                     hint="pass an array of shape (leaves, months) for every sum metric",
                 )
-            grid = _integer_array(leaf_values[metric.name], metric.name)
-            if grid.shape != (len(leaves), len(months)):
+            raw = np.asarray(leaf_values[metric.name])
+            if raw.shape != (len(leaves), len(months)):
                 raise PlanError(
-                    f"leaf values for {metric.name!r} have shape {grid.shape}, expected "
+                    f"leaf values for {metric.name!r} have shape {raw.shape}, expected "
                     f"{(len(leaves), len(months))} (leaves, months)",
                     metric=metric.name,
                 )
+            grid = _integer_array(raw, metric, tree, calendar, rows=leaves, columns=months)
+            check_limit(grid, metric, tree, calendar, rows=leaves, columns=months)
             block = block_index(leaves, months)
             values[k][block] = grid
             origins[k][block] = origin
+            # a year is a dozen months of at most 2**53 quanta each: it cannot wrap int64
             _roll_up_time(values[k], origins[k], calendar, leaves)
-            _roll_up_org(values[k], origins[k], compiled.child_offsets, compiled.depth)
+            check_limit(values[k][leaves], metric, tree, calendar, rows=leaves, what=" rolled up")
+            _roll_up_org(values[k], origins[k], tree, calendar, metric)
         plan = cls(
             tree=tree,
             calendar=calendar,
@@ -551,7 +558,10 @@ class Plan:
                     hint="give each leaf x month x metric once",
                 )
             seen[metric.name][r, c] = True
-            grids[metric.name][r, c] = _read_value(metric, record.get("value"), row)
+            quanta = _read_value(metric, record.get("value"), row)
+            grids[metric.name][r, c] = _within_limit(
+                quanta, metric, row, tree=tree, node=node, calendar=calendar, period=period
+            )
         for name, mask in seen.items():
             if not mask.all():
                 r, c = np.argwhere(~mask)[0]
@@ -675,7 +685,16 @@ class Plan:
                 values[k, node, period] = 0
                 origins[k, node, period] = Origin.MISSING
                 continue
-            values[k, node, period] = _read_value(metric, raw, row)
+            quanta = _read_value(metric, raw, row)
+            values[k, node, period] = _within_limit(
+                quanta,
+                metric,
+                row,
+                tree=self.tree,
+                node=node,
+                calendar=self.calendar,
+                period=period,
+            )
             cell_origin = Origin.parse(record.get("origin", default_origin))
             if cell_origin is Origin.MISSING:
                 raise PlanError(
@@ -698,7 +717,8 @@ class Plan:
             The new plan.
 
         Raises:
-            PlanError: On a shape mismatch or a value where the origin is MISSING.
+            PlanError: On a shape mismatch, values that are not whole quanta, a cell beyond
+                ``MAX_QUANTA`` (2**53 quanta) in magnitude, or a value where the origin is MISSING.
 
         Example:
             >>> import numpy as np
@@ -710,14 +730,16 @@ class Plan:
             17
         """
         k = self.metric_index(metric)
-        grid = _integer_array(values, metric)
+        raw = np.asarray(values)
         codes = np.asarray(origins, dtype=np.uint8)
-        if grid.shape != self.values.shape[1:] or codes.shape != grid.shape:
+        if raw.shape != self.values.shape[1:] or codes.shape != raw.shape:
             raise PlanError(
-                f"arrays for {metric!r} have shapes {grid.shape} and {codes.shape}, expected "
+                f"arrays for {metric!r} have shapes {raw.shape} and {codes.shape}, expected "
                 f"{self.values.shape[1:]}",
                 metric=metric,
             )
+        grid = _integer_array(raw, self.metrics[k], self.tree, self.calendar)
+        check_limit(grid, self.metrics[k], self.tree, self.calendar)
         if np.any(grid[codes == Origin.MISSING] != 0):
             raise PlanError(
                 f"{metric!r}: cells marked missing carry values",
@@ -1205,12 +1227,20 @@ class Plan:
             if metric.rollup is not Rollup.RATIO:
                 continue
             expected, known = ratio_quanta(self, metric)
+            check_limit(
+                np.where(known, expected, 0),
+                metric,
+                self.tree,
+                self.calendar,
+                hint=f"a {metric.denominator} near zero makes {metric.numerator} / "
+                f"{metric.denominator} huge: look for a stray or missing digit there",
+            )
             values[k] = np.where(known, expected, 0)
             origins[k] = np.where(known, Origin.ROLLED_UP, Origin.MISSING)
         return attrs.evolve(self, values=values, origins=origins)
 
 
-def ratio_quanta(plan: Plan, metric: Metric) -> tuple[Int64Array, npt.NDArray[np.bool_]]:
+def ratio_quanta(plan: Plan, metric: Metric) -> tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]:
     """The exact quanta a ratio metric must hold in every cell, and where it is defined.
 
     The ratio is ``numerator / denominator`` (each in its own unit's magnitude), expressed in the
@@ -1222,7 +1252,8 @@ def ratio_quanta(plan: Plan, metric: Metric) -> tuple[Int64Array, npt.NDArray[np
         metric: A ratio metric of the plan.
 
     Returns:
-        ``(quanta, defined)``, both of shape (nodes, periods).
+        ``(quanta, defined)``, both of shape (nodes, periods); the quanta are int64, or Python ints
+        (an object array) when some ratio is beyond ``MAX_QUANTA``.
 
     Example:
         >>> from targetcascade import FiscalCalendar, Metric, OrgTree
@@ -1273,19 +1304,25 @@ def _ratio_of(
     )
     top = np.where(known, num, 0)
     bottom = np.where(known, den, 1)
-    sign = np.where(bottom < 0, -1, 1)
-    top, bottom = top * sign, bottom * sign
     limit = 2**62
-    big_top = int(np.abs(top).max(initial=0)) * scale.numerator >= limit
-    big_bottom = int(np.abs(bottom).max(initial=0)) * scale.denominator >= limit
+    # magnitudes as Python ints: np.abs of int64's minimum is itself negative
+    big_top = _magnitude(top) * scale.numerator >= limit
+    big_bottom = _magnitude(bottom) * scale.denominator >= limit
     if big_top or big_bottom:
-        # Exact fallback with Python integers; only reached for extreme magnitudes.
+        # Exact fallback with Python integers (Fraction takes the sign); only reached for extreme
+        # magnitudes.
         flat = [
-            round(Fraction(int(t) * scale.numerator, int(b) * scale.denominator))
+            round(Fraction(t * scale.numerator, b * scale.denominator))
             for t, b in zip(top.ravel().tolist(), bottom.ravel().tolist(), strict=True)
         ]
-        result = np.asarray(flat, dtype=np.int64).reshape(top.shape)
+        exact = np.empty(len(flat), dtype=object)
+        exact[:] = flat
+        result = exact.reshape(top.shape)
+        if all(abs(value) <= MAX_QUANTA for value in flat):
+            result = result.astype(np.int64)
     else:
+        sign = np.where(bottom < 0, -1, 1)
+        top, bottom = top * sign, bottom * sign
         result = div_round_half_even(top * scale.numerator, bottom * scale.denominator)
     return np.where(known, result, 0), known
 
@@ -1496,6 +1533,13 @@ def _read_grid(
     return grid.reshape(shape), codes.reshape(shape)
 
 
+def _magnitude(values: Int64Array) -> int:
+    """The largest ``|value|`` as a Python int (0 for an empty array)."""
+    if values.size == 0:
+        return 0
+    return max(abs(int(values.max())), abs(int(values.min())))
+
+
 # ---------------------------------------------------------------------- helpers
 
 
@@ -1505,22 +1549,155 @@ def _month_positions(calendar: FiscalCalendar) -> Int64Array:
     return np.flatnonzero(calendar.level_array == PeriodLevel.MONTH).astype(np.int64)
 
 
-def _integer_array(raw: npt.ArrayLike, name: str) -> Int64Array:
+def check_limit(
+    values: npt.NDArray[Any],
+    metric: Metric,
+    tree: OrgTree,
+    calendar: FiscalCalendar,
+    *,
+    rows: Int64Array | None = None,
+    columns: Int64Array | None = None,
+    what: str = "",
+    hint: str = "plan in a coarser quantum (e.g. quantum='1000'), or look for a stray digit",
+) -> None:
+    """Refuse a grid holding a cell beyond ``MAX_QUANTA`` in magnitude, naming the first such cell.
+
+    Args:
+        values: Integers (int64 or Python ints), shape (rows, columns).
+        metric: Their metric.
+        tree: The organisation (names the node).
+        calendar: The fiscal year (names the period).
+        rows: Compiled positions of the rows (None: every node in order).
+        columns: Grid positions of the columns (None: every period in order).
+        what: Words after the metric's name, e.g. ``" rolled up"``.
+        hint: What to do about it.
+
+    Raises:
+        PlanError: Naming the metric, node, period, value and the limit in the metric's unit.
+
+    Example:
+        >>> from targetcascade import FiscalCalendar, Metric, OrgTree
+        >>> tree = OrgTree.from_records([{"id": "acme", "level": "company"}])
+        >>> calendar = FiscalCalendar(fiscal_year=2027)
+        >>> check_limit(np.array([[2**53 + 1]]), Metric(name="deals", unit="deal"), tree, calendar)
+        Traceback (most recent call last):
+        ...
+        targetcascade.errors.PlanError: 'deals' for 'acme' in FY2027 is 9,007,199,254,740,993 deal, ...
+    """
+    if values.size == 0 or (int(values.max()) <= MAX_QUANTA and int(values.min()) >= -MAX_QUANTA):
+        return  # the common case, without full-size masks
+    r, c = (int(i) for i in np.argwhere(over_limit(values))[0])
+    node = tree.compiled.ids[r if rows is None else int(rows[r])]
+    period = calendar.periods[c if columns is None else int(columns[c])].label
+    value = int(values[r, c])
+    raise PlanError(
+        f"{metric.name!r}{what} for {node!r} in {period} is {metric.format(value)}, beyond the "
+        f"limit of {metric.format(MAX_QUANTA)} in magnitude (2**53 quanta)",
+        node=node,
+        period=period,
+        metric=metric.name,
+        expected=MAX_QUANTA,
+        actual=value,
+        hint=hint,
+    )
+
+
+def _within_limit(
+    quanta: int,
+    metric: Metric,
+    row: int,
+    *,
+    tree: OrgTree,
+    node: int,
+    calendar: FiscalCalendar,
+    period: int,
+) -> int:
+    """``quanta`` if within ``MAX_QUANTA`` in magnitude, else a PlanError naming row and cell."""
+    if -MAX_QUANTA <= quanta <= MAX_QUANTA:
+        return quanta
+    node_id, label = tree.compiled.ids[node], calendar.periods[period].label
+    raise PlanError(
+        f"row {row}: {metric.name!r} for {node_id!r} in {label} is {metric.format(quanta)}, "
+        f"beyond the limit of {metric.format(MAX_QUANTA)} in magnitude (2**53 quanta)",
+        row=row,
+        node=node_id,
+        period=label,
+        metric=metric.name,
+        expected=MAX_QUANTA,
+        actual=quanta,
+        hint="plan in a coarser quantum (e.g. quantum='1000'), or look for a stray digit",
+    )
+
+
+def _integer_array(
+    raw: npt.ArrayLike,
+    metric: Metric,
+    tree: OrgTree,
+    calendar: FiscalCalendar,
+    *,
+    rows: Int64Array | None = None,
+    columns: Int64Array | None = None,
+) -> Int64Array:
+    """Quanta as int64: integers as they are, floats by the one float rule, others refused.
+
+    A float is taken only within 4 ulps of a whole number of quanta (the rule of
+    :meth:`Metric.to_quanta`); unsigned integers beyond int64 and floats beyond the limit are
+    refused by name rather than wrapped. ``rows`` and ``columns`` name the cells as
+    :func:`check_limit` does.
+    """
     array = np.asarray(raw)
+    name = metric.name
+
+    def refuse(bad: npt.NDArray[np.bool_], problem: str, hint: str) -> PlanError:
+        r, c = (int(i) for i in np.argwhere(bad)[0])
+        node = tree.compiled.ids[r if rows is None else int(rows[r])]
+        period = calendar.periods[c if columns is None else int(columns[c])].label
+        return PlanError(
+            f"{name!r} for {node!r} in {period}: {array[r, c].item()!r} {problem}",
+            node=node,
+            period=period,
+            metric=name,
+            actual=array[r, c].item(),
+            hint=hint,
+        )
+
+    if array.dtype.kind == "u" and array.size and int(array.max()) > np.iinfo(np.int64).max:
+        raise refuse(
+            array > np.iinfo(np.int64).max,
+            f"quanta is beyond the limit of {metric.format(MAX_QUANTA)} (2**53 quanta)",
+            "plan in a coarser quantum, or look for a stray digit",
+        )
     if array.dtype.kind in "iu":
         return array.astype(np.int64, copy=False)
-    if array.dtype.kind == "b" or array.dtype.kind not in "f":
+    if array.dtype.kind != "f":
         raise PlanError(
             f"values for {name!r} must be integers of quanta, got dtype {array.dtype}",
             metric=name,
         )
-    if not np.all(np.isfinite(array)) or np.any(array != np.round(array)):
-        raise PlanError(
-            f"values for {name!r} are not whole numbers of quanta",
-            metric=name,
-            hint="convert with Metric.to_quanta (and a rounding rule) first",
+    finite = np.isfinite(array)
+    if not finite.all():
+        raise refuse(~finite, "is not a number of quanta", "give whole numbers of quanta")
+    wide = array.astype(np.float64)
+    beyond = np.abs(wide) > MAX_QUANTA
+    if beyond.any():
+        raise refuse(
+            beyond,
+            f"quanta is beyond the limit of {metric.format(MAX_QUANTA)} (2**53 quanta)",
+            "plan in a coarser quantum, or look for a stray digit",
         )
-    return array.astype(np.int64)
+    nearest = np.round(wide)
+    # the one float rule: within 4 ulps (of the array's own precision) of a whole number of
+    # quanta, as Metric.to_quanta reads a float
+    ulps = np.spacing(np.maximum(np.abs(array), array.dtype.type(1))).astype(np.float64)
+    tolerance = 4 * ulps
+    off = np.abs(wide - nearest) > tolerance
+    if off.any():
+        raise refuse(
+            off,
+            "is not a whole number of quanta",
+            "convert with Metric.to_quanta (and a rounding rule) first",
+        )
+    return nearest.astype(np.int64)
 
 
 def _cell_keys(
@@ -1618,9 +1795,20 @@ def _roll_up_time(
 
 
 def _roll_up_org(
-    values: Int64Array, origins: UInt8Array, offsets: Int64Array, depth: Int64Array
+    values: Int64Array,
+    origins: UInt8Array,
+    tree: OrgTree,
+    calendar: FiscalCalendar,
+    metric: Metric,
 ) -> None:
-    """Fill inner nodes from their children, deepest level first, in place (vectorised per depth)."""
+    """Fill inner nodes from their children, deepest level first, in place (vectorised per depth).
+
+    Every level is refused beyond ``MAX_QUANTA`` before the next one adds it up, so each sum adds
+    children of at most 2**53 quanta; where a parent has so many children that such a sum could
+    leave int64, that level is added in Python integers instead, so nothing wraps unseen.
+    """
+    compiled = tree.compiled
+    offsets, depth = compiled.child_offsets, compiled.depth
     counts = np.diff(offsets)
     for d in range(int(depth.max(initial=0)) - 1, -1, -1):
         # Inner nodes of one depth are contiguous in breadth-first order, and so are their children.
@@ -1629,5 +1817,11 @@ def _roll_up_org(
             continue
         first = int(offsets[parents[0]])
         last = int(offsets[parents[-1] + 1])
-        values[parents] = np.add.reduceat(values[first:last], offsets[parents] - first, axis=0)
+        starts = offsets[parents] - first
+        if int(counts[parents].max()) * MAX_QUANTA < 2**63:
+            sums: npt.NDArray[Any] = np.add.reduceat(values[first:last], starts, axis=0)
+        else:
+            sums = np.add.reduceat(values[first:last].astype(object), starts, axis=0)
+        check_limit(sums, metric, tree, calendar, rows=parents, what=" rolled up")
+        values[parents] = sums
         origins[parents] = Origin.ROLLED_UP

@@ -87,7 +87,7 @@ class _NodeRows:
         """
         if self.history is None:
             return np.zeros((self.rows.size, 0))
-        return self.history.window(window).monthly(self.metric.name, self.tree, self.rows)
+        return self.history.window(window).monthly(self.metric, self.tree, self.rows)
 
     def history_totals(self, window: int | None = None) -> HistoryTotals | None:
         """Each row's history of the batch's metric summed over its months (NaN read as 0).
@@ -112,7 +112,7 @@ class _NodeRows:
         """
         if self.history is None or not self.history.plans:
             return None
-        return self.history.window(window).totals(self.metric.name, self.tree, self.rows)
+        return self.history.window(window).totals(self.metric, self.tree, self.rows)
 
     @property
     def months(self) -> IntArray:

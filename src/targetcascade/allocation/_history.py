@@ -3,25 +3,35 @@
 History grids live on the tree of their own year (people come and go). Strategies need them on the
 planning tree's compiled order, so :class:`History` aligns each past plan by node id once, and caches
 the alignment per pair of trees. A node absent from a past year has no history there (NaN), which is not zero.
+
+Each year keeps its own metric, so last year may be in whole dollars and the year before in cents,
+or in ``wan CNY``: values are read through each year's unit and quantum into one common step (see
+:meth:`History.grain`), and a year in another dimension (CNY history for a USD metric) is refused,
+never read as if it were in the planned unit.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import threading
 import weakref
 from collections.abc import Iterable, Mapping
-from typing import NamedTuple
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, NamedTuple
 
 import attrs
 import numpy as np
 import numpy.typing as npt
 
-from targetcascade._rules import as_slice
+from targetcascade._rules import as_slice, exact_fraction
 from targetcascade.calendar import PeriodLevel
-from targetcascade.errors import PlanError
+from targetcascade.errors import PlanError, TargetCascadeError, UnitMismatchError
+from targetcascade.metric import Metric
 from targetcascade.org import CompiledTree, OrgTree, _PositionMap
 from targetcascade.plan import Origin, Plan, PlanKind
+from targetcascade.units import as_quantity, format_unit, ureg
 
 __all__ = ["History", "HistoryTotals"]
 
@@ -120,23 +130,29 @@ class History:
             return self
         return History(plans=self.plans[len(self.plans) - years :])
 
-    def monthly(self, metric: str, tree: OrgTree, rows: npt.ArrayLike | None = None) -> FloatArray:
+    def monthly(
+        self, metric: str | Metric, tree: OrgTree, rows: npt.ArrayLike | None = None
+    ) -> FloatArray:
         """Nodes' monthly values over the history, aligned to ``tree``.
 
         Only the requested rows are gathered, so asking for one level of a large tree costs that
         level, not the tree.
 
         Args:
-            metric: Metric name (a sum metric of every history plan).
+            metric: The planned metric, or its name (a sum metric of every history plan). Given
+                as a metric, every year's unit must have its dimension.
             tree: The planning tree; rows follow ``tree.compiled`` order.
             rows: Compiled positions in ``tree`` to return (None: every node, in order).
 
         Returns:
-            float64 array of shape (rows, 12 x years), oldest month first, in quanta of the history
-            metric; NaN where the node was absent that year or the cell had no value.
+            float64 array of shape (rows, 12 x years), oldest month first, in whole steps of
+            :meth:`grain` (the history metric's quanta when every year has the same unit and
+            quantum); NaN where the node was absent that year or the cell had no value.
 
         Raises:
             MetricError: If a history plan lacks the metric.
+            UnitMismatchError: If a year's unit has another dimension than the metric's (or than
+                the most recent year's, given a name).
 
         Example:
             >>> from targetcascade.synthetic import demo_company
@@ -148,7 +164,12 @@ class History:
         """
         wanted = None if rows is None else np.asarray(rows, dtype=np.int64)
         count = len(tree) if wanted is None else wanted.size
-        columns = [self._aligned(plan, metric, tree, wanted) for plan in self.plans]
+        _, factors = self._steps(metric)
+        name = metric if isinstance(metric, str) else metric.name
+        columns = [
+            self._aligned(plan, name, tree, wanted, factor)
+            for plan, factor in zip(self.plans, factors, strict=True)
+        ]
         if not columns:
             return np.zeros((count, 0))
         if len(columns) == 1:
@@ -156,7 +177,7 @@ class History:
         return np.concatenate(columns, axis=1)
 
     def totals(
-        self, metric: str, tree: OrgTree, rows: npt.ArrayLike | None = None
+        self, metric: str | Metric, tree: OrgTree, rows: npt.ArrayLike | None = None
     ) -> HistoryTotals:
         """Nodes' history summed over every month, aligned to ``tree``.
 
@@ -166,15 +187,17 @@ class History:
         requested rows are gathered. Integer quanta are summed exactly in int64 within a year.
 
         Args:
-            metric: Metric name (a sum metric of every history plan).
+            metric: The planned metric, or its name, as for :meth:`monthly`.
             tree: The planning tree; rows follow ``tree.compiled`` order.
             rows: Compiled positions in ``tree`` to return (None: every node, in order).
 
         Returns:
-            The totals, with which rows have any value and which have a negative month.
+            The totals (in whole steps of :meth:`grain`), with which rows have any value and which
+            have a negative month.
 
         Raises:
             MetricError: If a history plan lacks the metric.
+            UnitMismatchError: As for :meth:`monthly`.
 
         Example:
             >>> from targetcascade.synthetic import demo_company
@@ -190,8 +213,12 @@ class History:
         total = np.zeros(count)
         known = np.zeros(count, dtype=np.bool_)
         negative = np.zeros(count, dtype=np.bool_)
-        for plan in self.plans:
-            year_total, year_known, year_negative = _month_totals(plan, metric)
+        _, factors = self._steps(metric)
+        name = metric if isinstance(metric, str) else metric.name
+        for plan, factor in zip(self.plans, factors, strict=True):
+            year_total, year_known, year_negative = _month_totals(plan, name)
+            if factor != 1:
+                year_total = year_total * factor
             take, found = _source_rows(tree, plan, wanted)
             if found is None:
                 total += year_total[take]
@@ -203,20 +230,94 @@ class History:
                 negative |= found & year_negative[take]
         return HistoryTotals(total, known, negative)
 
+    def grain(self, metric: str | Metric) -> Fraction:
+        """The step the history's values come in, as an exact amount of ``metric``'s unit.
+
+        Each year's values are whole quanta of that year's metric; they are read as whole multiples
+        of the finest step every year's quantum is a multiple of (the quantum itself when all years
+        agree), so shares and sums over years compare like with like.
+
+        Args:
+            metric: The planned metric (the step is in its unit), or a name (the step is in the
+                unit of the most recent year's metric).
+
+        Returns:
+            The step; ``Fraction(0)`` without history.
+
+        Raises:
+            MetricError: If a history plan lacks the metric.
+            UnitMismatchError: If a year's unit has another dimension than the metric's.
+
+        Example:
+            >>> from targetcascade import FiscalCalendar, Metric, OrgTree, Plan
+            >>> tree = OrgTree.from_records([{"id": "acme", "level": "company"}])
+            >>> dollars = Metric(name="revenue", unit="USD", quantum="1")
+            >>> last = Plan.empty(tree, FiscalCalendar(fiscal_year=2026), [dollars], kind="history")
+            >>> History(plans=[last]).grain(Metric(name="revenue", unit="USD"))
+            Fraction(1, 1)
+        """
+        step, _ = self._steps(metric)
+        return step
+
+    def _steps(self, metric: str | Metric) -> tuple[Fraction, tuple[int, ...]]:
+        """The common step (in the reference unit) and each year's quantum as a multiple of it."""
+        if not self.plans:
+            return Fraction(0), ()
+        name = metric if isinstance(metric, str) else metric.name
+        years = tuple(plan.metric(name) for plan in self.plans)
+        planned = years[-1] if isinstance(metric, str) else metric
+        keys = tuple((m.unit, m.quantum) for m in years)
+        labels = tuple(plan.calendar.label for plan in self.plans)
+        return _common_step(planned.unit, name, keys, labels)
+
     @staticmethod
     def _aligned(
-        plan: Plan, metric: str, tree: OrgTree, rows: npt.NDArray[np.int64] | None
+        plan: Plan, metric: str, tree: OrgTree, rows: npt.NDArray[np.int64] | None, factor: int = 1
     ) -> FloatArray:
         k = plan.metric_index(metric)
         months = _months(plan)
         take, found = _source_rows(tree, plan, rows)
         # views of the 12 month columns: the gathers copy those, not all 17
         out: FloatArray = plan.values[k][:, months][take].astype(np.float64)
+        if factor != 1:
+            out *= factor
         missing = plan.origins[k][:, months][take] == Origin.MISSING
         if found is not None:
             missing |= ~found[:, None]
         out[missing] = np.nan
         return out
+
+
+@functools.lru_cache(maxsize=256)
+def _common_step(
+    unit: Any, name: str, years: tuple[tuple[Any, Decimal], ...], labels: tuple[str, ...]
+) -> tuple[Fraction, tuple[int, ...]]:
+    """Each year's quantum in ``unit``, their finest common step, and each quantum in steps.
+
+    Units and quanta are immutable, so the conversions are cached: batches ask once per level.
+    """
+    quanta: list[Fraction] = []
+    for (year_unit, quantum), label in zip(years, labels, strict=True):
+        try:
+            converted = as_quantity(ureg.Quantity(quantum, year_unit), unit)
+        except TargetCascadeError as exc:
+            raise UnitMismatchError(
+                f"history {label} has {name!r} in {format_unit(year_unit)}, but {name!r} is "
+                f"planned in {format_unit(unit)}",
+                metric=name,
+                expected=format_unit(unit),
+                actual=format_unit(year_unit),
+                hint="there is no implicit exchange rate: convert the history into "
+                f"{format_unit(unit)} first, or plan {name!r} in {format_unit(year_unit)}",
+            ) from exc
+        magnitude = converted.magnitude
+        quanta.append(exact_fraction(magnitude if isinstance(magnitude, float) else str(magnitude)))
+    # the largest step every quantum is a whole multiple of: gcd of numerators over lcm of
+    # denominators
+    step = Fraction(
+        math.gcd(*(q.numerator for q in quanta)), math.lcm(*(q.denominator for q in quanta))
+    )
+    return step, tuple(int(q / step) for q in quanta)
 
 
 def _months(plan: Plan) -> slice | npt.NDArray[np.int64]:

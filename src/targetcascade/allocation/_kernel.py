@@ -58,7 +58,9 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
-# MAX_QUANTA lives in _rules so that plan.py (below allocation on the import path) can check it too.
+# MAX_QUANTA (from _rules, below plan and check, which refuse cells beyond it too) is the largest
+# magnitude of a total, lock or floor, in quanta (about 9.007e15: 90 trillion CNY in cents). Caps
+# above it are treated as "no cap".
 
 _EPS: Final = 2.0**-52  # twice the unit roundoff of float64
 _FLOAT_TOTAL_LIMIT: Final = 2.0**52  # float floors of larger totals are never trusted
