@@ -305,3 +305,57 @@ def test_records_round_trip_is_lossless(plan: Plan) -> None:
     """Any plan survives to_records -> from_records unchanged."""
     again = Plan.from_records(plan.tree, plan.calendar, plan.metrics, plan.to_records())
     assert again == plan
+
+
+class TestSizeLimit:
+    """Amounts beyond 2**53 quanta are refused with the library's error, never OverflowError (#21.5)."""
+
+    def test_record_of_1e20_cny_names_row_and_limit(self) -> None:
+        """A leaf value of 1e20 CNY is a QuantumError naming the row, the metric and the limit."""
+        rows = monthly("solo", "revenue", ["1e20 CNY", *["1 CNY"] * 11])
+        solo = OrgTree.from_records([{"id": "solo", "level": "company"}])
+        with pytest.raises(QuantumError) as info:
+            Plan.from_leaf_values(solo, FiscalCalendar(fiscal_year=2027), [REVENUE], rows)
+        assert "row 0" in str(info.value)
+        assert "revenue" in str(info.value)
+        assert "90,071,992,547,409.92 CNY" in str(info.value)
+
+    def test_record_of_1e20_cny_in_from_records(self) -> None:
+        """from_records refuses it the same way."""
+        solo = OrgTree.from_records([{"id": "solo", "level": "company"}])
+        rows = [{"node": "solo", "period": "FY2027", "metric": "revenue", "value": "1e20 CNY"}]
+        with pytest.raises(QuantumError, match=r"90,071,992,547,409\.92 CNY"):
+            Plan.from_records(solo, FiscalCalendar(fiscal_year=2027), [REVENUE], rows)
+
+    @pytest.mark.parametrize(
+        ("profit", "cell"),
+        [
+            # 1e11 CNY a month: year 1.2e12 / 0.12 = 1e13, i.e. 1e15 % = 1e17 quanta (int64 path)
+            ("1e11 CNY", "FY2027"),
+            # 5e12 CNY a month: year 6e15 cents (within the limit), x 1e4 leaves int64 (exact path)
+            ("5e12 CNY", "FY2027"),
+        ],
+    )
+    def test_ratio_beyond_the_limit_names_the_cell(self, profit: str, cell: str) -> None:
+        """A margin of 1e15 % in 0.01 % quanta (1e17 > 2**53) is refused naming node and period."""
+        solo = OrgTree.from_records([{"id": "solo", "level": "company"}])
+        profit_m = Metric(name="profit", unit="CNY")
+        margin = Metric(
+            name="margin",
+            unit="percent",
+            rollup="ratio",
+            numerator="profit",
+            denominator="revenue",
+            quantum="0.01",
+        )
+        rows = monthly("solo", "profit", [profit] * 12) + monthly("solo", "revenue", ["0.01"] * 12)
+        with pytest.raises(QuantumError) as info:
+            Plan.from_leaf_values(
+                solo, FiscalCalendar(fiscal_year=2027), [profit_m, REVENUE, margin], rows
+            )
+        message = str(info.value)
+        assert "margin of 'solo' in FY2027" in message
+        assert "90,071,992,547,409.92 percent" in message
+        assert "/ 0.12 CNY" in message
+        assert info.value.node == "solo"
+        assert info.value.period == cell

@@ -43,11 +43,12 @@ from targetcascade.errors import (
     MetricError,
     PeriodError,
     PlanError,
+    QuantumError,
     SerializationError,
     TargetCascadeError,
     UnknownNodeError,
 )
-from targetcascade.metric import Metric, Rollup
+from targetcascade.metric import MAX_QUANTA, Metric, Rollup
 from targetcascade.org import OrgTree
 
 __all__ = ["SCHEMA_VERSION", "Origin", "Plan", "PlanKind"]
@@ -1202,10 +1203,39 @@ def ratio_quanta(plan: Plan, metric: Metric) -> tuple[Int64Array, npt.NDArray[np
             round(Fraction(int(t) * scale.numerator, int(b) * scale.denominator))
             for t, b in zip(top.ravel().tolist(), bottom.ravel().tolist(), strict=True)
         ]
+        beyond = [i for i, q in enumerate(flat) if not -MAX_QUANTA <= q <= MAX_QUANTA]
+        if beyond:
+            _ratio_beyond_limit(plan, metric, int(beyond[0]), known.shape)
         result = np.asarray(flat, dtype=np.int64).reshape(top.shape)
     else:
         result = div_round_half_even(top * scale.numerator, bottom * scale.denominator)
+        outside = known & ((result > MAX_QUANTA) | (result < -MAX_QUANTA))
+        if outside.any():
+            _ratio_beyond_limit(plan, metric, int(np.flatnonzero(outside)[0]), known.shape)
     return np.where(known, result, 0), known
+
+
+def _ratio_beyond_limit(
+    plan: Plan, metric: Metric, flat_index: int, shape: tuple[int, ...]
+) -> None:
+    """Refuse a ratio cell beyond MAX_QUANTA quanta (DESIGN.md, "One size limit"), naming it."""
+    n, p = np.unravel_index(flat_index, shape)
+    node, period = plan.tree.compiled.ids[int(n)], plan.calendar.periods[int(p)].label
+    num_metric = plan.metric(metric.numerator or "")
+    den_metric = plan.metric(metric.denominator or "")
+    num = int(plan.grid(num_metric.name)[n, p])
+    den = int(plan.grid(den_metric.name)[n, p])
+    raise QuantumError(
+        f"{metric.name} of {node!r} in {period}: {num_metric.format(num)} / "
+        f"{den_metric.format(den)} is outside the size limit of ±{metric.format(MAX_QUANTA)} "
+        f"(2**53 quanta of {metric.quantum} {metric.unit_label})",
+        node=node,
+        period=period,
+        metric=metric.name,
+        expected=MAX_QUANTA,
+        hint=f"give {metric.name!r} a coarser quantum, or check {den_metric.name!r} "
+        "where it is this small",
+    )
 
 
 # ---------------------------------------------------------------------- helpers

@@ -129,8 +129,9 @@ ureg: Final = _Registry(on_redefinition="raise", autoconvert_offset_to_baseunit=
 Quantity = ureg.Quantity
 Unit = ureg.Unit
 
-_CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
-_COUNT_NAME = re.compile(r"^[a-z][a-z_]*$")
+# Validated with fullmatch: "$" would also match before a trailing newline ("SGD\n").
+_CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+_COUNT_NAME = re.compile(r"[a-z][a-z_]*")
 
 
 def _dimension_of(name: str) -> str:
@@ -171,7 +172,7 @@ def define_currency(code: str) -> None:
         >>> parse_quantity("3 wan SGD")
         <Quantity(30000, 'SGD')>
     """
-    if not _CURRENCY_CODE.match(code):
+    if not _CURRENCY_CODE.fullmatch(code):
         raise UnitParseError(
             f"currency code {code!r} is not three upper-case letters",
             hint="use an ISO 4217 code such as 'SGD'",
@@ -193,7 +194,7 @@ def define_count_unit(name: str) -> None:
         >>> parse_quantity("12 demos")
         <Quantity(12, 'demo')>
     """
-    if not _COUNT_NAME.match(name):
+    if not _COUNT_NAME.fullmatch(name):
         raise UnitParseError(
             f"count unit name {name!r} is not a lower-case word",
             hint="use letters and underscores, e.g. 'site_visit'",

@@ -43,6 +43,7 @@ import numpy as np
 import numpy.typing as npt
 
 from targetcascade.errors import InfeasibleAllocationError, StrategyError
+from targetcascade.metric import MAX_QUANTA
 
 __all__ = [
     "MAX_QUANTA",
@@ -57,9 +58,8 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
-#: Largest magnitude of a total, lock or floor, in quanta (about 9.007e15: 90 trillion CNY in cents).
-#: Caps above it are treated as "no cap".
-MAX_QUANTA: Final = 2**53
+# MAX_QUANTA (2**53), the largest magnitude of a total, lock or floor in quanta, is defined with the
+# value types (metric.py) so every door can check it; caps above it are treated as "no cap".
 
 _EPS: Final = 2.0**-52  # twice the unit roundoff of float64
 _FLOAT_TOTAL_LIMIT: Final = 2.0**52  # float floors of larger totals are never trusted
