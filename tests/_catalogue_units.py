@@ -18,7 +18,9 @@ from targetcascade.errors import (
     PeriodError,
     QuantumError,
     SerializationError,
+    UnitParseError,
 )
+from targetcascade.units import parse_quantity
 
 _REVENUE = Metric(name="revenue", unit="CNY")
 _LIMIT = "90,071,992,547,409.92 CNY"  # 2**53 cents
@@ -155,6 +157,43 @@ CASES: list[Case] = [
         call=lambda: _REVENUE.to_quanta(Decimal("0.125")),
         error=QuantumError,
         names=("0.125", "revenue", "0.01 CNY"),
+    ),
+    # ---- #21.8 and #12: parse_quantity's door
+    Case(
+        id="21.8-parse-1e1001",
+        call=lambda: parse_quantity("1e1001 CNY"),
+        error=UnitParseError,
+        names=("'1e1001 CNY'", "1e41"),
+    ),
+    Case(
+        id="21.8-parse-million-digits",
+        call=lambda: parse_quantity("7" * 10**6 + " CNY"),
+        error=UnitParseError,
+        names=("'7777", "more than 40 digits"),
+    ),
+    Case(
+        id="21.8-parse-none",
+        call=lambda: parse_quantity(None),  # type: ignore[arg-type]
+        error=UnitParseError,
+        names=("NoneType None", "must be a string"),
+    ),
+    Case(
+        id="21.8-parse-bytes",
+        call=lambda: parse_quantity(b"12 CNY"),  # type: ignore[arg-type]
+        error=UnitParseError,
+        names=("b'12 CNY'",),
+    ),
+    Case(
+        id="12.x-parse-compound-numeral",
+        call=lambda: parse_quantity("一千二百万元"),
+        error=UnitParseError,
+        names=("'一千二百万元'", "'1200万元'"),
+    ),
+    Case(
+        id="door-parse-unknown-unit",
+        call=lambda: parse_quantity("12 foo"),
+        error=UnitParseError,
+        names=("'foo'",),
     ),
     # ---- FiscalCalendar's doors
     Case(
