@@ -1026,3 +1026,51 @@ class TestStrictFields:
         """A JSON file with "non_negative": "false" is refused, not read as true."""
         with pytest.raises(MetricError, match="non_negative"):
             Metric.from_dict({"name": "profit", "unit": "CNY", "non_negative": "false"})
+
+
+class TestFloatRule:
+    """One float rule: a float amount within 4 ulps of whole quanta is those quanta (#21.4)."""
+
+    @pytest.mark.parametrize(
+        ("value", "quanta"),
+        [
+            (0.1 + 0.2, 30),  # 0.30000000000000004
+            (sum([0.1] * 10), 100),  # 0.9999999999999999
+            (1.1 * 3, 330),  # 3.3000000000000003
+            (np.float64(0.1) + np.float64(0.2), 30),
+        ],
+        ids=["0.1+0.2", "ten-tenths", "1.1x3", "numpy"],
+    )
+    def test_representation_error_is_absorbed(self, value, quanta):
+        """Floats a few ulps off a whole number of cents are those cents, by every door."""
+        assert REVENUE.to_quanta(value) == quanta
+        assert REVENUE.to_quanta_many([value, value]) == [quanta, quanta]
+        assert REVENUE.to_quanta(Quantity(value, "CNY")) == quanta
+
+    def test_scaled_unit_float(self):
+        """0.3 wan CNY given as a float quantity is 3000 CNY, 300000 cents."""
+        assert REVENUE.to_quanta(Quantity(0.3, "wan CNY")) == 300_000
+
+    @pytest.mark.parametrize(
+        "value",
+        [0.30000000000000054, 0.125, np.float32(0.1)],
+        ids=["15-ulps-off", "eighth", "float32-tenth"],
+    )
+    def test_farther_is_refused(self, value):
+        """A float farther than 4 ulps (0.3 + 5.4e-16: about 15 ulps of 30) is not whole quanta."""
+        with pytest.raises(QuantumError, match="not a whole number"):
+            REVENUE.to_quanta(value)
+        with pytest.raises(QuantumError, match="not a whole number"):
+            REVENUE.to_quanta_many([value])
+
+    def test_rounding_reads_the_printed_decimal(self):
+        """With a rounding rule, a float is the decimal it prints as: 0.125 rounds to 12 or 13."""
+        assert REVENUE.to_quanta(0.125, rounding=Rounding.HALF_EVEN) == 12
+        assert REVENUE.to_quanta(0.125, rounding=Rounding.HALF_UP) == 13
+        assert REVENUE.to_quanta_many([0.125], rounding=Rounding.HALF_UP) == [13]
+
+    def test_stored_value_round_trips(self):
+        """What is stored is what was accepted: 0.1 + 0.2 CNY is stored and printed as 0.30."""
+        quanta = REVENUE.to_quanta(0.1 + 0.2)
+        assert str(REVENUE.from_quanta(quanta)) == "0.30"
+        assert REVENUE.to_quanta(str(REVENUE.from_quanta(quanta))) == quanta

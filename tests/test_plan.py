@@ -11,7 +11,17 @@ import numpy as np
 import pytest
 from hypothesis import given
 
-from targetcascade import FiscalCalendar, Metric, OrgTree, Origin, Plan, PlanKind, check, ureg
+from targetcascade import (
+    FiscalCalendar,
+    Metric,
+    OrgTree,
+    Origin,
+    Plan,
+    PlanKind,
+    Rounding,
+    check,
+    ureg,
+)
 from targetcascade.errors import (
     MetricError,
     PlanError,
@@ -359,3 +369,83 @@ class TestSizeLimit:
         assert "/ 0.12 CNY" in message
         assert info.value.node == "solo"
         assert info.value.period == cell
+
+
+class TestRoundingOption:
+    """The plan builders take Metric.to_quanta's rounding= (default: refuse), for 4-decimal data (#12)."""
+
+    SOLO = OrgTree.from_records([{"id": "solo", "level": "company"}])
+
+    def rows(self) -> list[dict[str, object]]:
+        # 11 months of half a cent, then 1234.56 cents
+        return monthly("solo", "revenue", ["0.0050 CNY"] * 11 + ["12.3456 CNY"])
+
+    def test_refused_by_default_naming_the_row(self) -> None:
+        """Without rounding, 0.0050 CNY is refused at row 0, as before."""
+        with pytest.raises(QuantumError, match="row 0"):
+            Plan.from_leaf_values(
+                self.SOLO, FiscalCalendar(fiscal_year=2027), [REVENUE], self.rows()
+            )
+
+    @pytest.mark.parametrize(
+        ("rounding", "year"),
+        [
+            # half a cent: to even 0, half up 1, floor 0, ceiling 1; 1234.56 cents: 1235 / 1234 / 1235
+            (Rounding.HALF_EVEN, 1235),
+            (Rounding.HALF_UP, 11 + 1235),
+            (Rounding.FLOOR, 1234),
+            (Rounding.CEILING, 11 + 1235),
+        ],
+    )
+    def test_from_leaf_values_rounds_each_value(self, rounding: Rounding, year: int) -> None:
+        """Each leaf-month value is rounded to the cent by the mode, then rolled up exactly."""
+        plan = Plan.from_leaf_values(
+            self.SOLO, FiscalCalendar(fiscal_year=2027), [REVENUE], self.rows(), rounding=rounding
+        )
+        assert plan.quanta("solo", "FY2027", "revenue") == year
+
+    def test_from_records_rounds(self) -> None:
+        """from_records passes rounding on: 0.125 CNY is 12 cents half to even, 13 half up."""
+        rows = [{"node": "solo", "period": "FY2027", "metric": "revenue", "value": "0.125 CNY"}]
+        calendar = FiscalCalendar(fiscal_year=2027)
+        even = Plan.from_records(self.SOLO, calendar, [REVENUE], rows, rounding=Rounding.HALF_EVEN)
+        up = Plan.from_records(self.SOLO, calendar, [REVENUE], rows, rounding=Rounding.HALF_UP)
+        assert even.quanta("solo", "FY2027", "revenue") == 12
+        assert up.quanta("solo", "FY2027", "revenue") == 13
+        with pytest.raises(QuantumError, match="row 0"):
+            Plan.from_records(self.SOLO, calendar, [REVENUE], rows)
+
+    @pytest.mark.parametrize(
+        ("rounding", "expected"),
+        [
+            (Rounding.HALF_EVEN, [2, -2, 2, 0, 2**52 + 1]),
+            (Rounding.HALF_UP, [3, -3, 2, 1, 2**52 + 1]),
+            (Rounding.FLOOR, [2, -3, 1, 0, 2**52 + 1]),
+            (Rounding.CEILING, [3, -2, 2, 1, 2**52 + 1]),
+        ],
+    )
+    def test_from_leaf_arrays_rounds_float_quanta(
+        self, rounding: Rounding, expected: list[int]
+    ) -> None:
+        """Float quanta 2.5, -2.5, 1.5, 0.5 round by the mode; a large odd whole float stays."""
+        profit = Metric(name="profit", unit="CNY", non_negative=False)
+        given = [2.5, -2.5, 1.5, 0.5, float(2**52 + 1)] + [0.0] * 7
+        plan = Plan.from_leaf_arrays(
+            self.SOLO,
+            FiscalCalendar(fiscal_year=2027),
+            [profit],
+            {"profit": np.array([given])},
+            rounding=rounding,
+        )
+        got = [plan.quanta("solo", month, "profit") for month in MONTHS[:5]]
+        assert got == expected
+
+    def test_from_leaf_arrays_refuses_fractions_by_default(self) -> None:
+        """Without rounding, 2.5 quanta is refused as before."""
+        with pytest.raises(PlanError, match="not whole numbers of quanta"):
+            Plan.from_leaf_arrays(
+                self.SOLO,
+                FiscalCalendar(fiscal_year=2027),
+                [REVENUE],
+                {"revenue": np.array([[2.5] + [0.0] * 11])},
+            )

@@ -48,7 +48,7 @@ from targetcascade.errors import (
     TargetCascadeError,
     UnknownNodeError,
 )
-from targetcascade.metric import MAX_QUANTA, Metric, Rollup
+from targetcascade.metric import MAX_QUANTA, Metric, Rollup, Rounding
 from targetcascade.org import OrgTree
 
 __all__ = ["SCHEMA_VERSION", "Origin", "Plan", "PlanKind"]
@@ -357,6 +357,7 @@ class Plan:
         origin: Origin | str = Origin.MANUAL,
         hedges: Mapping[str, Any] | None = None,
         kind: PlanKind | str = PlanKind.TARGET,
+        rounding: Rounding | None = None,
     ) -> Plan:
         """Build a plan from leaf x month quanta and roll it up over time and the tree.
 
@@ -373,6 +374,8 @@ class Plan:
             hedges: Over-assignment per parent level; the roll-up divides nothing, so hedged levels
                 are rolled up as plain sums and the checker will report them.
             kind: What the grid holds.
+            rounding: How to round float arrays of fractional quanta to whole quanta (as for
+                :meth:`Metric.to_quanta`); ``None`` (default) refuses them.
 
         Returns:
             The rolled-up plan; ratio metrics are derived from their numerator and denominator.
@@ -418,7 +421,7 @@ class Plan:
                     metric=metric.name,
                     hint="pass an array of shape (leaves, months) for every sum metric",
                 )
-            grid = _integer_array(leaf_values[metric.name], metric.name)
+            grid = _integer_array(_rounded(leaf_values[metric.name], rounding), metric.name)
             if grid.shape != (len(leaves), len(months)):
                 raise PlanError(
                     f"leaf values for {metric.name!r} have shape {grid.shape}, expected "
@@ -452,6 +455,7 @@ class Plan:
         origin: Origin | str = Origin.MANUAL,
         hedges: Mapping[str, Any] | None = None,
         kind: PlanKind | str = PlanKind.TARGET,
+        rounding: Rounding | None = None,
     ) -> Plan:
         """Build a plan from leaf x month records and roll it up bottom-up.
 
@@ -467,6 +471,9 @@ class Plan:
             origin: Origin recorded for the given cells; rolled-up cells get ROLLED_UP.
             hedges: Over-assignment per parent level.
             kind: What the grid holds.
+            rounding: How to round values that are not a whole number of quanta (retail sales
+                with four decimals into a cent metric), as for :meth:`Metric.to_quanta`; ``None``
+                (default) refuses them, naming the row.
 
         Returns:
             The rolled-up plan.
@@ -537,7 +544,7 @@ class Plan:
                     hint="give each leaf x month x metric once",
                 )
             seen[metric.name][r, c] = True
-            grids[metric.name][r, c] = _read_value(metric, record.get("value"), row)
+            grids[metric.name][r, c] = _read_value(metric, record.get("value"), row, rounding)
         for name, mask in seen.items():
             if not mask.all():
                 r, c = np.argwhere(~mask)[0]
@@ -564,6 +571,7 @@ class Plan:
         *,
         hedges: Mapping[str, Any] | None = None,
         kind: PlanKind | str = PlanKind.TARGET,
+        rounding: Rounding | None = None,
     ) -> Plan:
         """Build a plan from full records, cell by cell, with no roll-up.
 
@@ -579,6 +587,8 @@ class Plan:
                 if present, must match the metric's unit.
             hedges: Over-assignment per parent level.
             kind: What the grid holds.
+            rounding: How to round values that are not a whole number of quanta, as for
+                :meth:`Metric.to_quanta`; ``None`` (default) refuses them, naming the row.
 
         Returns:
             The plan.
@@ -597,13 +607,17 @@ class Plan:
             (<Quantity(100000000.00, 'CNY')>, None)
         """
         return cls.empty(tree, calendar, metrics, hedges=hedges, kind=kind).with_values(
-            records, origin=Origin.MANUAL
+            records, origin=Origin.MANUAL, rounding=rounding
         )
 
     # ------------------------------------------------------------------ editing
 
     def with_values(
-        self, records: Iterable[Mapping[str, Any]], *, origin: Origin | str = Origin.MANUAL
+        self,
+        records: Iterable[Mapping[str, Any]],
+        *,
+        origin: Origin | str = Origin.MANUAL,
+        rounding: Rounding | None = None,
     ) -> Plan:
         """A new plan with the given cells replaced; this plan is unchanged.
 
@@ -613,6 +627,8 @@ class Plan:
             records: Mappings with ``node``, ``period``, ``metric``, ``value`` (``None`` clears the
                 cell) and optionally ``origin``.
             origin: Origin for records that carry none.
+            rounding: How to round values that are not a whole number of quanta, as for
+                :meth:`Metric.to_quanta`; ``None`` (default) refuses them.
 
         Returns:
             The edited plan.
@@ -661,7 +677,7 @@ class Plan:
                 values[k, node, period] = 0
                 origins[k, node, period] = Origin.MISSING
                 continue
-            values[k, node, period] = _read_value(metric, raw, row)
+            values[k, node, period] = _read_value(metric, raw, row, rounding)
             cell_origin = Origin.parse(record.get("origin", default_origin))
             if cell_origin is Origin.MISSING:
                 raise PlanError(
@@ -1265,6 +1281,29 @@ def _integer_array(raw: npt.ArrayLike, name: str) -> Int64Array:
     return array.astype(np.int64)
 
 
+def _rounded(raw: npt.ArrayLike, rounding: Rounding | None) -> npt.ArrayLike:
+    """Float quanta rounded to whole quanta by ``rounding`` (as Metric.to_quanta rounds values).
+
+    Integer arrays and ``rounding=None`` pass through; NaN and infinities stay, to be refused.
+    """
+    array = np.asarray(raw)
+    if rounding is None or array.dtype.kind != "f":
+        return raw
+    rounded: npt.NDArray[np.floating[Any]]
+    if rounding is Rounding.FLOOR:
+        rounded = np.floor(array)
+    elif rounding is Rounding.CEILING:
+        rounded = np.ceil(array)
+    elif rounding is Rounding.HALF_EVEN:
+        rounded = np.rint(array)  # IEEE round half to even, exact
+    else:
+        # half away from zero; a - floor(a) is exact in binary, where a + 0.5 rounds for large a
+        size = np.abs(array)
+        whole = np.floor(size)
+        rounded = np.copysign(whole + (size - whole >= 0.5), array)
+    return rounded
+
+
 def _cell_keys(
     record: Mapping[str, Any],
     row: int,
@@ -1308,9 +1347,9 @@ def _cell_keys(
     return node, period, metric
 
 
-def _read_value(metric: Metric, raw: Any, row: int) -> int:
+def _read_value(metric: Metric, raw: Any, row: int, rounding: Rounding | None = None) -> int:
     try:
-        return metric.to_quanta(raw)
+        return metric.to_quanta(raw, rounding=rounding)
     except TargetCascadeError as exc:
         raise type(exc)(
             f"row {row}: {exc.problem}",
