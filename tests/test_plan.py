@@ -329,6 +329,7 @@ class TestSizeLimit:
         assert "row 0" in str(info.value)
         assert "revenue" in str(info.value)
         assert "90,071,992,547,409.92 CNY" in str(info.value)
+        assert (info.value.row, info.value.expected) == (0, 2**53)
 
     def test_record_of_1e20_cny_in_from_records(self) -> None:
         """from_records refuses it the same way."""

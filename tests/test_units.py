@@ -802,3 +802,17 @@ class TestDefineCountUnit:
         result = run_fresh(code)
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip() == "{'[count_customer]': 1}"
+
+
+class TestNamesMatchInFull:
+    """Names are validated with fullmatch: '$' would accept a trailing newline (#21.10)."""
+
+    def test_currency_code_with_a_newline(self):
+        """define_currency('SGD\\n') is refused."""
+        with pytest.raises(UnitParseError, match="not three upper-case letters"):
+            define_currency("SGD\n")
+
+    def test_count_unit_with_a_newline(self):
+        """define_count_unit('ticket\\n') is refused."""
+        with pytest.raises(UnitParseError, match="not a lower-case word"):
+            define_count_unit("ticket\n")

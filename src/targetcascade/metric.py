@@ -229,17 +229,19 @@ class Metric:
         name: Unique name within a plan, e.g. ``"revenue"``.
         unit: Unit string or pint unit of the library registry, e.g. ``"CNY"``, ``"customer"``.
         quantum: Smallest step a value may take, in ``unit``. Defaults to 0.01 for currencies and 1
-            otherwise.
+            otherwise. Between :data:`MIN_QUANTUM` (1e-20) and :data:`MAX_QUANTUM` (1e20), with at
+            most :data:`MAX_QUANTUM_DIGITS` (20) significant digits.
         rollup: :class:`Rollup` (or its string value).
         numerator: For ratio metrics, the name of the sum metric on top.
         denominator: For ratio metrics, the name of the sum metric below.
         direction: :class:`Direction`: whether higher values are better.
         non_negative: Whether values below zero break the plan's invariants (default True; set False
-            for profit, which may be planned negative).
+            for profit, which may be planned negative). A bool: ``"false"`` or ``0`` is refused.
         description: Free text shown in reports.
 
     Raises:
-        MetricError: On a malformed name, a non-positive quantum, or inconsistent ratio fields.
+        MetricError: On a malformed name, a non-positive quantum or one outside the limits above,
+            a ``non_negative`` that is not a bool, or inconsistent ratio fields.
         UnitParseError: If the unit is not known to the registry.
 
     Example:
@@ -340,9 +342,14 @@ class Metric:
         Returns:
             The value as an integer count of quanta.
 
+        A float is accepted within 4 ulps of a whole number of quanta and stored as those quanta;
+        any other float is read as the decimal it prints as (the one float rule). The result lies
+        within :data:`MAX_QUANTA` (2**53) quanta either side of zero.
+
         Raises:
             QuantumError: If the value is not a whole number of quanta and no rounding was asked for,
-                or is NaN / infinite.
+                is NaN / infinite, or is more than :data:`MAX_QUANTA` quanta from zero (the message
+                names the limit in the metric's unit).
             UnitMismatchError: If the value has a unit of another dimension.
 
         Example:

@@ -1355,6 +1355,7 @@ def _read_value(metric: Metric, raw: Any, row: int, rounding: Rounding | None = 
             f"row {row}: {exc.problem}",
             row=row,
             metric=metric.name,
+            expected=exc.expected,
             actual=raw,
             hint=exc.hint,
         ) from exc
