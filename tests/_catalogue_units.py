@@ -147,6 +147,18 @@ CASES: list[Case] = [
     ),
     # ---- other doors of Metric
     Case(
+        id="door-metric-rollup-unknown",
+        call=lambda: Metric(name="revenue", unit="CNY", rollup="avg"),
+        error=MetricError,
+        names=("'revenue'", "'avg'", "'sum'"),
+    ),
+    Case(
+        id="door-metric-unknown-unit",
+        call=lambda: Metric(name="revenue", unit="XYZ"),
+        error=UnitParseError,
+        names=("'XYZ'",),
+    ),
+    Case(
         id="door-metric-quantum-negative",
         call=lambda: Metric(name="revenue", unit="CNY", quantum="-0.01"),
         error=MetricError,
@@ -194,6 +206,18 @@ CASES: list[Case] = [
         call=lambda: parse_quantity("12 foo"),
         error=UnitParseError,
         names=("'foo'",),
+    ),
+    Case(
+        id="door-parse-fractional-scale-power",
+        call=lambda: parse_quantity("1 wan**0.5 CNY"),
+        error=UnitParseError,
+        names=("'wan'", "0.5"),
+    ),
+    Case(
+        id="door-parse-currency-sign-first",
+        call=lambda: parse_quantity("¥1200"),
+        error=UnitParseError,
+        names=("'¥1200'", "after the number"),
     ),
     # ---- FiscalCalendar's doors
     Case(

@@ -946,6 +946,15 @@ class TestSizeLimit:
         with pytest.raises(QuantumError, match="size limit"):
             REVENUE.to_quanta_many([Decimal(1), *values])
 
+    def test_callers_decimal_context_cannot_let_a_value_past(self):
+        """Under a caller's 1-digit context, 2**53 + 1 still does not pass to_quanta_many."""
+        deals = Metric(name="deals", unit="deal")
+        with localcontext() as context:
+            context.prec = 1
+            with pytest.raises(QuantumError, match="size limit"):
+                deals.to_quanta_many([Decimal(2**53 + 1)])
+            assert deals.to_quanta_many([Decimal(2**53)]) == [2**53]
+
     def test_tiny_values_round_as_any_value_below_a_quantum(self):
         """1e-99999999 CNY is below a cent: refused without rounding, 0 or 1 cent when rounded."""
         tiny = Decimal("1e-99999999")

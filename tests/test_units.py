@@ -480,6 +480,12 @@ class TestParseQuantityLimits:
         with pytest.raises(UnitParseError, match="too large"):
             parse_quantity("1 yi**300 CNY")
 
+    @pytest.mark.parametrize("text", ["1 wan**0.5 CNY", "1 yi**1.5 CNY"])
+    def test_fractional_power_of_a_scale_word(self, text):
+        """wan**0.5 is refused, not silently read as wan**0 (1 wan**0.5 CNY gave 1 CNY, not 100)."""
+        with pytest.raises(UnitParseError, match="fractional power"):
+            parse_quantity(text)
+
     def test_bare_number_string_has_the_same_limits(self):
         """as_quantity('1e1001', 'CNY') is refused like parse_quantity."""
         with pytest.raises(UnitParseError, match="'1e1001'"):

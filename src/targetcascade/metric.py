@@ -416,7 +416,7 @@ class Metric:
             kind = type(value)
             if kind is Decimal and value.is_finite() and value.adjusted() <= _AMOUNT_MAX_EXP:
                 scaled = value.scaleb(shift, context=EXACT)
-                if scaled == scaled.to_integral_value() and abs(scaled) <= MAX_QUANTA:
+                if scaled == scaled.to_integral_value() and scaled.copy_abs() <= MAX_QUANTA:
                     out.append(int(scaled))
                     continue
             elif kind is int and factor and -MAX_QUANTA <= (quanta := value * factor) <= MAX_QUANTA:

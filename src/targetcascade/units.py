@@ -442,6 +442,12 @@ def _strip_exactly(magnitude: Decimal, unit: pint.Unit) -> pint.Quantity[Any]:
     for name, power in unit._units.items():
         exponent = cast("float", power)
         if name in SCALE_WORDS:
+            if exponent != int(exponent):
+                # int() would silently read wan**0.5 (100) as wan**0 (1)
+                raise UnitParseError(
+                    f"scale word {name!r} has the fractional power {exponent:g}",
+                    hint="use whole powers of scale words, e.g. 'wan CNY' or 'wan ** 2 CNY'",
+                )
             factor *= Decimal(SCALE_WORDS[name]) ** int(exponent)
         else:
             kept[name] = exponent
