@@ -1056,6 +1056,13 @@ class TestFloatRule:
         assert REVENUE.to_quanta_many([value, value]) == [quanta, quanta]
         assert REVENUE.to_quanta(Quantity(value, "CNY")) == quanta
 
+    def test_numpy_arrays(self):
+        """Elements of numpy arrays follow the same rule: float64 sums absorbed, int64 exact."""
+        assert REVENUE.to_quanta_many(np.array([0.1 + 0.2, 1.1 * 3])) == [30, 330]
+        assert REVENUE.to_quanta_many(np.array([7, -2], dtype=np.int64)) == [700, -200]
+        with pytest.raises(QuantumError, match="size limit"):
+            REVENUE.to_quanta_many(np.array([2**63 + 5], dtype=np.uint64))
+
     def test_scaled_unit_float(self):
         """0.3 wan CNY given as a float quantity is 3000 CNY, 300000 cents."""
         assert REVENUE.to_quanta(Quantity(0.3, "wan CNY")) == 300_000

@@ -7,7 +7,9 @@ There is exactly one registry, :data:`ureg`, created when this module is importe
 * every count unit (``customer``, ``deal``, ``lead``, ``visit``, ``call``, ``proposal``, ``order``,
   ``unit``) is its own dimension, so "3 customers + 2 deals" is an error too;
 * the scale words ``wan`` (10⁴), ``yi`` (10⁸), ``thousand``, ``million`` and ``billion`` are
-  dimensionless factors, so ``"12000 wan CNY"`` and ``"1.2 yi CNY"`` are the same amount.
+  dimensionless factors, so ``"12000 wan CNY"`` and ``"1.2 yi CNY"`` are the same amount;
+* :func:`parse_quantity` also reads amounts written the Chinese way, ``"1.2亿 CNY"``, ``"1200万元"``,
+  ``"3千 USD"`` (scales in :data:`CJK_SCALES`; 元, 人民币, RMB, ¥ and ￥ mean CNY).
 
 Example:
     >>> from targetcascade.units import parse_quantity
@@ -15,6 +17,8 @@ Example:
     True
     >>> parse_quantity("1.2 yi CNY")
     <Quantity(120000000, 'CNY')>
+    >>> parse_quantity("1.2亿元") == parse_quantity("1.2 yi CNY")
+    True
 
 Add a currency or count unit with :func:`define_currency` / :func:`define_count_unit`; both are
 idempotent and refuse names that already mean something else in the registry.
