@@ -251,6 +251,24 @@ CASES: list[Case] = [
         names=("2030-01-01", "FY2027"),
     ),
     Case(
+        id="door-calendar-for-date-unknown-keyword",
+        call=lambda: FiscalCalendar.for_date(dt.date(2027, 1, 1), start_mnoth=4),
+        error=CalendarError,
+        names=("'start_mnoth'", "start_month"),
+    ),
+    Case(
+        id="door-calendar-nrf-unknown-keyword",
+        call=lambda: FiscalCalendar.nrf(2027, colour="red"),
+        error=CalendarError,
+        names=("'colour'",),
+    ),
+    Case(
+        id="door-calendar-contains-none",
+        call=lambda: _FY.period("FY2027-Q1").contains(None),  # type: ignore[arg-type]
+        error=PeriodError,
+        names=("None is not a date",),
+    ),
+    Case(
         id="door-calendar-from-dict-unknown-field",
         call=lambda: FiscalCalendar.from_dict({"fiscal_year": 2027, "colour": "red"}),
         error=SerializationError,
