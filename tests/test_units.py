@@ -400,6 +400,24 @@ class TestParseQuantityChinese:
         assert quantity.magnitude == magnitude
         assert quantity.units == parse_unit(unit)
 
+    @given(
+        mantissa=st.integers(min_value=-(10**15), max_value=10**15),
+        exponent=st.integers(min_value=-8, max_value=4),
+        scale=st.sampled_from(["", "十", "百", "千", "万", "十万", "百万", "千万", "亿"]),
+        unit=st.sampled_from(["元", " 元", "人民币", " RMB", "¥", " ￥", " CNY"]),
+        space=st.sampled_from(["", " "]),
+    )
+    def test_exact_for_any_number_and_scale(self, mantissa, exponent, scale, unit, space):
+        """<digits><scale><unit> is mantissa x 10**exponent x the scale's factor CNY, exactly."""
+        number = Decimal(mantissa).scaleb(exponent)
+        quantity = parse_quantity(f"{number}{space}{scale}{unit}")
+        factor = {"": 1, "十": 10, "百": 100, "千": 1000, "万": 10**4, "十万": 10**5,
+                  "百万": 10**6, "千万": 10**7, "亿": 10**8}[scale]  # fmt: skip
+        assert (
+            Fraction(quantity.magnitude) == Fraction(mantissa) * Fraction(10) ** exponent * factor
+        )
+        assert quantity.units == parse_unit("CNY")
+
     def test_same_as_the_english_scale_words(self):
         """1200万元 is 1200 wan CNY, and 1.2亿 CNY is 1.2 yi CNY."""
         assert parse_quantity("1200万元") == parse_quantity("1200 wan CNY")
