@@ -946,6 +946,15 @@ class TestSizeLimit:
         with pytest.raises(QuantumError, match="size limit"):
             REVENUE.to_quanta_many([Decimal(1), *values])
 
+    def test_many_at_the_boundary(self):
+        """to_quanta_many agrees with to_quanta on either side of 2**53 cents, ints and Decimals."""
+        edge = Decimal("90071992547409.92")  # 2**53 cents
+        assert REVENUE.to_quanta_many([edge, -edge]) == [2**53, -(2**53)]
+        assert REVENUE.to_quanta_many([90071992547409]) == [9007199254740900]
+        for beyond in ([90071992547410], [edge + Decimal("0.01")], [-edge - Decimal("0.01")]):
+            with pytest.raises(QuantumError, match="size limit"):
+                REVENUE.to_quanta_many(beyond)
+
     def test_callers_decimal_context_cannot_let_a_value_past(self):
         """Under a caller's 1-digit context, 2**53 + 1 still does not pass to_quanta_many."""
         deals = Metric(name="deals", unit="deal")

@@ -411,18 +411,23 @@ class Metric:
         if shift is None:
             return [self.to_quanta(value, rounding=rounding) for value in values]
         factor = 10**shift if shift >= 0 else 0
+        # Values surely within MAX_QUANTA take the fast paths; the rest, refusals included, take
+        # the one-by-one path and its messages. An int within int_limit is within the limit once
+        # scaled; a Decimal below 10**(small + 1) is below 10**15 < 2**53 quanta.
+        int_limit = MAX_QUANTA // factor if factor else -1
+        int_floor = -int_limit
+        small = 14 - shift
         out: list[int] = []
         for value in values:
             kind = type(value)
-            if kind is Decimal and value.is_finite() and value.adjusted() <= _AMOUNT_MAX_EXP:
+            if kind is Decimal and value.is_finite() and value.adjusted() <= small:
                 scaled = value.scaleb(shift, context=EXACT)
-                if scaled == scaled.to_integral_value() and scaled.copy_abs() <= MAX_QUANTA:
+                if scaled == scaled.to_integral_value():
                     out.append(int(scaled))
                     continue
-            elif kind is int and factor and -MAX_QUANTA <= (quanta := value * factor) <= MAX_QUANTA:
-                out.append(quanta)
+            elif kind is int and int_floor <= value <= int_limit:
+                out.append(value * factor)
                 continue
-            # anything else, refusals included, takes the one-by-one path and its messages
             out.append(self.to_quanta(value, rounding=rounding))
         return out
 
@@ -442,10 +447,11 @@ class Metric:
                 f"{self.name}: value {shown!r} is not finite", metric=self.name, actual=shown
             )
         if magnitude:
-            if magnitude.adjusted() > _AMOUNT_MAX_EXP:
+            adjusted = magnitude.adjusted()
+            if adjusted > _AMOUNT_MAX_EXP:
                 # beyond the limit of any metric: refuse before the arithmetic leaves the context
                 raise self._beyond_limit(shown)
-            if magnitude.adjusted() < -_AMOUNT_MAX_EXP:
+            if adjusted < -_AMOUNT_MAX_EXP:
                 # below every quantum, so it rounds as the smallest such number of its sign does
                 magnitude = Decimal((magnitude.is_signed(), (1,), -_AMOUNT_MAX_EXP - 1))
         places, shift = magnitude.as_tuple().exponent, self._quantum_shift()
