@@ -111,7 +111,7 @@ CASES: list[Case] = [
         id="21.2-leaf-month-1.6e16-cny",
         call=lambda: Plan.from_leaf_values(_tree(), CALENDAR, [REVENUE], _leaf_rows("1.6e16 CNY")),
         error=PlanError,
-        names=("'revenue'", "'east'", "FY2027-M01", "16,000,000,000,000,000.00 CNY", LIMIT),
+        names=("revenue", "'east'", "FY2027-M01", "1.6e16 CNY", LIMIT),
     ),
     Case(
         id="21.2-roll-up-beyond-limit",
@@ -155,7 +155,7 @@ CASES: list[Case] = [
         id="door-from-leaf-values-1e20-cny",
         call=lambda: Plan.from_leaf_values(_tree(), CALENDAR, [REVENUE], _leaf_rows("1e20 CNY")),
         error=PlanError,
-        names=("row 0", "'revenue'", "'east'", "FY2027-M01", LIMIT),
+        names=("row 0", "revenue", "'east'", "FY2027-M01", LIMIT),
     ),
     Case(
         id="door-from-leaf-arrays-nan",
@@ -179,7 +179,7 @@ CASES: list[Case] = [
             [{"node": "acme", "period": "FY2027-Q3", "metric": "revenue", "value": "-1e14 CNY"}]
         ),
         error=PlanError,
-        names=("row 0", "'revenue'", "'acme'", "FY2027-Q3", "-100,000,000,000,000.00 CNY", LIMIT),
+        names=("row 0", "revenue", "'acme'", "FY2027-Q3", "-1e14 CNY", LIMIT),
     ),
     Case(
         id="door-from-records-beyond-limit",
@@ -190,7 +190,7 @@ CASES: list[Case] = [
             [{"node": "west", "period": "FY2027", "metric": "revenue", "value": 2**53 + 1}],
         ),
         error=PlanError,
-        names=("'revenue'", "'west'", "FY2027", LIMIT),
+        names=("revenue", "'west'", "FY2027", LIMIT),
     ),
     Case(
         id="door-with-arrays-beyond-limit",

@@ -227,6 +227,13 @@ class TestPeriod:
         assert q1.contains(D(2027, 3, 31))
         assert not q1.contains(D(2027, 4, 1))
 
+    @pytest.mark.parametrize("day", [None, "2027-03-01", dt.datetime(2027, 3, 1)], ids=repr)
+    def test_contains_refuses_what_is_not_a_date(self, day):
+        """contains(None) or a datetime is a PeriodError, not a raw TypeError."""
+        q1 = FiscalCalendar(fiscal_year=2027).period("FY2027-Q1")
+        with pytest.raises(PeriodError, match="is not a date"):
+            q1.contains(day)
+
     def test_end_before_start_raises(self):
         """A period that ends before it starts is refused, naming the period."""
         with pytest.raises(PeriodError, match="FY2027-M01"):
@@ -707,3 +714,27 @@ class TestCalendarsStrategy:
         """Arguments that are not strategies raise InvalidArgument naming the argument."""
         with pytest.raises(InvalidArgument, match="fiscal_years"):
             calendars(fiscal_years=2027)  # type: ignore[arg-type]
+
+
+class TestConstructorKeywords:
+    """for_date and nrf refuse unknown keywords with a CalendarError, not a raw TypeError."""
+
+    @pytest.mark.parametrize(
+        "call",
+        [
+            lambda: FiscalCalendar.for_date(D(2027, 1, 1), start_mnoth=4),
+            lambda: FiscalCalendar.for_date(D(2027, 1, 1), fiscal_year=2020),
+            lambda: FiscalCalendar.nrf(2027, start_mnoth=4),
+        ],
+        ids=["for_date-typo", "for_date-fiscal_year", "nrf-typo"],
+    )
+    def test_unknown_keyword(self, call):
+        """The message names the keyword and lists the calendar fields."""
+        with pytest.raises(CalendarError, match="unknown calendar field") as info:
+            call()
+        assert "start_month" in str(info.value)
+
+    def test_known_keywords_still_work(self):
+        """for_date(day, start_month=4) and nrf(2024, holidays=...) are unchanged."""
+        assert FiscalCalendar.for_date(D(2026, 5, 20), start_month=4).label == "FY2027"
+        assert FiscalCalendar.nrf(2024, holidays=[D(2024, 12, 25)]).start == D(2024, 2, 4)

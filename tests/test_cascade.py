@@ -952,14 +952,25 @@ def test_bounded_month_split_equals_the_kernel(inputs):
         assert np.array_equal(getattr(lean, field), getattr(general, field)), field
 
 
-def test_a_year_lock_that_cannot_be_phased_names_its_node():
-    """A year lock is phased like its parent's months by the kernel; when that fails, the error
-    names the lock's node (its label is made only then)."""
+def test_a_lock_beyond_the_size_limit_names_its_node():
+    """A lock of 2**60 deals (or 1e20 CNY) is refused at the door, naming its node, period and the
+    limit, before the kernel could overflow (#21.5)."""
     spec = one(DEALS, 1000, splits={"company": Split(strategy=Equal())},
                locks=[Lock(node="west", period="FY2027", value=2**60)])  # fmt: skip
     with pytest.raises(
-        InfeasibleAllocationError, match=r"'lock of west' in FY2027: total [\d,]+ deal exceeds"
+        QuantumError, match=r"lock on 'west' in FY2027: .*9,007,199,254,740,992 deal"
     ):
+        cascade(spec, regions(), FiscalCalendar(fiscal_year=2027))
+    spec = one(REVENUE, "100 CNY", splits={"company": Split(strategy=Equal())},
+               locks=[Lock(node="east", period="FY2027", value="1e20 CNY")])  # fmt: skip
+    with pytest.raises(QuantumError, match=r"lock on 'east'.*90,071,992,547,409\.92 CNY"):
+        cascade(spec, regions(), FiscalCalendar(fiscal_year=2027))
+
+
+def test_a_target_beyond_the_size_limit_is_refused():
+    """A target of 1e20 CNY is a QuantumError naming the metric and the limit, not OverflowError."""
+    spec = one(REVENUE, "1e20 CNY", splits={"company": Split(strategy=Equal())})
+    with pytest.raises(QuantumError, match=r"revenue: 1e20 CNY .*90,071,992,547,409\.92 CNY"):
         cascade(spec, regions(), FiscalCalendar(fiscal_year=2027))
 
 

@@ -49,7 +49,8 @@ def metric_id(metric: Metric) -> str:
 
 # The quanta the issue asks the properties to cover: cents, ones, thousands, halves.
 QUANTA = ["0.01", "1", "1000", "0.5"]
-INT64 = st.integers(min_value=-(2**63), max_value=2**63 - 1)
+# Every amount the library accepts: at most 2**53 quanta either side of zero (DESIGN.md, "One size limit").
+WITHIN_LIMIT = st.integers(min_value=-(2**53), max_value=2**53)
 # Floats are checked where half a quantum is far above float resolution (|value| < 1e12 quanta).
 MODERATE = st.integers(min_value=-(10**12), max_value=10**12)
 
@@ -545,19 +546,19 @@ class TestMetricToQuanta:
                          exponent))  # fmt: skip
         ratio = Fraction(value) / Fraction(Decimal(quantum))
         metric = metric_with(quantum)
-        if ratio.denominator == 1:
+        if ratio.denominator == 1 and abs(ratio) <= 2**53:
             assert metric.to_quanta(value) == ratio.numerator
         else:
             with pytest.raises(QuantumError):
                 metric.to_quanta(value)
 
-    @given(q=INT64, quantum=st.sampled_from(QUANTA))
+    @given(q=WITHIN_LIMIT, quantum=st.sampled_from(QUANTA))
     def test_round_trip_from_quanta(self, q, quantum):
-        """to_quanta(from_quanta(q)) == q for every int64 q and quanta 0.01, 1, 1000, 0.5."""
+        """to_quanta(from_quanta(q)) == q for every q within the limit and quanta 0.01, 1, 1000, 0.5."""
         metric = metric_with(quantum)
         assert metric.to_quanta(metric.from_quanta(q)) == q
 
-    @given(q=INT64, quantum=st.sampled_from(QUANTA))
+    @given(q=WITHIN_LIMIT, quantum=st.sampled_from(QUANTA))
     def test_round_trip_decimal_strings(self, q, quantum):
         """The printed value, as a string with its unit, reads back to the same quanta."""
         metric = metric_with(quantum)
@@ -565,7 +566,7 @@ class TestMetricToQuanta:
         assert metric.to_quanta(text) == q
         assert metric.to_quanta(f"{metric.from_quanta(q):E} CNY") == q
 
-    @given(q=INT64, quantum=st.sampled_from(QUANTA))
+    @given(q=WITHIN_LIMIT, quantum=st.sampled_from(QUANTA))
     def test_round_trip_in_wan(self, q, quantum):
         """The same amount written in wan reads back to the same quanta."""
         metric = metric_with(quantum)
@@ -764,7 +765,7 @@ class TestMetricQuantity:
         with pytest.raises(UnitMismatchError):
             REVENUE.quantity(150) + parse_quantity("1 USD")
 
-    @given(q=INT64)
+    @given(q=WITHIN_LIMIT)
     def test_round_trips_through_to_quanta(self, q):
         """to_quanta(quantity(q)) == q."""
         assert REVENUE.to_quanta(REVENUE.quantity(q)) == q
@@ -881,3 +882,220 @@ class TestMetricFromDict:
         """Something that is not a dict raises MetricError, not a bare TypeError."""
         with pytest.raises(MetricError):
             Metric.from_dict(data)
+
+
+class TestSizeLimit:
+    """Amounts beyond 2**53 quanta are refused at the door, naming the metric and the limit (#21.5)."""
+
+    LIMIT = "90,071,992,547,409.92 CNY"  # 2**53 = 9,007,199,254,740,992 cents
+
+    @pytest.mark.parametrize(
+        "value",
+        [
+            "1e20 CNY",
+            Decimal("1e20"),
+            10**20,
+            1e20,
+            Decimal("-1e999999"),
+            10**6000,
+            1e300,
+            -1.7e308,
+        ],
+        ids=[
+            "str",
+            "decimal",
+            "int",
+            "float",
+            "decimal-1e999999",
+            "int-1e6000",
+            "float-1e300",
+            "float-max",
+        ],
+    )
+    def test_beyond_the_limit_is_refused(self, value):
+        """1e20 CNY (and any larger amount, of any type) is a QuantumError naming the limit in CNY."""
+        with pytest.raises(QuantumError) as info:
+            REVENUE.to_quanta(value)
+        assert "revenue" in str(info.value)
+        assert self.LIMIT in str(info.value)
+        assert info.value.expected == 2**53
+
+    @pytest.mark.parametrize("sign", [1, -1])
+    def test_the_limit_itself_is_accepted(self, sign):
+        """90,071,992,547,409.92 CNY is exactly 2**53 cents and is accepted; one cent more is not."""
+        assert REVENUE.to_quanta(sign * Decimal("90071992547409.92")) == sign * 2**53
+        assert REVENUE.to_quanta(f"{sign * Decimal('90071992547409.92')} CNY") == sign * 2**53
+        with pytest.raises(QuantumError, match="size limit"):
+            REVENUE.to_quanta(sign * Decimal("90071992547409.93"))
+        with pytest.raises(QuantumError, match="size limit"):
+            REVENUE.to_quanta(sign * (2**53 + 1) // 100 + sign)
+
+    def test_rounding_does_not_pass_the_limit(self):
+        """Rounding up to one quantum past the limit is refused too."""
+        with pytest.raises(QuantumError, match="size limit"):
+            REVENUE.to_quanta(Decimal("90071992547409.925"), rounding=Rounding.CEILING)
+
+    def test_limit_is_in_the_metric_unit(self):
+        """A metric of thousands of CNY names its own limit: 2**53 x 1000 CNY."""
+        with pytest.raises(QuantumError, match=r"9,007,199,254,740,992,000 CNY"):
+            REVENUE_K.to_quanta("1e25 CNY")
+
+    @pytest.mark.parametrize("values", [[Decimal("1e20")], [10**20], [Decimal("1E+999999")]])
+    def test_many_refuses_as_one_by_one(self, values):
+        """to_quanta_many's fast paths refuse what to_quanta refuses."""
+        with pytest.raises(QuantumError, match="size limit"):
+            REVENUE.to_quanta_many([Decimal(1), *values])
+
+    def test_many_at_the_boundary(self):
+        """to_quanta_many agrees with to_quanta on either side of 2**53 cents, ints and Decimals."""
+        edge = Decimal("90071992547409.92")  # 2**53 cents
+        assert REVENUE.to_quanta_many([edge, -edge]) == [2**53, -(2**53)]
+        assert REVENUE.to_quanta_many([90071992547409]) == [9007199254740900]
+        for beyond in ([90071992547410], [edge + Decimal("0.01")], [-edge - Decimal("0.01")]):
+            with pytest.raises(QuantumError, match="size limit"):
+                REVENUE.to_quanta_many(beyond)
+
+    def test_callers_decimal_context_cannot_let_a_value_past(self):
+        """Under a caller's 1-digit context, 2**53 + 1 still does not pass to_quanta_many."""
+        deals = Metric(name="deals", unit="deal")
+        with localcontext() as context:
+            context.prec = 1
+            with pytest.raises(QuantumError, match="size limit"):
+                deals.to_quanta_many([Decimal(2**53 + 1)])
+            assert deals.to_quanta_many([Decimal(2**53)]) == [2**53]
+
+    def test_tiny_values_round_as_any_value_below_a_quantum(self):
+        """1e-99999999 CNY is below a cent: refused without rounding, 0 or 1 cent when rounded."""
+        tiny = Decimal("1e-99999999")
+        with pytest.raises(QuantumError, match="not a whole number"):
+            REVENUE.to_quanta(tiny)
+        assert REVENUE.to_quanta(tiny, rounding=Rounding.CEILING) == 1
+        assert REVENUE.to_quanta(Decimal("-1e-99999999"), rounding=Rounding.FLOOR) == -1
+        assert REVENUE.to_quanta(tiny, rounding=Rounding.HALF_UP) == 0
+
+
+class TestQuantumLimits:
+    """A quantum lies in [1e-20, 1e20] with at most 20 significant digits (#21.6)."""
+
+    @pytest.mark.parametrize(
+        "quantum", ["1e-999999", "1e-21", "1e21", "2e20", "0.123456789012345678901", "1" * 1000]
+    )
+    def test_outside_is_refused(self, quantum):
+        """A quantum beyond the limits is a MetricError naming the metric and the limits."""
+        with pytest.raises(MetricError) as info:
+            Metric(name="revenue", unit="CNY", quantum=quantum)
+        assert "'revenue'" in str(info.value)
+        assert "between 1e-20 and 1e20 with at most 20 significant digits" in str(info.value)
+
+    @pytest.mark.parametrize(
+        "quantum", ["1e-20", "1e20", "0.12345678901234567890", "1234567890.1234567890000"]
+    )
+    def test_the_limits_themselves_are_accepted(self, quantum):
+        """The extreme quanta are accepted; trailing zeros are not significant digits."""
+        assert Metric(name="revenue", unit="CNY", quantum=quantum).quantum == Decimal(quantum)
+
+    def test_smallest_quantum_converts(self):
+        """With a quantum of 1e-20, 0.01 is 10**18 quanta... beyond the limit, refused at once."""
+        tiny = Metric(name="tiny", unit="CNY", quantum="1e-20")
+        assert tiny.to_quanta("0.00001 CNY") == 10**15
+        with pytest.raises(QuantumError, match="size limit"):
+            tiny.to_quanta("0.01 CNY")
+
+
+class TestStrictFields:
+    """Names are matched in full and flags must be real bools (#21.10)."""
+
+    @pytest.mark.parametrize("name", ["revenue\n", "revenue\r\n", "\nrevenue", "revenue "])
+    def test_name_with_a_newline_is_refused(self, name):
+        """'revenue\\n' is not a valid name ($ would have matched before the newline)."""
+        with pytest.raises(MetricError, match="is not a valid name"):
+            Metric(name=name, unit="CNY")
+
+    def test_ratio_part_with_a_newline_is_refused(self):
+        """A numerator 'profit\\n' is not a metric name."""
+        with pytest.raises(MetricError, match="numerator"):
+            Metric(
+                name="margin",
+                unit="percent",
+                rollup="ratio",
+                numerator="profit\n",
+                denominator="revenue",
+            )
+
+    @pytest.mark.parametrize("flag", ["false", "true", 0, 1, None, 0.0])
+    def test_non_negative_must_be_a_bool(self, flag):
+        """non_negative='false' (truthy) and 0 are refused, naming the field and the value."""
+        with pytest.raises(MetricError) as info:
+            Metric(name="profit", unit="CNY", non_negative=flag)
+        assert "non_negative" in str(info.value)
+        assert repr(flag) in str(info.value)
+
+    @pytest.mark.parametrize("flag", [True, False])
+    def test_bools_are_accepted(self, flag):
+        """True and False are what they say."""
+        assert Metric(name="profit", unit="CNY", non_negative=flag).non_negative is flag
+
+    def test_description_must_be_text(self):
+        """A description that is not a string is refused."""
+        with pytest.raises(MetricError, match="description"):
+            Metric(name="profit", unit="CNY", description=3)
+
+    def test_from_dict_refuses_a_string_flag(self):
+        """A JSON file with "non_negative": "false" is refused, not read as true."""
+        with pytest.raises(MetricError, match="non_negative"):
+            Metric.from_dict({"name": "profit", "unit": "CNY", "non_negative": "false"})
+
+
+class TestFloatRule:
+    """One float rule: a float amount within 4 ulps of whole quanta is those quanta (#21.4)."""
+
+    @pytest.mark.parametrize(
+        ("value", "quanta"),
+        [
+            (0.1 + 0.2, 30),  # 0.30000000000000004
+            (sum([0.1] * 10), 100),  # 0.9999999999999999
+            (1.1 * 3, 330),  # 3.3000000000000003
+            (np.float64(0.1) + np.float64(0.2), 30),
+        ],
+        ids=["0.1+0.2", "ten-tenths", "1.1x3", "numpy"],
+    )
+    def test_representation_error_is_absorbed(self, value, quanta):
+        """Floats a few ulps off a whole number of cents are those cents, by every door."""
+        assert REVENUE.to_quanta(value) == quanta
+        assert REVENUE.to_quanta_many([value, value]) == [quanta, quanta]
+        assert REVENUE.to_quanta(Quantity(value, "CNY")) == quanta
+
+    def test_numpy_arrays(self):
+        """Elements of numpy arrays follow the same rule: float64 sums absorbed, int64 exact."""
+        assert REVENUE.to_quanta_many(np.array([0.1 + 0.2, 1.1 * 3])) == [30, 330]
+        assert REVENUE.to_quanta_many(np.array([7, -2], dtype=np.int64)) == [700, -200]
+        with pytest.raises(QuantumError, match="size limit"):
+            REVENUE.to_quanta_many(np.array([2**63 + 5], dtype=np.uint64))
+
+    def test_scaled_unit_float(self):
+        """0.3 wan CNY given as a float quantity is 3000 CNY, 300000 cents."""
+        assert REVENUE.to_quanta(Quantity(0.3, "wan CNY")) == 300_000
+
+    @pytest.mark.parametrize(
+        "value",
+        [0.30000000000000054, 0.125, np.float32(0.1)],
+        ids=["15-ulps-off", "eighth", "float32-tenth"],
+    )
+    def test_farther_is_refused(self, value):
+        """A float farther than 4 ulps (0.3 + 5.4e-16: about 15 ulps of 30) is not whole quanta."""
+        with pytest.raises(QuantumError, match="not a whole number"):
+            REVENUE.to_quanta(value)
+        with pytest.raises(QuantumError, match="not a whole number"):
+            REVENUE.to_quanta_many([value])
+
+    def test_rounding_reads_the_printed_decimal(self):
+        """With a rounding rule, a float is the decimal it prints as: 0.125 rounds to 12 or 13."""
+        assert REVENUE.to_quanta(0.125, rounding=Rounding.HALF_EVEN) == 12
+        assert REVENUE.to_quanta(0.125, rounding=Rounding.HALF_UP) == 13
+        assert REVENUE.to_quanta_many([0.125], rounding=Rounding.HALF_UP) == [13]
+
+    def test_stored_value_round_trips(self):
+        """What is stored is what was accepted: 0.1 + 0.2 CNY is stored and printed as 0.30."""
+        quanta = REVENUE.to_quanta(0.1 + 0.2)
+        assert str(REVENUE.from_quanta(quanta)) == "0.30"
+        assert REVENUE.to_quanta(str(REVENUE.from_quanta(quanta))) == quanta

@@ -21,6 +21,7 @@ from targetcascade import (
     Origin,
     Plan,
     PlanKind,
+    Rounding,
     check,
     ureg,
 )
@@ -30,6 +31,7 @@ from targetcascade.errors import (
     PlanError,
     QuantumError,
     SerializationError,
+    SizeLimitError,
     TargetCascadeError,
     UnitMismatchError,
 )
@@ -128,7 +130,9 @@ class TestPlanFromLeafValues:
     def test_fraction_of_quantum_is_refused(self) -> None:
         """A value below the quantum raises QuantumError naming the row and metric."""
         rows = [{"node": "west", "period": "FY2027-M01", "metric": "revenue", "value": "0.001 CNY"}]
-        with pytest.raises(QuantumError, match=r"row 0: .*revenue's quantum 0.01 CNY"):
+        with pytest.raises(
+            QuantumError, match=r"row 0 \('west', FY2027-M01\): .*revenue's quantum 0.01 CNY"
+        ):
             Plan.from_leaf_values(tree(), FiscalCalendar(fiscal_year=2027), [REVENUE], rows)
 
     def test_wrong_currency_is_refused(self) -> None:
@@ -219,10 +223,12 @@ class TestSizeLimit:
             for n in ("e1", "e2", "west")
             for m in MONTHS
         ]
-        with pytest.raises(PlanError, match=r"row 0: 'revenue' for 'e1' in FY2027-M01") as caught:
+        with pytest.raises(
+            PlanError, match=r"row 0 \('e1', FY2027-M01\): revenue: 1.6e16 CNY"
+        ) as c:
             Plan.from_leaf_values(tree(), FiscalCalendar(fiscal_year=2027), [SIGNED], rows)
-        assert LIMIT_TEXT in str(caught.value)
-        assert "16,000,000,000,000,000.00 CNY" in str(caught.value)
+        assert "size limit of ±90,071,992,547,409.92 CNY" in str(c.value)
+        assert isinstance(c.value, SizeLimitError)
 
     def test_roll_up_beyond_the_limit(self) -> None:
         """Two teams of 1.5 x 2**52 CNY a year make a region of 3 x 2**52: refused, not wrapped."""
@@ -314,14 +320,16 @@ class TestSizeLimit:
     def test_with_values_beyond_the_limit(self) -> None:
         """with_values refuses 1e20 CNY by name instead of a raw OverflowError."""
         cell = {"node": "e1", "period": "FY2027-M01", "metric": "revenue", "value": "1e20 CNY"}
-        with pytest.raises(PlanError, match=r"row 0: 'revenue' for 'e1' in FY2027-M01") as caught:
+        with pytest.raises(PlanError, match=r"row 0 \('e1', FY2027-M01\): revenue: 1e20 CNY") as c:
             revenue_plan().with_values([cell])
-        assert LIMIT_TEXT in str(caught.value)
+        assert "size limit of ±90,071,992,547,409.92 CNY" in str(c.value)
 
     def test_from_records_beyond_the_limit(self) -> None:
         """from_records refuses a negative year beyond the limit, naming the cell."""
         cell = {"node": "acme", "period": "FY2027", "metric": "revenue", "value": -(2**53) - 1}
-        with pytest.raises(PlanError, match=r"'revenue' for 'acme' in FY2027 is -9"):
+        with pytest.raises(
+            PlanError, match=r"row 0 \('acme', FY2027\): revenue: -9007199254740993"
+        ):
             Plan.from_records(tree(), FiscalCalendar(fiscal_year=2027), [SIGNED], [cell])
 
     def test_with_arrays_beyond_the_limit(self) -> None:
@@ -687,3 +695,138 @@ def test_records_round_trip_is_lossless(plan: Plan) -> None:
     """Any plan survives to_records -> from_records unchanged."""
     again = Plan.from_records(plan.tree, plan.calendar, plan.metrics, plan.to_records())
     assert again == plan
+
+
+class TestSizeLimitOfAmounts:
+    """Amounts beyond 2**53 quanta are refused with the library's error, never OverflowError (#21.5)."""
+
+    def test_record_of_1e20_cny_names_row_and_limit(self) -> None:
+        """A leaf value of 1e20 CNY is a QuantumError naming the row, the metric and the limit."""
+        rows = monthly("solo", "revenue", ["1e20 CNY", *["1 CNY"] * 11])
+        solo = OrgTree.from_records([{"id": "solo", "level": "company"}])
+        with pytest.raises(QuantumError) as info:
+            Plan.from_leaf_values(solo, FiscalCalendar(fiscal_year=2027), [REVENUE], rows)
+        assert "row 0" in str(info.value)
+        assert "revenue" in str(info.value)
+        assert "90,071,992,547,409.92 CNY" in str(info.value)
+        assert (info.value.row, info.value.expected) == (0, 2**53)
+
+    def test_record_of_1e20_cny_in_from_records(self) -> None:
+        """from_records refuses it the same way."""
+        solo = OrgTree.from_records([{"id": "solo", "level": "company"}])
+        rows = [{"node": "solo", "period": "FY2027", "metric": "revenue", "value": "1e20 CNY"}]
+        with pytest.raises(QuantumError, match=r"90,071,992,547,409\.92 CNY"):
+            Plan.from_records(solo, FiscalCalendar(fiscal_year=2027), [REVENUE], rows)
+
+    @pytest.mark.parametrize(
+        ("profit", "cell"),
+        [
+            # 1e11 CNY a month: year 1.2e12 / 0.12 = 1e13, i.e. 1e15 % = 1e17 quanta (int64 path)
+            ("1e11 CNY", "FY2027"),
+            # 5e12 CNY a month: year 6e15 cents (within the limit), x 1e4 leaves int64 (exact path)
+            ("5e12 CNY", "FY2027"),
+        ],
+    )
+    def test_ratio_beyond_the_limit_names_the_cell(self, profit: str, cell: str) -> None:
+        """A margin of 1e15 % in 0.01 % quanta (1e17 > 2**53) is refused naming node and period."""
+        solo = OrgTree.from_records([{"id": "solo", "level": "company"}])
+        profit_m = Metric(name="profit", unit="CNY")
+        margin = Metric(
+            name="margin",
+            unit="percent",
+            rollup="ratio",
+            numerator="profit",
+            denominator="revenue",
+            quantum="0.01",
+        )
+        rows = monthly("solo", "profit", [profit] * 12) + monthly("solo", "revenue", ["0.01"] * 12)
+        with pytest.raises(QuantumError) as info:
+            Plan.from_leaf_values(
+                solo, FiscalCalendar(fiscal_year=2027), [profit_m, REVENUE, margin], rows
+            )
+        message = str(info.value)
+        assert "'margin' for 'solo' in FY2027" in message
+        assert "90,071,992,547,409.92 percent" in message
+        assert "profit / revenue" in message
+        assert info.value.node == "solo"
+        assert info.value.period == cell
+
+
+class TestRoundingOption:
+    """The plan builders take Metric.to_quanta's rounding= (default: refuse), for 4-decimal data (#12)."""
+
+    SOLO = OrgTree.from_records([{"id": "solo", "level": "company"}])
+
+    def rows(self) -> list[dict[str, object]]:
+        # 11 months of half a cent, then 1234.56 cents
+        return monthly("solo", "revenue", ["0.0050 CNY"] * 11 + ["12.3456 CNY"])
+
+    def test_refused_by_default_naming_the_row(self) -> None:
+        """Without rounding, 0.0050 CNY is refused at row 0, as before."""
+        with pytest.raises(QuantumError, match="row 0"):
+            Plan.from_leaf_values(
+                self.SOLO, FiscalCalendar(fiscal_year=2027), [REVENUE], self.rows()
+            )
+
+    @pytest.mark.parametrize(
+        ("rounding", "year"),
+        [
+            # half a cent: to even 0, half up 1, floor 0, ceiling 1; 1234.56 cents: 1235 / 1234 / 1235
+            (Rounding.HALF_EVEN, 1235),
+            (Rounding.HALF_UP, 11 + 1235),
+            (Rounding.FLOOR, 1234),
+            (Rounding.CEILING, 11 + 1235),
+        ],
+    )
+    def test_from_leaf_values_rounds_each_value(self, rounding: Rounding, year: int) -> None:
+        """Each leaf-month value is rounded to the cent by the mode, then rolled up exactly."""
+        plan = Plan.from_leaf_values(
+            self.SOLO, FiscalCalendar(fiscal_year=2027), [REVENUE], self.rows(), rounding=rounding
+        )
+        assert plan.quanta("solo", "FY2027", "revenue") == year
+
+    def test_from_records_rounds(self) -> None:
+        """from_records passes rounding on: 0.125 CNY is 12 cents half to even, 13 half up."""
+        rows = [{"node": "solo", "period": "FY2027", "metric": "revenue", "value": "0.125 CNY"}]
+        calendar = FiscalCalendar(fiscal_year=2027)
+        even = Plan.from_records(self.SOLO, calendar, [REVENUE], rows, rounding=Rounding.HALF_EVEN)
+        up = Plan.from_records(self.SOLO, calendar, [REVENUE], rows, rounding=Rounding.HALF_UP)
+        assert even.quanta("solo", "FY2027", "revenue") == 12
+        assert up.quanta("solo", "FY2027", "revenue") == 13
+        with pytest.raises(QuantumError, match="row 0"):
+            Plan.from_records(self.SOLO, calendar, [REVENUE], rows)
+
+    @pytest.mark.parametrize(
+        ("rounding", "expected"),
+        [
+            (Rounding.HALF_EVEN, [2, -2, 2, 0, 2**52 + 1]),
+            (Rounding.HALF_UP, [3, -3, 2, 1, 2**52 + 1]),
+            (Rounding.FLOOR, [2, -3, 1, 0, 2**52 + 1]),
+            (Rounding.CEILING, [3, -2, 2, 1, 2**52 + 1]),
+        ],
+    )
+    def test_from_leaf_arrays_rounds_float_quanta(
+        self, rounding: Rounding, expected: list[int]
+    ) -> None:
+        """Float quanta 2.5, -2.5, 1.5, 0.5 round by the mode; a large odd whole float stays."""
+        profit = Metric(name="profit", unit="CNY", non_negative=False)
+        given = [2.5, -2.5, 1.5, 0.5, float(2**52 + 1)] + [0.0] * 7
+        plan = Plan.from_leaf_arrays(
+            self.SOLO,
+            FiscalCalendar(fiscal_year=2027),
+            [profit],
+            {"profit": np.array([given])},
+            rounding=rounding,
+        )
+        got = [plan.quanta("solo", month, "profit") for month in MONTHS[:5]]
+        assert got == expected
+
+    def test_from_leaf_arrays_refuses_fractions_by_default(self) -> None:
+        """Without rounding, 2.5 quanta is refused as before."""
+        with pytest.raises(PlanError, match="not a whole number of quanta"):
+            Plan.from_leaf_arrays(
+                self.SOLO,
+                FiscalCalendar(fiscal_year=2027),
+                [REVENUE],
+                {"revenue": np.array([[2.5] + [0.0] * 11])},
+            )

@@ -354,6 +354,162 @@ class TestParseQuantity:
         assert back.hint == info.value.hint
 
 
+class TestParseQuantityChinese:
+    """Amounts as Chinese-speaking users write them: 1.2亿 CNY, 1200万元, 3千 USD (#12)."""
+
+    @pytest.mark.parametrize(
+        ("text", "magnitude", "unit"),
+        [
+            # the issue's three spellings, worked out by hand: 1.2 x 10**8, 1200 x 10**4, 3 x 10**3
+            ("1.2亿 CNY", 120_000_000, "CNY"),
+            ("1200万元", 12_000_000, "CNY"),
+            ("3千 USD", 3_000, "USD"),
+            # each scale once: 5 x its factor
+            ("5十 CNY", 50, "CNY"),
+            ("5百 CNY", 500, "CNY"),
+            ("5千 CNY", 5_000, "CNY"),
+            ("5万 CNY", 50_000, "CNY"),
+            ("5十万 CNY", 500_000, "CNY"),
+            ("5百万 CNY", 5_000_000, "CNY"),
+            ("5千万 CNY", 50_000_000, "CNY"),
+            ("5亿 CNY", 500_000_000, "CNY"),
+            # the spaces are optional on both sides of the scale
+            ("1200 万元", 12_000_000, "CNY"),
+            ("1200万 元", 12_000_000, "CNY"),
+            ("1200 万 元", 12_000_000, "CNY"),
+            ("3亿元", 300_000_000, "CNY"),
+            # every spelling of CNY
+            ("7元", 7, "CNY"),
+            ("7 人民币", 7, "CNY"),
+            ("7 RMB", 7, "CNY"),
+            ("7¥", 7, "CNY"),
+            ("7 ￥", 7, "CNY"),
+            # full-width digits and point: 1200万元 and 12.5万元 typed in full width
+            ("\uff11\uff12\uff10\uff10万元", 12_000_000, "CNY"),
+            ("\uff11\uff12\uff0e\uff15万元", 125_000, "CNY"),
+            # decimals and signs stay exact: 0.0001 x 10**8 = 10**4; -1.5 x 10**7
+            ("0.0001亿元", 10_000, "CNY"),
+            ("-1.5千万元", -15_000_000, "CNY"),
+            ("2.5万 customers", 25_000, "customer"),
+        ],
+    )
+    def test_hand_checked(self, text, magnitude, unit):
+        """Digits, one optional scale and a unit parse to the exact Decimal amount."""
+        quantity = parse_quantity(text)
+        assert isinstance(quantity.magnitude, Decimal)
+        assert quantity.magnitude == magnitude
+        assert quantity.units == parse_unit(unit)
+
+    @given(
+        mantissa=st.integers(min_value=-(10**15), max_value=10**15),
+        exponent=st.integers(min_value=-8, max_value=4),
+        scale=st.sampled_from(["", "十", "百", "千", "万", "十万", "百万", "千万", "亿"]),
+        unit=st.sampled_from(["元", " 元", "人民币", " RMB", "¥", " ￥", " CNY"]),
+        space=st.sampled_from(["", " "]),
+    )
+    def test_exact_for_any_number_and_scale(self, mantissa, exponent, scale, unit, space):
+        """<digits><scale><unit> is mantissa x 10**exponent x the scale's factor CNY, exactly."""
+        number = Decimal(mantissa).scaleb(exponent)
+        quantity = parse_quantity(f"{number}{space}{scale}{unit}")
+        factor = {"": 1, "十": 10, "百": 100, "千": 1000, "万": 10**4, "十万": 10**5,
+                  "百万": 10**6, "千万": 10**7, "亿": 10**8}[scale]  # fmt: skip
+        assert (
+            Fraction(quantity.magnitude) == Fraction(mantissa) * Fraction(10) ** exponent * factor
+        )
+        assert quantity.units == parse_unit("CNY")
+
+    def test_same_as_the_english_scale_words(self):
+        """1200万元 is 1200 wan CNY, and 1.2亿 CNY is 1.2 yi CNY."""
+        assert parse_quantity("1200万元") == parse_quantity("1200 wan CNY")
+        assert parse_quantity("1.2亿 CNY") == parse_quantity("1.2 yi CNY")
+
+    def test_reaches_to_quanta(self):
+        """A metric reads 1200万元 as 1,200,000,000 cents."""
+        from targetcascade import Metric
+
+        assert Metric(name="revenue", unit="CNY").to_quanta("1200万元") == 1_200_000_000
+
+    @pytest.mark.parametrize(
+        "text", ["一千二百万元", "十二万元", "三千 USD", "1千2百万元", "1万亿元"]
+    )
+    def test_compound_numerals_are_refused_with_a_hint(self, text):
+        """Chinese numerals and compound scales are a UnitParseError showing the digit form."""
+        with pytest.raises(UnitParseError) as info:
+            parse_quantity(text)
+        assert repr(text) in str(info.value)
+        assert "'1200万元'" in str(info.value)
+
+    def test_currency_sign_in_front_is_refused_with_a_hint(self):
+        """¥1200 is refused, saying to put the unit after the number."""
+        with pytest.raises(UnitParseError, match="after the number"):
+            parse_quantity("¥1200")
+
+    def test_other_unicode_digits_are_refused(self):
+        """Arabic-Indic digits are not read as a number (only ASCII and full-width are)."""
+        with pytest.raises(UnitParseError, match="does not start with a number"):
+            parse_quantity("\u0661\u0662 CNY")
+
+
+class TestParseQuantityLimits:
+    """Hostile numbers and non-strings are a UnitParseError naming the input (#21.8)."""
+
+    def test_1e1001(self):
+        """1e1001 CNY is outside the limits (was decimal.InvalidOperation)."""
+        with pytest.raises(UnitParseError) as info:
+            parse_quantity("1e1001 CNY")
+        assert "'1e1001 CNY'" in str(info.value)
+        assert "1e41" in str(info.value)
+
+    def test_a_million_digits(self):
+        """A 10**6-digit number is refused at once, naming the limit (was decimal.Inexact)."""
+        text = "9" * 10**6 + " CNY"
+        with pytest.raises(UnitParseError, match="more than 40 digits") as info:
+            parse_quantity(text)
+        assert "(1000006 characters)" in str(info.value)
+
+    @pytest.mark.parametrize("text", ["1e9999999999 CNY", "1e-41 CNY", "0.5e-40 CNY"])
+    def test_exponents_beyond_the_limit(self, text):
+        """Exponents that put the number outside [1e-40, 1e41) are refused, naming the text."""
+        with pytest.raises(UnitParseError, match="outside the library's limits") as info:
+            parse_quantity(text)
+        assert repr(text) in str(info.value)
+
+    @pytest.mark.parametrize(
+        ("text", "magnitude"),
+        [("1e40 CNY", Decimal("1e40")), ("1e-40 CNY", Decimal("1e-40")), ("0e-99 CNY", 0)],
+    )
+    def test_the_limits_themselves_are_accepted(self, text, magnitude):
+        """1e40 and 1e-40 are inside the limits; zero of any exponent is zero."""
+        assert parse_quantity(text).magnitude == magnitude
+
+    def test_forty_digits_are_accepted(self):
+        """A number of exactly 40 digits is read exactly."""
+        assert parse_quantity("1" * 40 + " CNY").magnitude == int("1" * 40)
+
+    @pytest.mark.parametrize("bad", [None, b"1 CNY", 12, ["1 CNY"]], ids=repr)
+    def test_not_a_string(self, bad):
+        """None, bytes or a number is a UnitParseError naming the value (was TypeError)."""
+        with pytest.raises(UnitParseError, match="quantity must be a string") as info:
+            parse_quantity(bad)
+        assert repr(bad) in str(info.value)
+
+    def test_too_many_scale_words(self):
+        """1 yi**300 CNY needs more digits than the exact context holds: a UnitParseError."""
+        with pytest.raises(UnitParseError, match="too large"):
+            parse_quantity("1 yi**300 CNY")
+
+    @pytest.mark.parametrize("text", ["1 wan**0.5 CNY", "1 yi**1.5 CNY"])
+    def test_fractional_power_of_a_scale_word(self, text):
+        """wan**0.5 is refused, not silently read as wan**0 (1 wan**0.5 CNY gave 1 CNY, not 100)."""
+        with pytest.raises(UnitParseError, match="fractional power"):
+            parse_quantity(text)
+
+    def test_bare_number_string_has_the_same_limits(self):
+        """as_quantity('1e1001', 'CNY') is refused like parse_quantity."""
+        with pytest.raises(UnitParseError, match="'1e1001'"):
+            as_quantity("1e1001", "CNY")
+
+
 class TestParseUnit:
     def test_reordering_is_the_same_unit(self):
         """'wan CNY' and 'CNY wan' are one unit."""
@@ -670,3 +826,17 @@ class TestDefineCountUnit:
         result = run_fresh(code)
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip() == "{'[count_customer]': 1}"
+
+
+class TestNamesMatchInFull:
+    """Names are validated with fullmatch: '$' would accept a trailing newline (#21.10)."""
+
+    def test_currency_code_with_a_newline(self):
+        """define_currency('SGD\\n') is refused."""
+        with pytest.raises(UnitParseError, match="not three upper-case letters"):
+            define_currency("SGD\n")
+
+    def test_count_unit_with_a_newline(self):
+        """define_count_unit('ticket\\n') is refused."""
+        with pytest.raises(UnitParseError, match="not a lower-case word"):
+            define_count_unit("ticket\n")

@@ -383,7 +383,7 @@ class Period:
             >>> february.contains(dt.date(2027, 2, 28)), february.contains(dt.date(2027, 3, 1))
             (True, False)
         """
-        return self.start <= day <= self.end
+        return self.start <= _check_date(day) <= self.end
 
     def __str__(self) -> str:
         return self.label
@@ -618,6 +618,7 @@ class FiscalCalendar:
             "week53_month": 12,
             "naming": YearNaming.START,
         }
+        _check_fields(overrides, "FiscalCalendar.nrf")
         params.update(overrides)
         return cls(fiscal_year=fiscal_year, **params)
 
@@ -641,6 +642,7 @@ class FiscalCalendar:
             'FY2027'
         """
         checked = _check_date(day)
+        _check_fields(params, "FiscalCalendar.for_date")
         year = min(max(checked.year, MIN_FISCAL_YEAR), MAX_FISCAL_YEAR)
         cal = cls(fiscal_year=year, **params)
         while checked < cal.start:
@@ -1087,6 +1089,17 @@ class FiscalCalendar:
                 "calendar dict has no 'fiscal_year'", hint="add e.g. 'fiscal_year': 2027"
             )
         return cls(**dict(data))
+
+
+def _check_fields(params: Mapping[str, Any], where: str) -> None:
+    """Refuse keywords that are not calendar fields (``fiscal_year`` is the method's own)."""
+    unknown = sorted(set(params) - set(_FIELDS[1:]))
+    if unknown:
+        allowed = ", ".join(_FIELDS[1:])
+        raise CalendarError(
+            f"{where}() got unknown calendar field(s) {', '.join(map(repr, unknown))}",
+            hint=f"calendar fields are {allowed}; the fiscal year comes from the method",
+        )
 
 
 def _check_date(day: object) -> dt.date:

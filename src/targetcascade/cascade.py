@@ -84,6 +84,7 @@ from targetcascade.allocation.time_strategies import Even, checked_profile
 from targetcascade.calendar import FiscalCalendar, PeriodLevel
 from targetcascade.errors import (
     InfeasibleAllocationError,
+    QuantumError,
     SerializationError,
     SpecError,
     TargetCascadeError,
@@ -1083,7 +1084,7 @@ class _Engine:
             key = (row, period_of[lock.period])
             if key in table:
                 raise SpecError(f"two locks on {lock.node!r} {lock.period}", node=lock.node)
-            table[key] = to_quanta(lock.value) if value is None else value
+            table[key] = _lock_quanta(to_quanta, lock) if value is None else value
             if table[key] < 0 and self.metric.non_negative:
                 raise SpecError(
                     f"lock {lock.node!r} {lock.period} = {self.metric.format(table[key])} is "
@@ -2532,3 +2533,19 @@ def _grid_steps(use: FloatArray) -> FloatArray:
 
 class _UseKernel(Exception):  # noqa: N818 - a control-flow signal, not an error users see
     """Raised by a lean path to hand the whole split to the kernel's general path."""
+
+
+def _lock_quanta(to_quanta: Callable[[Any], int], lock: Lock) -> int:
+    """A lock's value in quanta; a refusal names the lock's node and period."""
+    try:
+        return to_quanta(lock.value)
+    except QuantumError as exc:
+        raise QuantumError(
+            f"lock on {lock.node!r} in {lock.period}: {exc.problem}",
+            node=lock.node,
+            period=lock.period,
+            metric=exc.metric,
+            expected=exc.expected,
+            actual=exc.actual,
+            hint=exc.hint,
+        ) from exc

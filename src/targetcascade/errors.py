@@ -32,6 +32,7 @@ __all__ = [
     "PlanError",
     "QuantumError",
     "SerializationError",
+    "SizeLimitError",
     "SpecError",
     "StrategyError",
     "TargetCascadeError",
@@ -190,6 +191,21 @@ class SpecError(TargetCascadeError, ValueError):
 
 class InfeasibleAllocationError(TargetCascadeError, ValueError):
     """The constraints on a split cannot all hold (locks above the parent, floors that cannot fit, ...)."""
+
+
+class SizeLimitError(QuantumError, PlanError):
+    """An amount or a plan cell is beyond ``MAX_QUANTA`` (2**53 quanta) in magnitude.
+
+    One error for the library's one size limit (DESIGN.md), whether an amount is refused at the
+    metric's door or a cell, roll-up or hedged total at a plan's: catch it as either parent.
+
+    Example:
+        >>> from targetcascade import Metric
+        >>> Metric(name="revenue", unit="CNY").to_quanta("1e20 CNY")
+        Traceback (most recent call last):
+        ...
+        targetcascade.errors.SizeLimitError: revenue: 1e20 CNY is outside the size limit of ...
+    """
 
 
 class CheckFailedError(TargetCascadeError, AssertionError):

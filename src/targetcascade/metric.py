@@ -39,10 +39,30 @@ from typing import Any, Final
 import attrs
 import pint
 
-from targetcascade.errors import MetricError, QuantumError, UnitParseError
+from targetcascade._rules import MAX_QUANTA
+from targetcascade.errors import MetricError, QuantumError, SizeLimitError, UnitParseError
 from targetcascade.units import EXACT, as_quantity, format_unit, is_currency, parse_unit, ureg
 
-__all__ = ["Direction", "Metric", "Rollup", "Rounding"]
+__all__ = [
+    "MAX_QUANTA",
+    "MAX_QUANTUM",
+    "MAX_QUANTUM_DIGITS",
+    "MIN_QUANTUM",
+    "Direction",
+    "Metric",
+    "Rollup",
+    "Rounding",
+]
+
+# MAX_QUANTA, the one size limit (DESIGN.md), is defined in _rules below every door and re-exported
+# here with the value types that check it first.
+
+#: Smallest and largest quantum a metric may have; with at most :data:`MAX_QUANTUM_DIGITS`
+#: significant digits. Outside them exact conversions would cost time and memory out of all
+#: proportion and nothing useful fits the grid.
+MIN_QUANTUM: Final = Decimal("1e-20")
+MAX_QUANTUM: Final = Decimal("1e20")
+MAX_QUANTUM_DIGITS: Final = 20
 
 
 class Rollup(enum.Enum):
@@ -87,11 +107,15 @@ class Rounding(enum.Enum):
     CEILING = ROUND_CEILING
 
 
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+# Validated with fullmatch: "$" would also match before a trailing newline ("revenue\n").
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 # float inputs are accepted when they are within this many units in the last place of a whole
 # number of quanta: enough for values typed as decimals (0.1 + 0.2), far too little to hide a
 # genuinely fractional quantum.
 _FLOAT_ULPS: Final = 4
+# Amounts of 1e41 or more exceed MAX_QUANTA quanta of the largest quantum; amounts below 1e-40 are
+# below every quantum. Both are settled before any arithmetic, so any Decimal is safe to pass.
+_AMOUNT_MAX_EXP: Final = 40
 
 
 def _to_unit(value: Any) -> pint.Unit:
@@ -148,12 +172,51 @@ def _tidy(quantum: Decimal) -> Decimal:
         return quantum.normalize()
 
 
+def _check_quantum_range(name: str, quantum: Decimal) -> None:
+    """Refuse a quantum outside [MIN_QUANTUM, MAX_QUANTUM] or with too many significant digits."""
+    digits = quantum.as_tuple().digits
+    significant = len(bytes(digits).rstrip(b"\0"))
+    if quantum < MIN_QUANTUM or quantum > MAX_QUANTUM or significant > MAX_QUANTUM_DIGITS:
+        shown = f"{quantum:.6E}" if significant > MAX_QUANTUM_DIGITS else str(quantum)
+        raise MetricError(
+            f"metric {name!r} has quantum {shown}, outside the library's limits: a quantum lies "
+            f"between 1e-20 and 1e20 with at most {MAX_QUANTUM_DIGITS} "
+            "significant digits",
+            metric=name,
+            actual=shown,
+            hint="give the smallest step a target may take, e.g. '0.01' for cents or '1000'",
+        )
+
+
 def _check_name(instance: Metric, attribute: attrs.Attribute[str], value: Any) -> None:
     del instance
-    if not isinstance(value, str) or not _NAME.match(value):
+    if not isinstance(value, str) or not _NAME.fullmatch(value):
         raise MetricError(
             f"metric {attribute.name} {value!r} is not a valid name",
             hint="use letters, digits, '_', '.', '-', starting with a letter or '_'",
+        )
+
+
+def _check_bool(instance: Metric, attribute: attrs.Attribute[bool], value: Any) -> None:
+    # "false" and 0 would be read by truth value: only a real bool says what it means.
+    if not isinstance(value, bool):
+        raise MetricError(
+            f"metric {instance.name!r} has {attribute.name} {value!r} "
+            f"({type(value).__name__}), which is not True or False",
+            metric=instance.name,
+            actual=value,
+            hint=f"give {attribute.name}=True or {attribute.name}=False",
+        )
+
+
+def _check_description(instance: Metric, attribute: attrs.Attribute[str], value: Any) -> None:
+    if not isinstance(value, str):
+        raise MetricError(
+            f"metric {instance.name!r} has {attribute.name} {value!r} "
+            f"({type(value).__name__}), which is not a string",
+            metric=instance.name,
+            actual=value,
+            hint="give free text, e.g. description='signed revenue'",
         )
 
 
@@ -165,17 +228,19 @@ class Metric:
         name: Unique name within a plan, e.g. ``"revenue"``.
         unit: Unit string or pint unit of the library registry, e.g. ``"CNY"``, ``"customer"``.
         quantum: Smallest step a value may take, in ``unit``. Defaults to 0.01 for currencies and 1
-            otherwise.
+            otherwise. Between :data:`MIN_QUANTUM` (1e-20) and :data:`MAX_QUANTUM` (1e20), with at
+            most :data:`MAX_QUANTUM_DIGITS` (20) significant digits.
         rollup: :class:`Rollup` (or its string value).
         numerator: For ratio metrics, the name of the sum metric on top.
         denominator: For ratio metrics, the name of the sum metric below.
         direction: :class:`Direction`: whether higher values are better.
         non_negative: Whether values below zero break the plan's invariants (default True; set False
-            for profit, which may be planned negative).
+            for profit, which may be planned negative). A bool: ``"false"`` or ``0`` is refused.
         description: Free text shown in reports.
 
     Raises:
-        MetricError: On a malformed name, a non-positive quantum, or inconsistent ratio fields.
+        MetricError: On a malformed name, a non-positive quantum or one outside the limits above,
+            a ``non_negative`` that is not a bool, or inconsistent ratio fields.
         UnitParseError: If the unit is not known to the registry.
 
     Example:
@@ -193,8 +258,8 @@ class Metric:
     numerator: str | None = None
     denominator: str | None = None
     direction: Direction = attrs.field(default=Direction.HIGHER, converter=_to_direction)
-    non_negative: bool = True
-    description: str = ""
+    non_negative: bool = attrs.field(default=True, validator=_check_bool)
+    description: str = attrs.field(default="", validator=_check_description)
 
     def __attrs_post_init__(self) -> None:
         for field in ("quantum", "rollup", "direction"):
@@ -208,7 +273,7 @@ class Metric:
                 )
         for field in ("numerator", "denominator"):
             part = getattr(self, field)
-            if part is not None and (not isinstance(part, str) or not _NAME.match(part)):
+            if part is not None and (not isinstance(part, str) or not _NAME.fullmatch(part)):
                 raise MetricError(
                     f"metric {self.name!r} has {field} {part!r}, which is not a metric name",
                     metric=self.name,
@@ -223,6 +288,7 @@ class Metric:
                 metric=self.name,
                 hint="give the smallest step a target may take, e.g. '0.01' for cents",
             )
+        _check_quantum_range(self.name, self.quantum)
         is_ratio = self.rollup is Rollup.RATIO
         has_parts = (self.numerator is not None, self.denominator is not None)
         if is_ratio and not all(has_parts):
@@ -275,9 +341,14 @@ class Metric:
         Returns:
             The value as an integer count of quanta.
 
+        A float is accepted within 4 ulps of a whole number of quanta and stored as those quanta;
+        any other float is read as the decimal it prints as (the one float rule). The result lies
+        within :data:`MAX_QUANTA` (2**53) quanta either side of zero.
+
         Raises:
             QuantumError: If the value is not a whole number of quanta and no rounding was asked for,
-                or is NaN / infinite.
+                is NaN / infinite, or is more than :data:`MAX_QUANTA` quanta from zero (the message
+                names the limit in the metric's unit).
             UnitMismatchError: If the value has a unit of another dimension.
 
         Example:
@@ -339,15 +410,21 @@ class Metric:
         if shift is None:
             return [self.to_quanta(value, rounding=rounding) for value in values]
         factor = 10**shift if shift >= 0 else 0
+        # Values surely within MAX_QUANTA take the fast paths; the rest, refusals included, take
+        # the one-by-one path and its messages. An int within int_limit is within the limit once
+        # scaled; a Decimal below 10**(small + 1) is below 10**15 < 2**53 quanta.
+        int_limit = MAX_QUANTA // factor if factor else -1
+        int_floor = -int_limit
+        small = 14 - shift
         out: list[int] = []
         for value in values:
             kind = type(value)
-            if kind is Decimal and value.is_finite():
+            if kind is Decimal and value.is_finite() and value.adjusted() <= small:
                 scaled = value.scaleb(shift, context=EXACT)
                 if scaled == scaled.to_integral_value():
                     out.append(int(scaled))
                     continue
-            elif kind is int and factor:
+            elif kind is int and int_floor <= value <= int_limit:
                 out.append(value * factor)
                 continue
             out.append(self.to_quanta(value, rounding=rounding))
@@ -368,19 +445,27 @@ class Metric:
             raise QuantumError(
                 f"{self.name}: value {shown!r} is not finite", metric=self.name, actual=shown
             )
+        if magnitude:
+            adjusted = magnitude.adjusted()
+            if adjusted > _AMOUNT_MAX_EXP:
+                # beyond the limit of any metric: refuse before the arithmetic leaves the context
+                raise self._beyond_limit(shown)
+            if adjusted < -_AMOUNT_MAX_EXP:
+                # below every quantum, so it rounds as the smallest such number of its sign does
+                magnitude = Decimal((magnitude.is_signed(), (1,), -_AMOUNT_MAX_EXP - 1))
         places, shift = magnitude.as_tuple().exponent, self._quantum_shift()
         if shift is not None and isinstance(places, int) and places >= -shift:
             # a power-of-ten quantum (0.01, 1) and a value with no more decimal places: shifting
             # the decimal point is exact (locks come by the ten thousand, so this skips the
             # division and its context)
-            return int(magnitude.scaleb(shift, context=EXACT))
+            return self._limited(int(magnitude.scaleb(shift, context=EXACT)), shown)
         with localcontext(EXACT) as context:
             context.traps[Inexact] = False
             ratio = magnitude / self.quantum
             exact = not context.flags[Inexact]
             whole = ratio.to_integral_value(rounding=ROUND_FLOOR)
             if exact and ratio == whole:
-                return int(whole)
+                return self._limited(int(whole), shown)
         if rounding is None:
             raise QuantumError(
                 f"{_show(shown)} is not a whole number of {self.name}'s quantum "
@@ -393,7 +478,24 @@ class Metric:
         with localcontext(EXACT) as context:
             context.traps[Inexact] = False
             ratio = magnitude / self.quantum
-            return int(ratio.to_integral_value(rounding=rounding.value))
+            return self._limited(int(ratio.to_integral_value(rounding=rounding.value)), shown)
+
+    def _limited(self, quanta: int, shown: Any) -> int:
+        """``quanta`` if within the library's size limit, else the error naming it."""
+        if -MAX_QUANTA <= quanta <= MAX_QUANTA:
+            return quanta
+        raise self._beyond_limit(shown)
+
+    def _beyond_limit(self, shown: Any) -> SizeLimitError:
+        return SizeLimitError(
+            f"{self.name}: {_show(shown)} is outside the size limit of ±{self.format(MAX_QUANTA)} "
+            f"(2**53 quanta of {self.quantum} {self.unit_label})",
+            metric=self.name,
+            expected=MAX_QUANTA,
+            actual=shown,
+            hint="check the value's unit and scale words, or give the metric a coarser quantum "
+            "(e.g. quantum='1000')",
+        )
 
     def _float_to_quanta(self, magnitude: float, rounding: Rounding | None) -> int:
         if not math.isfinite(magnitude):
@@ -403,10 +505,13 @@ class Metric:
                 actual=magnitude,
             )
         ratio = magnitude / float(self.quantum)
+        if not abs(ratio) <= 2.0 * MAX_QUANTA:  # also inf, when the quotient overflows
+            raise self._beyond_limit(magnitude)
+        # The float rule (DESIGN.md, "One float rule"): within 4 ulps of a whole number of quanta.
         nearest = round(ratio)
         tolerance = _FLOAT_ULPS * math.ulp(max(abs(ratio), 1.0))
         if abs(ratio - nearest) <= tolerance:
-            return int(nearest)
+            return self._limited(nearest, magnitude)
         # Not within representation error: treat the float as the decimal it prints as.
         return self._decimal_to_quanta(Decimal(repr(magnitude)), rounding, shown=magnitude)
 
@@ -526,5 +631,10 @@ class Metric:
 
 def _show(value: Any) -> str:
     if isinstance(value, pint.Quantity):
-        return f"{value.magnitude} {value.units}"
+        return f"{_show(value.magnitude)} {value.units}"
+    if isinstance(value, int) and not -(10**30) < value < 10**30:
+        # str() of an int of thousands of digits raises; a huge number is named by its size
+        return f"{Decimal(value):.6E}"
+    if isinstance(value, Decimal) and len(value.as_tuple().digits) > 40:
+        return f"{value:.6E}"
     return str(value)

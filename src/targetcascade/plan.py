@@ -54,10 +54,11 @@ from targetcascade.errors import (
     PeriodError,
     PlanError,
     SerializationError,
+    SizeLimitError,
     TargetCascadeError,
     UnknownNodeError,
 )
-from targetcascade.metric import Metric, Rollup
+from targetcascade.metric import Metric, Rollup, Rounding
 from targetcascade.org import OrgTree
 
 __all__ = ["SCHEMA_VERSION", "Origin", "Plan", "PlanKind"]
@@ -372,6 +373,7 @@ class Plan:
         origin: Origin | str = Origin.MANUAL,
         hedges: Mapping[str, Any] | None = None,
         kind: PlanKind | str = PlanKind.TARGET,
+        rounding: Rounding | None = None,
     ) -> Plan:
         """Build a plan from leaf x month quanta and roll it up over time and the tree.
 
@@ -388,6 +390,8 @@ class Plan:
             hedges: Over-assignment per parent level; the roll-up divides nothing, so hedged levels
                 are rolled up as plain sums and the checker will report them.
             kind: What the grid holds.
+            rounding: How to round float arrays of fractional quanta to whole quanta (as for
+                :meth:`Metric.to_quanta`); ``None`` (default) refuses them.
 
         Returns:
             The rolled-up plan; ratio metrics are derived from their numerator and denominator.
@@ -435,7 +439,7 @@ class Plan:
                     metric=metric.name,
                     hint="pass an array of shape (leaves, months) for every sum metric",
                 )
-            raw = np.asarray(leaf_values[metric.name])
+            raw = np.asarray(_rounded(leaf_values[metric.name], rounding))
             if raw.shape != (len(leaves), len(months)):
                 raise PlanError(
                     f"leaf values for {metric.name!r} have shape {raw.shape}, expected "
@@ -473,6 +477,7 @@ class Plan:
         origin: Origin | str = Origin.MANUAL,
         hedges: Mapping[str, Any] | None = None,
         kind: PlanKind | str = PlanKind.TARGET,
+        rounding: Rounding | None = None,
     ) -> Plan:
         """Build a plan from leaf x month records and roll it up bottom-up.
 
@@ -488,6 +493,9 @@ class Plan:
             origin: Origin recorded for the given cells; rolled-up cells get ROLLED_UP.
             hedges: Over-assignment per parent level.
             kind: What the grid holds.
+            rounding: How to round values that are not a whole number of quanta (retail sales
+                with four decimals into a cent metric), as for :meth:`Metric.to_quanta`; ``None``
+                (default) refuses them, naming the row.
 
         Returns:
             The rolled-up plan.
@@ -558,7 +566,13 @@ class Plan:
                     hint="give each leaf x month x metric once",
                 )
             seen[metric.name][r, c] = True
-            quanta = _read_value(metric, record.get("value"), row)
+            quanta = _read_value(
+                metric,
+                record.get("value"),
+                row,
+                rounding,
+                cell=(compiled.ids[node], calendar.periods[period].label),
+            )
             grids[metric.name][r, c] = _within_limit(
                 quanta, metric, row, tree=tree, node=node, calendar=calendar, period=period
             )
@@ -588,6 +602,7 @@ class Plan:
         *,
         hedges: Mapping[str, Any] | None = None,
         kind: PlanKind | str = PlanKind.TARGET,
+        rounding: Rounding | None = None,
     ) -> Plan:
         """Build a plan from full records, cell by cell, with no roll-up.
 
@@ -603,6 +618,8 @@ class Plan:
                 if present, must match the metric's unit.
             hedges: Over-assignment per parent level.
             kind: What the grid holds.
+            rounding: How to round values that are not a whole number of quanta, as for
+                :meth:`Metric.to_quanta`; ``None`` (default) refuses them, naming the row.
 
         Returns:
             The plan.
@@ -621,13 +638,17 @@ class Plan:
             (<Quantity(100000000.00, 'CNY')>, None)
         """
         return cls.empty(tree, calendar, metrics, hedges=hedges, kind=kind).with_values(
-            records, origin=Origin.MANUAL
+            records, origin=Origin.MANUAL, rounding=rounding
         )
 
     # ------------------------------------------------------------------ editing
 
     def with_values(
-        self, records: Iterable[Mapping[str, Any]], *, origin: Origin | str = Origin.MANUAL
+        self,
+        records: Iterable[Mapping[str, Any]],
+        *,
+        origin: Origin | str = Origin.MANUAL,
+        rounding: Rounding | None = None,
     ) -> Plan:
         """A new plan with the given cells replaced; this plan is unchanged.
 
@@ -637,6 +658,8 @@ class Plan:
             records: Mappings with ``node``, ``period``, ``metric``, ``value`` (``None`` clears the
                 cell) and optionally ``origin``.
             origin: Origin for records that carry none.
+            rounding: How to round values that are not a whole number of quanta, as for
+                :meth:`Metric.to_quanta`; ``None`` (default) refuses them.
 
         Returns:
             The edited plan.
@@ -685,7 +708,13 @@ class Plan:
                 values[k, node, period] = 0
                 origins[k, node, period] = Origin.MISSING
                 continue
-            quanta = _read_value(metric, raw, row)
+            quanta = _read_value(
+                metric,
+                raw,
+                row,
+                rounding,
+                cell=(self.tree.compiled.ids[node], self.calendar.periods[period].label),
+            )
             values[k, node, period] = _within_limit(
                 quanta,
                 metric,
@@ -1573,7 +1602,7 @@ def check_limit(
         hint: What to do about it.
 
     Raises:
-        PlanError: Naming the metric, node, period, value and the limit in the metric's unit.
+        SizeLimitError: Naming the metric, node, period, value and the limit in the metric's unit.
 
     Example:
         >>> from targetcascade import FiscalCalendar, Metric, OrgTree
@@ -1582,7 +1611,7 @@ def check_limit(
         >>> check_limit(np.array([[2**53 + 1]]), Metric(name="deals", unit="deal"), tree, calendar)
         Traceback (most recent call last):
         ...
-        targetcascade.errors.PlanError: 'deals' for 'acme' in FY2027 is 9,007,199,254,740,993 deal, ...
+        targetcascade.errors.SizeLimitError: 'deals' for 'acme' in FY2027 is 9,007,199,254,740,993 deal, ...
     """
     if values.size == 0 or (int(values.max()) <= MAX_QUANTA and int(values.min()) >= -MAX_QUANTA):
         return  # the common case, without full-size masks
@@ -1590,7 +1619,7 @@ def check_limit(
     node = tree.compiled.ids[r if rows is None else int(rows[r])]
     period = calendar.periods[c if columns is None else int(columns[c])].label
     value = int(values[r, c])
-    raise PlanError(
+    raise SizeLimitError(
         f"{metric.name!r}{what} for {node!r} in {period} is {metric.format(value)}, beyond the "
         f"limit of {metric.format(MAX_QUANTA)} in magnitude (2**53 quanta)",
         node=node,
@@ -1616,7 +1645,7 @@ def _within_limit(
     if -MAX_QUANTA <= quanta <= MAX_QUANTA:
         return quanta
     node_id, label = tree.compiled.ids[node], calendar.periods[period].label
-    raise PlanError(
+    raise SizeLimitError(
         f"row {row}: {metric.name!r} for {node_id!r} in {label} is {metric.format(quanta)}, "
         f"beyond the limit of {metric.format(MAX_QUANTA)} in magnitude (2**53 quanta)",
         row=row,
@@ -1700,6 +1729,29 @@ def _integer_array(
     return nearest.astype(np.int64)
 
 
+def _rounded(raw: npt.ArrayLike, rounding: Rounding | None) -> npt.ArrayLike:
+    """Float quanta rounded to whole quanta by ``rounding`` (as Metric.to_quanta rounds values).
+
+    Integer arrays and ``rounding=None`` pass through; NaN and infinities stay, to be refused.
+    """
+    array = np.asarray(raw)
+    if rounding is None or array.dtype.kind != "f":
+        return raw
+    rounded: npt.NDArray[np.floating[Any]]
+    if rounding is Rounding.FLOOR:
+        rounded = np.floor(array)
+    elif rounding is Rounding.CEILING:
+        rounded = np.ceil(array)
+    elif rounding is Rounding.HALF_EVEN:
+        rounded = np.rint(array)  # IEEE round half to even, exact
+    else:
+        # half away from zero; a - floor(a) is exact in binary, where a + 0.5 rounds for large a
+        size = np.abs(array)
+        whole = np.floor(size)
+        rounded = np.copysign(whole + (size - whole >= 0.5), array)
+    return rounded
+
+
 def _cell_keys(
     record: Mapping[str, Any],
     row: int,
@@ -1761,14 +1813,26 @@ def _cell_keys(
     return node, period, metric
 
 
-def _read_value(metric: Metric, raw: Any, row: int) -> int:
+def _read_value(
+    metric: Metric,
+    raw: Any,
+    row: int,
+    rounding: Rounding | None = None,
+    *,
+    cell: tuple[str, str] | None = None,
+) -> int:
+    """``raw`` in ``metric``'s quanta; a refusal names the row and, given ``cell``, its node and period."""
     try:
-        return metric.to_quanta(raw)
+        return metric.to_quanta(raw, rounding=rounding)
     except TargetCascadeError as exc:
+        where = f"row {row}" if cell is None else f"row {row} ({cell[0]!r}, {cell[1]})"
         raise type(exc)(
-            f"row {row}: {exc.problem}",
+            f"{where}: {exc.problem}",
             row=row,
+            node=None if cell is None else cell[0],
+            period=None if cell is None else cell[1],
             metric=metric.name,
+            expected=exc.expected,
             actual=raw,
             hint=exc.hint,
         ) from exc

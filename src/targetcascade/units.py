@@ -7,7 +7,9 @@ There is exactly one registry, :data:`ureg`, created when this module is importe
 * every count unit (``customer``, ``deal``, ``lead``, ``visit``, ``call``, ``proposal``, ``order``,
   ``unit``) is its own dimension, so "3 customers + 2 deals" is an error too;
 * the scale words ``wan`` (10⁴), ``yi`` (10⁸), ``thousand``, ``million`` and ``billion`` are
-  dimensionless factors, so ``"12000 wan CNY"`` and ``"1.2 yi CNY"`` are the same amount.
+  dimensionless factors, so ``"12000 wan CNY"`` and ``"1.2 yi CNY"`` are the same amount;
+* :func:`parse_quantity` also reads amounts written the Chinese way, ``"1.2亿 CNY"``, ``"1200万元"``,
+  ``"3千 USD"`` (scales in :data:`CJK_SCALES`; 元, 人民币, RMB, ¥ and ￥ mean CNY).
 
 Example:
     >>> from targetcascade.units import parse_quantity
@@ -15,6 +17,8 @@ Example:
     True
     >>> parse_quantity("1.2 yi CNY")
     <Quantity(120000000, 'CNY')>
+    >>> parse_quantity("1.2亿元") == parse_quantity("1.2 yi CNY")
+    True
 
 Add a currency or count unit with :func:`define_currency` / :func:`define_count_unit`; both are
 idempotent and refuse names that already mean something else in the registry.
@@ -33,8 +37,12 @@ import pint
 from targetcascade.errors import UnitMismatchError, UnitParseError
 
 __all__ = [
+    "CJK_SCALES",
+    "CNY_ALIASES",
     "COUNT_UNITS",
     "CURRENCIES",
+    "MAX_NUMBER_DIGITS",
+    "MAX_NUMBER_EXPONENT",
     "SCALE_WORDS",
     "Quantity",
     "Unit",
@@ -129,8 +137,9 @@ ureg: Final = _Registry(on_redefinition="raise", autoconvert_offset_to_baseunit=
 Quantity = ureg.Quantity
 Unit = ureg.Unit
 
-_CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
-_COUNT_NAME = re.compile(r"^[a-z][a-z_]*$")
+# Validated with fullmatch: "$" would also match before a trailing newline ("SGD\n").
+_CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+_COUNT_NAME = re.compile(r"[a-z][a-z_]*")
 
 
 def _dimension_of(name: str) -> str:
@@ -171,7 +180,7 @@ def define_currency(code: str) -> None:
         >>> parse_quantity("3 wan SGD")
         <Quantity(30000, 'SGD')>
     """
-    if not _CURRENCY_CODE.match(code):
+    if not _CURRENCY_CODE.fullmatch(code):
         raise UnitParseError(
             f"currency code {code!r} is not three upper-case letters",
             hint="use an ISO 4217 code such as 'SGD'",
@@ -193,7 +202,7 @@ def define_count_unit(name: str) -> None:
         >>> parse_quantity("12 demos")
         <Quantity(12, 'demo')>
     """
-    if not _COUNT_NAME.match(name):
+    if not _COUNT_NAME.fullmatch(name):
         raise UnitParseError(
             f"count unit name {name!r} is not a lower-case word",
             hint="use letters and underscores, e.g. 'site_visit'",
@@ -274,7 +283,74 @@ def parse_unit(unit: Any) -> pint.Unit:
     return parsed
 
 
-_NUMBER = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*)$", re.DOTALL)
+#: Most digits the number of a quantity string may have (an exponent's digits not counted).
+MAX_NUMBER_DIGITS: Final = 40
+#: The number of a quantity string lies, unless zero, in [10**-MAX_NUMBER_EXPONENT,
+#: 10**(MAX_NUMBER_EXPONENT + 1)): beyond every metric's size limit or below every quantum, and
+#: cheap to read exactly whatever the text.
+MAX_NUMBER_EXPONENT: Final = 40
+#: Chinese scale characters written after a number (``1200万元``, ``1.2亿 CNY``) and their factors.
+CJK_SCALES: Final = {
+    "十": 10,
+    "百": 10**2,
+    "千": 10**3,
+    "万": 10**4,
+    "十万": 10**5,
+    "百万": 10**6,
+    "千万": 10**7,
+    "亿": 10**8,
+}
+#: Unit spellings that mean CNY in a quantity string (``万元`` and ``亿元`` are 万 / 亿 + 元).
+CNY_ALIASES: Final = ("元", "人民币", "RMB", "¥", "￥")
+
+# Digits are ASCII or full-width (U+FF10..U+FF19, and the full-width point U+FF0E); "\d" would also
+# take Arabic-Indic or Devanagari digits, which nobody writes amounts in here.
+_DIGIT = "[0-9\uff10-\uff19]"
+_NUMBER = re.compile(
+    rf"\s*(?P<number>[-+]?(?:{_DIGIT}+(?:[.\uff0e]{_DIGIT}*)?|[.\uff0e]{_DIGIT}+))"
+    r"(?:[eE](?P<exponent>[-+]?[0-9]+))?\s*(?P<rest>.*)",
+    re.DOTALL,
+)
+_FULL_WIDTH: Final = str.maketrans(
+    "\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19\uff0e", "0123456789."
+)
+_SCALES_LONGEST_FIRST: Final = sorted(CJK_SCALES, key=len, reverse=True)
+# Chinese numerals, so that 一千二百万 or 1千2百万 is refused with a hint instead of "unknown unit".
+_CJK_NUMERALS: Final = frozenset("零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟")
+_NUMBER_FORM_HINT: Final = (
+    "write digits, at most one scale and a unit, e.g. '1200万元', '1.2亿 CNY', '3千 USD' or "
+    "'12000 wan CNY'"
+)
+
+
+def _read_number(match: re.Match[str], text: str) -> Decimal:
+    """The exact number a :data:`_NUMBER` match found in ``text``, within the documented limits."""
+    number = match["number"].translate(_FULL_WIDTH)
+    exponent = match["exponent"] or "0"
+    limits = (
+        f"numbers have at most {MAX_NUMBER_DIGITS} digits and lie between "
+        f"1e-{MAX_NUMBER_EXPONENT} and 1e{MAX_NUMBER_EXPONENT + 1}"
+    )
+    if len(number.lstrip("+-").replace(".", "")) > MAX_NUMBER_DIGITS:
+        raise UnitParseError(
+            f"the number in quantity {_clip(text)} has more than {MAX_NUMBER_DIGITS} digits",
+            hint=limits,
+        )
+    # an exponent of more than six digits is far outside the limit; refused before it is read
+    value = Decimal(f"{number}e{exponent}") if len(exponent.lstrip("+-0")) <= 6 else None
+    if value is None or (
+        value and not -MAX_NUMBER_EXPONENT <= value.adjusted() <= MAX_NUMBER_EXPONENT
+    ):
+        raise UnitParseError(
+            f"the number in quantity {_clip(text)} is outside the library's limits", hint=limits
+        )
+    return value
+
+
+def _clip(value: object) -> str:
+    """``repr(value)``, shortened in the middle when long, so a message stays readable."""
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:40]}...{text[-20:]} ({len(text)} characters)"
 
 
 def parse_quantity(text: str) -> pint.Quantity[Any]:
@@ -283,39 +359,85 @@ def parse_quantity(text: str) -> pint.Quantity[Any]:
     The number is read as a :class:`~decimal.Decimal` (no binary rounding), and scale words such as
     ``wan`` or ``million`` are multiplied in exactly, so the magnitude of the result is exact.
 
+    The text is: a number (ASCII or full-width digits, ``.`` or its full-width form U+FF0E as the
+    point, an optional exponent ``e8``), an optional space, an optional Chinese scale (十 百 千 万
+    十万 百万 千万 亿), an optional space, and a unit: a unit of the registry (``CNY``, ``wan CNY``,
+    ``customers``), or 元, 人民币, RMB, ¥ or ￥ for CNY (so ``万元`` and ``亿元`` are CNY).
+    A number has at most :data:`MAX_NUMBER_DIGITS` digits and lies between 1e-40 and 1e41.
+
     Args:
-        text: e.g. ``"12000 wan CNY"``, ``"1.2e8 CNY"``, ``"35 customers"``.
+        text: e.g. ``"12000 wan CNY"``, ``"1.2e8 CNY"``, ``"1200万元"``, ``"35 customers"``.
 
     Returns:
         A quantity of :data:`ureg` with a Decimal magnitude, in the unit without scale words.
 
     Raises:
-        UnitParseError: If the text has no leading number or names unknown units.
+        UnitParseError: If the text is not a string, has no leading number, writes the number in
+            Chinese numerals (一千二百万), passes the limits above or names unknown units.
 
     Example:
         >>> parse_quantity("120 million CNY")
         <Quantity(120000000, 'CNY')>
         >>> parse_quantity("35 customers")
         <Quantity(35, 'customer')>
+        >>> parse_quantity("1200万元") == parse_quantity("1.2亿 CNY") / 10 == parse_quantity("1200 wan CNY")
+        True
+        >>> parse_quantity("3千 USD")
+        <Quantity(3000, 'USD')>
     """
-    match = _NUMBER.match(text)
-    if match is None:
+    if not isinstance(text, str):
         raise UnitParseError(
-            f"quantity {text!r} does not start with a number",
+            f"quantity must be a string, got {type(text).__name__} {_clip(text)}",
             hint="write it as '<number> <unit>', e.g. '12000 wan CNY'",
         )
-    try:
-        magnitude = Decimal(match.group(1))
-    except InvalidOperation as exc:  # pragma: no cover - the regex admits only valid numbers
-        raise UnitParseError(f"cannot read the number in {text!r}") from exc
-    unit = parse_unit(match.group(2))
+    match = _NUMBER.match(text)
+    if match is None:
+        stripped = text.lstrip()
+        if stripped[:1] in _CJK_NUMERALS:
+            raise UnitParseError(
+                f"quantity {_clip(text)} writes its number in Chinese numerals",
+                hint=_NUMBER_FORM_HINT,
+            )
+        if stripped[:1] in ("¥", "￥"):
+            raise UnitParseError(
+                f"quantity {_clip(text)} puts the currency sign before the number",
+                hint="put the unit after the number, e.g. '1200 ¥' or '1200元'",
+            )
+        raise UnitParseError(
+            f"quantity {_clip(text)} does not start with a number",
+            hint="write it as '<number> <unit>', e.g. '12000 wan CNY'",
+        )
+    magnitude = _read_number(match, text)
+    rest = match["rest"]
+    scale = 1
+    for word in _SCALES_LONGEST_FIRST:
+        if rest.startswith(word):
+            scale, rest = CJK_SCALES[word], rest[len(word) :].lstrip()
+            break
+    if rest[:1] in _CJK_NUMERALS or rest[:1].isdigit():
+        raise UnitParseError(
+            f"quantity {_clip(text)} has a compound number ({match['rest'].strip()!r} after "
+            f"{match['number']!r})",
+            hint=_NUMBER_FORM_HINT,
+        )
+    unit = parse_unit("CNY" if rest.strip() in CNY_ALIASES else rest)
+    if scale != 1:
+        with localcontext(EXACT):
+            magnitude *= scale
     return _strip_scale_words(magnitude, unit)
 
 
 def _strip_scale_words(magnitude: Decimal, unit: pint.Unit) -> pint.Quantity[Any]:
     """Move the scale words of ``unit`` into the magnitude, exactly."""
-    with localcontext(EXACT):
-        return _strip_exactly(magnitude, unit)
+    try:
+        with localcontext(EXACT):
+            return _strip_exactly(magnitude, unit)
+    except (Inexact, InvalidOperation) as exc:
+        # e.g. "1 yi**300 CNY": more digits than the exact context holds
+        raise UnitParseError(
+            f"{magnitude} {format_unit(unit)} is too large to hold exactly",
+            hint="write the amount with fewer scale words",
+        ) from exc
 
 
 def _strip_exactly(magnitude: Decimal, unit: pint.Unit) -> pint.Quantity[Any]:
@@ -324,6 +446,12 @@ def _strip_exactly(magnitude: Decimal, unit: pint.Unit) -> pint.Quantity[Any]:
     for name, power in unit._units.items():
         exponent = cast("float", power)
         if name in SCALE_WORDS:
+            if exponent != int(exponent):
+                # int() would silently read wan**0.5 (100) as wan**0 (1)
+                raise UnitParseError(
+                    f"scale word {name!r} has the fractional power {exponent:g}",
+                    hint="use whole powers of scale words, e.g. 'wan CNY' or 'wan ** 2 CNY'",
+                )
             factor *= Decimal(SCALE_WORDS[name]) ** int(exponent)
         else:
             kept[name] = exponent
@@ -367,9 +495,9 @@ def as_quantity(value: Any, unit: Any = None) -> pint.Quantity[Any]:
     target = None if unit is None else parse_unit(unit)
     if isinstance(value, str):
         bare = _NUMBER.match(value)
-        if bare is not None and not bare.group(2).strip():
+        if bare is not None and not bare["rest"].strip():
             # "12.6" for a percent metric means 12.6 percent, as the number 12.6 would.
-            value = Decimal(bare.group(1))
+            value = _read_number(bare, value)
         else:
             value = parse_quantity(value)
     if isinstance(value, pint.Quantity):
