@@ -1391,6 +1391,31 @@ class TestEmployedMonths:
         with pytest.raises(InfeasibleAllocationError, match=r"'acme' carries 900\.00 CNY .*FY2027"):
             cascade(spec, company, FiscalCalendar(fiscal_year=2027))
 
+    def test_a_lock_after_the_end_date_is_kept(self) -> None:
+        """A lock is an explicit decision (an actual booked late): kept, even in an inactive month."""
+        tree = OrgTree.from_records(
+            [
+                {"id": "acme", "level": "company"},
+                {"id": "east", "parent": "acme", "level": "region"},
+                {"id": "t", "parent": "east", "level": "team"},
+                {"id": "a", "parent": "t", "level": "individual", "end_date": "2027-02-28"},
+                {"id": "u", "parent": "east", "level": "team"},
+                {"id": "b", "parent": "u", "level": "individual"},
+            ]
+        )
+        splits = {level: Split(strategy=Equal()) for level in ("company", "region", "team")}
+        locks = [
+            Lock(node="t", period="FY2027-M03", value=7),
+            Lock(node="a", period="FY2027-M03", value=7),
+        ]
+        plan = cascade(
+            one(DEALS, 1200, splits=splits, locks=locks), tree, FiscalCalendar(fiscal_year=2027)
+        )
+        assert plan.quanta("a", "FY2027-M03", "deals") == 7
+        assert plan.quanta("b", "FY2027-M03", "deals") == 100 - 7
+        assert plan.quanta("a", "FY2027-M04", "deals") == 0
+        assert check(plan).ok
+
     def test_explain_multiplies_out_with_the_masked_weights(self) -> None:
         """explain shows the masked weight: bob's July share is 1 of 2 (cy has left)."""
         spec = one(REVENUE, "12000000 CNY", splits={"team": Split(strategy=Equal())})

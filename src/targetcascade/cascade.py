@@ -1149,7 +1149,7 @@ class _Engine:
         active = self._active
         if active is None:
             return None
-        part = active[rows]
+        part = active[as_slice(rows)]  # a view where the rows are a run (as they mostly are)
         if not np.array_equal(columns, self.months):
             by_column = [part[:, self._months_of(p)].any(axis=1) for p in columns.tolist()]
             part = np.stack(by_column, axis=1)
@@ -1456,11 +1456,14 @@ class _Engine:
             weights = np.broadcast_to(weights, (rows.size, columns.size))
         totals = self._hedged_totals(parents, split.hedge, columns)
         active = self._active_in(rows, columns)
+        locked, mask = self._org_locks(rows, columns)
         if active is not None:
             # whatever the strategy says, nobody carries a period they are not employed in
             weights = np.where(active, weights, 0.0)
-            self._nobody_active(parents, offsets, active, totals, columns)
-        locked, mask = self._org_locks(rows, columns)
+            # a lock is an explicit decision: a locked child takes its part even there
+            self._nobody_active(
+                parents, offsets, active if mask is None else active | mask, totals, columns
+            )
         limits = _Limits(locked, mask, *self._bounds(split.bounds, rows, columns))
         carried = split.rounding is None and columns.size > 1
         if not carried:
