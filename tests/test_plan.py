@@ -9,9 +9,11 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+import attrs
 import numpy as np
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from targetcascade import FiscalCalendar, Metric, OrgTree, Origin, Plan, PlanKind, check, ureg
 from targetcascade.errors import (
@@ -382,6 +384,7 @@ class TestTamperedPlanFile:
             (_set_cell("origins", 300), (ORIGIN, "300")),
             (_set_cell("origins", -1), (ORIGIN, "-1")),
             (_set_cell("origins", 1.0), (ORIGIN, "1.0")),
+            (_set_cell("origins", 2**70), (ORIGIN, str(2**70))),
             (
                 lambda d: d.__setitem__("hedges", {"revenue": {"team": "abc"}}),
                 ("hedges.revenue.team", "'abc'"),
@@ -529,6 +532,22 @@ def test_dict_round_trip_is_lossless(plan: Plan) -> None:
     again = Plan.from_dict(json.loads(json.dumps(plan.to_dict())))
     assert again == plan
     assert again.to_records() == plan.to_records()
+
+
+@given(plans(), st.data())
+def test_dict_round_trip_keeps_hedges_and_kind(plan: Plan, data: st.DataObject) -> None:
+    """Any hedges (exact fractions above -1, per metric and level) and kind survive the JSON file."""
+    levels = list(plan.tree.levels.names)
+    fractions = st.fractions(min_value=Fraction(-99, 100), max_value=10, max_denominator=10**9)
+    hedges = {
+        metric.name: data.draw(st.dictionaries(st.sampled_from(levels), fractions, max_size=3))
+        for metric in plan.metrics
+    }
+    kind = data.draw(st.sampled_from(list(PlanKind)))
+    hedged = attrs.evolve(plan, hedges=hedges, kind=kind)
+    again = Plan.from_dict(json.loads(json.dumps(hedged.to_dict())))
+    assert again == hedged
+    assert again.hedges == hedged.hedges
 
 
 @given(plans())

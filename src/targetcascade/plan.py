@@ -1444,7 +1444,13 @@ def _read_grid(
             f"{MAX_QUANTA:,} quanta ({metric.format(MAX_QUANTA)})",
             "every cell of a plan is at most MAX_QUANTA quanta in size",
         )
-    bad_code = next((at for at, c in enumerate(flat_codes) if not 0 <= c <= max(Origin)), -1)
+    top = int(max(Origin))
+    try:
+        wide_codes = np.fromiter(flat_codes, dtype=np.int64, count=n)
+        outside = np.flatnonzero((wide_codes < 0) | (wide_codes > top))
+        bad_code = int(outside[0]) if outside.size else -1
+    except OverflowError:  # beyond int64; find the first such code (error path only)
+        bad_code = next(at for at, c in enumerate(flat_codes) if not 0 <= c <= top)
     if bad_code >= 0:
         fail(
             "origins",
@@ -1452,7 +1458,7 @@ def _read_grid(
             f"is {flat_codes[bad_code]}, not an origin code",
             f"origins are integer codes {_ORIGIN_CODES}",
         )
-    codes = np.asarray(flat_codes, dtype=np.uint8)
+    codes = wide_codes.astype(np.uint8)
     is_missing = codes == Origin.MISSING
     clash = np.flatnonzero(missing != is_missing)
     if clash.size:
