@@ -142,6 +142,12 @@ CASES: list[Case] = [
         names=("hedges.revenue.region", "'abc'"),
     ),
     Case(
+        id="door-plan-file-hedge-huge-exponent",
+        call=_plan_file(_set("hedges", {"revenue": {"region": "1e99999999"}})),
+        error=SerializationError,
+        names=("hedges.revenue.region", "exponent of at most 3 digits"),
+    ),
+    Case(
         id="21.7-plan-file-hedges-list",
         call=_plan_file(_set("hedges", ["region", "0.05"])),
         error=SerializationError,

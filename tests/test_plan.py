@@ -167,6 +167,23 @@ class TestOrigin:
             Origin.parse(value)  # type: ignore[arg-type]
 
 
+class TestHedgeText:
+    @pytest.mark.parametrize("hedge", ["1e99999999", "1e-1000", float("inf"), "nan", "5 %"])
+    def test_refused_at_once(self, hedge: object) -> None:
+        """A hedge with a huge exponent (minutes of Fraction arithmetic), inf or nan is refused."""
+        with pytest.raises(PlanError, match=r"over-assignment .* is not a number"):
+            Plan.empty(tree(), FiscalCalendar(fiscal_year=2027), [DEALS], hedges={"team": hedge})
+
+    @pytest.mark.parametrize(
+        ("hedge", "fraction"),
+        [("0.05", Fraction(1, 20)), ("5e-2", Fraction(1, 20)), (" 1/30 ", Fraction(1, 30))],
+    )
+    def test_plain_numbers_read_exactly(self, hedge: str, fraction: Fraction) -> None:
+        """Decimals, small exponents and fractions read exactly."""
+        plan = Plan.empty(tree(), FiscalCalendar(fiscal_year=2027), [DEALS], hedges={"team": hedge})
+        assert plan.hedge("team") == fraction
+
+
 class TestPlanFromLeafArrays:
     def test_shape_is_checked(self) -> None:
         """A leaf array of the wrong shape names the expected (leaves, months)."""
@@ -385,6 +402,10 @@ class TestTamperedPlanFile:
             (_set_cell("origins", -1), (ORIGIN, "-1")),
             (_set_cell("origins", 1.0), (ORIGIN, "1.0")),
             (_set_cell("origins", 2**70), (ORIGIN, str(2**70))),
+            (
+                lambda d: d.__setitem__("hedges", {"revenue": {"team": "1e99999999"}}),
+                ("hedges.revenue.team", "'1e99999999'", "exponent of at most 3 digits"),
+            ),
             (
                 lambda d: d.__setitem__("hedges", {"revenue": {"team": "abc"}}),
                 ("hedges.revenue.team", "'abc'"),

@@ -30,6 +30,7 @@ import enum
 import hashlib
 import itertools
 import numbers
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
@@ -68,6 +69,10 @@ Int64Array = npt.NDArray[np.int64]
 UInt8Array = npt.NDArray[np.uint8]
 _T = TypeVar("_T")
 _NONE_TYPE: Final = type(None)
+# A decimal (exponent of at most 3 digits, as floats have) or a fraction of whole numbers: the
+# exponent is what makes Fraction("1e99999999") build 10**99999999 for minutes (Python's int
+# conversion already limits the digits).
+_PLAIN_NUMBER: Final = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3}|\s*/\s*\d+)?\s*")
 
 
 class Origin(enum.IntEnum):
@@ -188,10 +193,14 @@ class Provenance:
 
 def _to_fraction(value: Any) -> Fraction:
     try:
+        # see _PLAIN_NUMBER: Fraction("1e99999999") would build 10**99999999 for minutes
+        if isinstance(value, str) and not _PLAIN_NUMBER.fullmatch(value):
+            raise ValueError(value)
         return exact_fraction(value)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # OverflowError: an infinite float
         raise PlanError(
-            f"over-assignment {value!r} is not a number", hint="write e.g. '0.05' for 5 %"
+            f"over-assignment {value!r} is not a number",
+            hint="write a decimal or fraction (exponent of at most 3 digits), e.g. '0.05' for 5 %",
         ) from exc
 
 
@@ -1341,6 +1350,9 @@ def _read_hedges(
         for level, hedge in per_level.items():
             path = f"hedges.{metric}.{level}"
             try:
+                # see _PLAIN_NUMBER: Fraction("1e99999999") would build 10**99999999 for minutes
+                if isinstance(hedge, str) and not _PLAIN_NUMBER.fullmatch(hedge):
+                    raise ValueError(hedge)
                 fraction = exact_fraction(hedge)
             except (ValueError, OverflowError):  # OverflowError: an infinite float
                 fraction = None
@@ -1348,7 +1360,8 @@ def _read_hedges(
                 raise SerializationError(
                     f"{path} is {hedge!r}, not an over-assignment (a number above -1)",
                     metric=metric,
-                    hint="write a decimal or fraction string, e.g. '0.05' or '1/20'",
+                    hint="write a decimal or fraction string (exponent of at most 3 digits), e.g. "
+                    "'0.05' or '1/20'",
                 )
             out.setdefault(metric, {})[level] = fraction
     return out
