@@ -298,6 +298,12 @@ CASES: list[Case] = [
         names=("'taem'", "company, team"),
     ),
     Case(
+        id="door-levels-from-dict-unhashable-skippable",
+        call=lambda: Levels.from_dict({"ranks": [["company"], ["team"]], "skippable": [["team"]]}),
+        error=LevelOrderError,
+        names=("skippable level ['team']",),
+    ),
+    Case(
         id="door-levels-from-dict-not-a-mapping",
         call=lambda: Levels.from_dict([["company"]]),  # type: ignore[arg-type]
         error=SerializationError,
