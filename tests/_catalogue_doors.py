@@ -332,6 +332,23 @@ CASES: list[Case] = [
         names=("row 0", "period 2027"),
     ),
     Case(
+        id="21.5-plan-from-records-2-70",
+        call=lambda: Plan.from_records(
+            _tree(),
+            CALENDAR,
+            [DEALS],
+            [{"node": "east", "period": "FY2027", "metric": "deals", "value": 2**70}],
+        ),
+        error=PlanError,
+        names=("row 0", "'deals'", "MAX_QUANTA"),
+    ),
+    Case(
+        id="door-plan-from-records-not-rows",
+        call=lambda: Plan.from_records(_tree(), CALENDAR, [DEALS], None),  # type: ignore[arg-type]
+        error=PlanError,
+        names=("records must be an iterable of mappings", "NoneType"),
+    ),
+    Case(
         id="door-plan-from-dict-missing-grid",
         call=_plan_file(lambda d: d["cells"].pop("revenue")),
         error=SerializationError,

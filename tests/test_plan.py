@@ -327,6 +327,30 @@ class TestRecordIds:
             Plan.from_leaf_values(tree(), FiscalCalendar(fiscal_year=2027), [DEALS], [row])
 
 
+class TestRecordLimits:
+    @pytest.mark.parametrize("value", [2**70, -(2**70), 2**53 + 1])
+    def test_value_beyond_max_quanta(self, value: int) -> None:
+        """#21.5: a record beyond 2**53 quanta names the row, the metric and the limit in its unit."""
+        rows = [{"node": "acme", "period": "FY2027", "metric": "deals", "value": value}]
+        with pytest.raises(PlanError) as caught:
+            Plan.from_records(tree(), FiscalCalendar(fiscal_year=2027), [DEALS], rows)
+        message = str(caught.value)
+        assert "row 0: 'deals' value" in message
+        assert "MAX_QUANTA = 2**53 quanta (9,007,199,254,740,992 deal)" in message
+
+    def test_max_quanta_itself_is_accepted(self) -> None:
+        """A record of exactly 2**53 quanta is within the limit."""
+        rows = [{"node": "acme", "period": "FY2027", "metric": "deals", "value": 2**53}]
+        plan = Plan.from_records(tree(), FiscalCalendar(fiscal_year=2027), [DEALS], rows)
+        assert plan.quanta("acme", "FY2027", "deals") == 2**53
+
+    @pytest.mark.parametrize("records", [None, 5, "rows", {"node": "acme"}])
+    def test_records_not_an_iterable_of_rows(self, records: object) -> None:
+        """Records that are not an iterable of mappings are a PlanError, not a TypeError."""
+        with pytest.raises(PlanError, match="records must be an iterable of mappings"):
+            Plan.from_records(tree(), FiscalCalendar(fiscal_year=2027), [DEALS], records)  # type: ignore[arg-type]
+
+
 class TestPlanSerialisation:
     def test_json_round_trip(self) -> None:
         """to_dict survives JSON and from_dict restores an equal plan."""

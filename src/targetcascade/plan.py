@@ -657,6 +657,12 @@ class Plan:
         by_name = {m.name: m for m in self.metrics}
         metric_index = {m.name: k for k, m in enumerate(self.metrics)}
         seen: set[tuple[int, int, int]] = set()
+        given: object = records  # user input: the annotation is not yet true
+        if not isinstance(given, Iterable) or isinstance(given, str | bytes | Mapping):
+            raise PlanError(
+                f"records must be an iterable of mappings, got {type(given).__name__}",
+                hint="pass a list of dicts with keys node, period, metric, value",
+            )
         for row, record in enumerate(records):
             node, period, metric = _cell_keys(record, row, self.tree, self.calendar, by_name)
             k = metric_index[metric.name]
@@ -683,7 +689,16 @@ class Plan:
                 values[k, node, period] = 0
                 origins[k, node, period] = Origin.MISSING
                 continue
-            values[k, node, period] = _read_value(metric, raw, row)
+            quanta = _read_value(metric, raw, row)
+            if not -MAX_QUANTA <= quanta <= MAX_QUANTA:
+                raise PlanError(
+                    f"row {row}: {metric.name!r} value {metric.format(quanta)} is beyond the "
+                    f"limit MAX_QUANTA = 2**53 quanta ({metric.format(MAX_QUANTA)})",
+                    row=row,
+                    metric=metric.name,
+                    hint="every cell of a plan is at most MAX_QUANTA quanta in size",
+                )
+            values[k, node, period] = quanta
             cell_origin = Origin.parse(record.get("origin", default_origin))
             if cell_origin is Origin.MISSING:
                 raise PlanError(
