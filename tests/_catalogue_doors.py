@@ -142,6 +142,12 @@ CASES: list[Case] = [
         names=("hedges.revenue.region", "'abc'"),
     ),
     Case(
+        id="door-plan-file-hedge-huge-exponent",
+        call=_plan_file(_set("hedges", {"revenue": {"region": "1e99999999"}})),
+        error=SerializationError,
+        names=("hedges.revenue.region", "exponent of at most 3 digits"),
+    ),
+    Case(
         id="21.7-plan-file-hedges-list",
         call=_plan_file(_set("hedges", ["region", "0.05"])),
         error=SerializationError,
@@ -292,6 +298,12 @@ CASES: list[Case] = [
         names=("'taem'", "company, team"),
     ),
     Case(
+        id="door-levels-from-dict-unhashable-skippable",
+        call=lambda: Levels.from_dict({"ranks": [["company"], ["team"]], "skippable": [["team"]]}),
+        error=LevelOrderError,
+        names=("skippable level ['team']",),
+    ),
+    Case(
         id="door-levels-from-dict-not-a-mapping",
         call=lambda: Levels.from_dict([["company"]]),  # type: ignore[arg-type]
         error=SerializationError,
@@ -318,6 +330,23 @@ CASES: list[Case] = [
         ),
         error=PlanError,
         names=("row 0", "period 2027"),
+    ),
+    Case(
+        id="21.5-plan-from-records-2-70",
+        call=lambda: Plan.from_records(
+            _tree(),
+            CALENDAR,
+            [DEALS],
+            [{"node": "east", "period": "FY2027", "metric": "deals", "value": 2**70}],
+        ),
+        error=PlanError,
+        names=("row 0", "'east'", "deals", "9,007,199,254,740,992 deal"),
+    ),
+    Case(
+        id="door-plan-from-records-not-rows",
+        call=lambda: Plan.from_records(_tree(), CALENDAR, [DEALS], None),  # type: ignore[arg-type]
+        error=PlanError,
+        names=("records must be an iterable of mappings", "NoneType"),
     ),
     Case(
         id="door-plan-from-dict-missing-grid",

@@ -148,7 +148,16 @@ class TestBadInput:
         )
 
     @pytest.mark.parametrize(
-        "argv", [["demo", "--seed", "x"], ["check"], ["bogus"], [], ["check", "a", "--limit", "y"]]
+        "argv",
+        [
+            ["demo", "--seed", "x"],
+            ["demo", "--depth", "-1"],
+            ["check"],
+            ["bogus"],
+            [],
+            ["check", "a", "--limit", "y"],
+            ["check", "a", "--limit", "-1"],
+        ],
     )
     def test_bad_arguments(self, argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
         """Malformed arguments exit 2 with argparse's usage message on stderr."""

@@ -191,6 +191,27 @@ class TestLevels:
         with pytest.raises(LevelOrderError):
             Levels(ranks=ranks, skippable=frozenset(skippable))
 
+    @pytest.mark.parametrize(
+        ("ranks", "skippable", "message"),
+        [
+            ([5], (), "level ranks must be a sequence"),
+            (5, (), "level ranks must be a sequence"),
+            (["a"], [[1]], "skippable level [1] is not a level name"),
+            (["a"], [{}], "skippable level {} is not a level name"),
+            (["a"], None, "skippable level None is not a level name"),
+        ],
+    )
+    def test_malformed_parts_raise_not_type_error(
+        self, ranks: Any, skippable: Any, message: str
+    ) -> None:
+        """#21: a rank that is not a sequence, or an unhashable skippable name, is a LevelOrderError."""
+        with pytest.raises(LevelOrderError) as caught:
+            Levels(ranks=ranks, skippable=skippable)
+        assert message in str(caught.value)
+        if isinstance(ranks, list) and isinstance(skippable, list):
+            with pytest.raises(LevelOrderError):
+                Levels.from_dict({"ranks": [[r] for r in ranks], "skippable": skippable})
+
     def test_unknown_level_suggests_a_name(self) -> None:
         """Asking for an unknown level names it and suggests the close match."""
         with pytest.raises(LevelOrderError, match=r"'tema'.*did you mean 'team'"):

@@ -9,9 +9,11 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+import attrs
 import numpy as np
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from targetcascade import (
     FiscalCalendar,
@@ -177,6 +179,23 @@ class TestOrigin:
         """#21.8 / #21.10: None, floats such as 1.9 and bools are refused, not read as ALLOCATED."""
         with pytest.raises(PlanError, match="unknown cell origin"):
             Origin.parse(value)  # type: ignore[arg-type]
+
+
+class TestHedgeText:
+    @pytest.mark.parametrize("hedge", ["1e99999999", "1e-1000", float("inf"), "nan", "5 %"])
+    def test_refused_at_once(self, hedge: object) -> None:
+        """A hedge with a huge exponent (minutes of Fraction arithmetic), inf or nan is refused."""
+        with pytest.raises(PlanError, match=r"over-assignment .* is not a number"):
+            Plan.empty(tree(), FiscalCalendar(fiscal_year=2027), [DEALS], hedges={"team": hedge})
+
+    @pytest.mark.parametrize(
+        ("hedge", "fraction"),
+        [("0.05", Fraction(1, 20)), ("5e-2", Fraction(1, 20)), (" 1/30 ", Fraction(1, 30))],
+    )
+    def test_plain_numbers_read_exactly(self, hedge: str, fraction: Fraction) -> None:
+        """Decimals, small exponents and fractions read exactly."""
+        plan = Plan.empty(tree(), FiscalCalendar(fiscal_year=2027), [DEALS], hedges={"team": hedge})
+        assert plan.hedge("team") == fraction
 
 
 class TestPlanFromLeafArrays:
@@ -467,6 +486,30 @@ class TestRecordIds:
             Plan.from_leaf_values(tree(), FiscalCalendar(fiscal_year=2027), [DEALS], [row])
 
 
+class TestRecordLimits:
+    @pytest.mark.parametrize("value", [2**70, -(2**70), 2**53 + 1])
+    def test_value_beyond_max_quanta(self, value: int) -> None:
+        """#21.5: a record beyond 2**53 quanta names the row, the metric and the limit in its unit."""
+        rows = [{"node": "acme", "period": "FY2027", "metric": "deals", "value": value}]
+        with pytest.raises(PlanError) as caught:
+            Plan.from_records(tree(), FiscalCalendar(fiscal_year=2027), [DEALS], rows)
+        message = str(caught.value)
+        assert "row 0 ('acme', FY2027): deals:" in message
+        assert "size limit of ±9,007,199,254,740,992 deal (2**53 quanta" in message
+
+    def test_max_quanta_itself_is_accepted(self) -> None:
+        """A record of exactly 2**53 quanta is within the limit."""
+        rows = [{"node": "acme", "period": "FY2027", "metric": "deals", "value": 2**53}]
+        plan = Plan.from_records(tree(), FiscalCalendar(fiscal_year=2027), [DEALS], rows)
+        assert plan.quanta("acme", "FY2027", "deals") == 2**53
+
+    @pytest.mark.parametrize("records", [None, 5, "rows", {"node": "acme"}])
+    def test_records_not_an_iterable_of_rows(self, records: object) -> None:
+        """Records that are not an iterable of mappings are a PlanError, not a TypeError."""
+        with pytest.raises(PlanError, match="records must be an iterable of mappings"):
+            Plan.from_records(tree(), FiscalCalendar(fiscal_year=2027), [DEALS], records)  # type: ignore[arg-type]
+
+
 class TestPlanSerialisation:
     def test_json_round_trip(self) -> None:
         """to_dict survives JSON and from_dict restores an equal plan."""
@@ -541,6 +584,11 @@ class TestTamperedPlanFile:
             (_set_cell("origins", 300), (ORIGIN, "300")),
             (_set_cell("origins", -1), (ORIGIN, "-1")),
             (_set_cell("origins", 1.0), (ORIGIN, "1.0")),
+            (_set_cell("origins", 2**70), (ORIGIN, str(2**70))),
+            (
+                lambda d: d.__setitem__("hedges", {"revenue": {"team": "1e99999999"}}),
+                ("hedges.revenue.team", "'1e99999999'", "exponent of at most 3 digits"),
+            ),
             (
                 lambda d: d.__setitem__("hedges", {"revenue": {"team": "abc"}}),
                 ("hedges.revenue.team", "'abc'"),
@@ -688,6 +736,22 @@ def test_dict_round_trip_is_lossless(plan: Plan) -> None:
     again = Plan.from_dict(json.loads(json.dumps(plan.to_dict())))
     assert again == plan
     assert again.to_records() == plan.to_records()
+
+
+@given(plans(), st.data())
+def test_dict_round_trip_keeps_hedges_and_kind(plan: Plan, data: st.DataObject) -> None:
+    """Any hedges (exact fractions above -1, per metric and level) and kind survive the JSON file."""
+    levels = list(plan.tree.levels.names)
+    fractions = st.fractions(min_value=Fraction(-99, 100), max_value=10, max_denominator=10**9)
+    hedges = {
+        metric.name: data.draw(st.dictionaries(st.sampled_from(levels), fractions, max_size=3))
+        for metric in plan.metrics
+    }
+    kind = data.draw(st.sampled_from(list(PlanKind)))
+    hedged = attrs.evolve(plan, hedges=hedges, kind=kind)
+    again = Plan.from_dict(json.loads(json.dumps(hedged.to_dict())))
+    assert again == hedged
+    assert again.hedges == hedged.hedges
 
 
 @given(plans())

@@ -166,6 +166,18 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _count(text: str) -> int:
+    """An argparse type: a whole number >= 0 (argparse turns the error into usage and exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        msg = f"{text!r} is not a whole number >= 0"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="targetcascade",
@@ -176,14 +188,14 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=2027, help="seed of the synthetic company")
     demo.add_argument(
         "--depth",
-        type=int,
+        type=_count,
         default=2,
         help="deepest org level of the new-customer table (revenue shows everyone)",
     )
     demo.set_defaults(run=_demo)
     check_cmd = sub.add_parser("check", help="check the invariants of a plan JSON file")
     check_cmd.add_argument("plan", help="path of a JSON file written from Plan.to_dict()")
-    check_cmd.add_argument("--limit", type=int, default=20, help="violations to list")
+    check_cmd.add_argument("--limit", type=_count, default=20, help="violations to list")
     check_cmd.set_defaults(run=_check)
     return parser
 

@@ -117,13 +117,26 @@ def _to_ranks(value: Iterable[str | Iterable[str]]) -> tuple[tuple[str, ...], ..
             msg,
             hint="write ranks=(('company',), ('region', 'product_line'), ('team',))",
         )
-    return tuple((rank,) if isinstance(rank, str) else tuple(rank) for rank in value)
+    try:
+        return tuple((rank,) if isinstance(rank, str) else tuple(rank) for rank in value)
+    except TypeError:  # a rank (or the ranks) that is not a sequence of names
+        msg = f"level ranks must be a sequence of level names or of tuples of them, got {value!r}"
+        raise LevelOrderError(
+            msg, hint="write ranks=(('company',), ('region', 'product_line'), ('team',))"
+        ) from None
 
 
 def _to_skippable(value: Iterable[str]) -> frozenset[str]:
     if isinstance(value, str):  # frozenset("team") would be a set of letters
         return frozenset({value})
-    return frozenset(value)
+    given: object = value  # user input: the annotation is not yet true
+    names: list[object] = list(given) if isinstance(given, Iterable) else [given]
+    for name in names:
+        checked: object = name  # user input: the annotation is not yet true
+        if not isinstance(checked, str):
+            msg = f"skippable level {name!r} is not a level name"
+            raise LevelOrderError(msg, hint="name skippable levels with strings")
+    return frozenset(str(name) for name in names)
 
 
 def _suggest(word: str, candidates: Sequence[str]) -> str:
@@ -337,7 +350,7 @@ class Levels:
                 "'ranks' must be a list of lists of level names and 'skippable' a list",
                 hint="pass the output of Levels.to_dict()",
             )
-        return cls(ranks=ranks, skippable=frozenset(skippable))
+        return cls(ranks=ranks, skippable=skippable)
 
 
 #: company > region|product_line > team > individual; region / product line and team may be

@@ -30,6 +30,7 @@ import enum
 import hashlib
 import itertools
 import numbers
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
@@ -70,6 +71,10 @@ Int64Array = npt.NDArray[np.int64]
 UInt8Array = npt.NDArray[np.uint8]
 _T = TypeVar("_T")
 _NONE_TYPE: Final = type(None)
+# A decimal (exponent of at most 3 digits, as floats have) or a fraction of whole numbers: the
+# exponent is what makes Fraction("1e99999999") build 10**99999999 for minutes (Python's int
+# conversion already limits the digits).
+_PLAIN_NUMBER: Final = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3}|\s*/\s*\d+)?\s*")
 
 
 class Origin(enum.IntEnum):
@@ -191,10 +196,14 @@ class Provenance:
 
 def _to_fraction(value: Any) -> Fraction:
     try:
+        # see _PLAIN_NUMBER: Fraction("1e99999999") would build 10**99999999 for minutes
+        if isinstance(value, str) and not _PLAIN_NUMBER.fullmatch(value):
+            raise ValueError(value)
         return exact_fraction(value)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # OverflowError: an infinite float
         raise PlanError(
-            f"over-assignment {value!r} is not a number", hint="write e.g. '0.05' for 5 %"
+            f"over-assignment {value!r} is not a number",
+            hint="write a decimal or fraction (exponent of at most 3 digits), e.g. '0.05' for 5 %",
         ) from exc
 
 
@@ -682,6 +691,12 @@ class Plan:
         by_name = {m.name: m for m in self.metrics}
         metric_index = {m.name: k for k, m in enumerate(self.metrics)}
         seen: set[tuple[int, int, int]] = set()
+        given: object = records  # user input: the annotation is not yet true
+        if not isinstance(given, Iterable) or isinstance(given, str | bytes | Mapping):
+            raise PlanError(
+                f"records must be an iterable of mappings, got {type(given).__name__}",
+                hint="pass a list of dicts with keys node, period, metric, value",
+            )
         for row, record in enumerate(records):
             node, period, metric = _cell_keys(record, row, self.tree, self.calendar, by_name)
             k = metric_index[metric.name]
@@ -1430,6 +1445,9 @@ def _read_hedges(
         for level, hedge in per_level.items():
             path = f"hedges.{metric}.{level}"
             try:
+                # see _PLAIN_NUMBER: Fraction("1e99999999") would build 10**99999999 for minutes
+                if isinstance(hedge, str) and not _PLAIN_NUMBER.fullmatch(hedge):
+                    raise ValueError(hedge)
                 fraction = exact_fraction(hedge)
             except (ValueError, OverflowError):  # OverflowError: an infinite float
                 fraction = None
@@ -1437,7 +1455,8 @@ def _read_hedges(
                 raise SerializationError(
                     f"{path} is {hedge!r}, not an over-assignment (a number above -1)",
                     metric=metric,
-                    hint="write a decimal or fraction string, e.g. '0.05' or '1/20'",
+                    hint="write a decimal or fraction string (exponent of at most 3 digits), e.g. "
+                    "'0.05' or '1/20'",
                 )
             out.setdefault(metric, {})[level] = fraction
     return out
@@ -1533,7 +1552,13 @@ def _read_grid(
             f"{MAX_QUANTA:,} quanta ({metric.format(MAX_QUANTA)})",
             "every cell of a plan is at most MAX_QUANTA quanta in size",
         )
-    bad_code = next((at for at, c in enumerate(flat_codes) if not 0 <= c <= max(Origin)), -1)
+    top = int(max(Origin))
+    try:
+        wide_codes = np.fromiter(flat_codes, dtype=np.int64, count=n)
+        outside = np.flatnonzero((wide_codes < 0) | (wide_codes > top))
+        bad_code = int(outside[0]) if outside.size else -1
+    except OverflowError:  # beyond int64; find the first such code (error path only)
+        bad_code = next(at for at, c in enumerate(flat_codes) if not 0 <= c <= top)
     if bad_code >= 0:
         fail(
             "origins",
@@ -1541,7 +1566,7 @@ def _read_grid(
             f"is {flat_codes[bad_code]}, not an origin code",
             f"origins are integer codes {_ORIGIN_CODES}",
         )
-    codes = np.asarray(flat_codes, dtype=np.uint8)
+    codes = wide_codes.astype(np.uint8)
     is_missing = codes == Origin.MISSING
     clash = np.flatnonzero(missing != is_missing)
     if clash.size:
