@@ -485,14 +485,24 @@ class StrategyRegistry:
                 importlib.metadata.entry_points(group=self._group),
                 key=lambda ep: (ep.name, ep.value),
             )
-            for entry_point in found:
-                self._add_plugin(entry_point)
+            try:
+                for entry_point in found:
+                    self._add_plugin(entry_point)
+            except BaseException:
+                # only an interrupt gets here (see _add_plugin): the next lookup finishes the
+                # loading instead of working on with the plug-ins after this one missing
+                self._loaded = False
+                raise
 
     def _add_plugin(self, entry_point: importlib.metadata.EntryPoint) -> None:
         source = f"plug-in {entry_point.name!r} = {entry_point.value!r}"
         try:
             cls = entry_point.load()
-        except Exception as exc:  # noqa: BLE001 - a broken plug-in must not break the library
+        # A broken plug-in must not break the library, nor stop the plug-ins after it loading:
+        # SystemExit too (a sys.exit() at import is a plug-in bug, not the host program asking to
+        # stop). KeyboardInterrupt and the other BaseExceptions (GeneratorExit, asyncio's
+        # CancelledError) are the user or the runtime stopping the work, and propagate.
+        except (Exception, SystemExit) as exc:  # noqa: BLE001
             warnings.warn(
                 f"strategy {source} failed to load and is skipped: {type(exc).__name__}: {exc}",
                 StrategyPluginWarning,
@@ -501,9 +511,11 @@ class StrategyRegistry:
             return
         try:
             name = validate_strategy_class(cls)
-        except StrategyError as exc:
+        # a plug-in's own class attributes may raise anything when read (a property, __getattr__)
+        except Exception as exc:  # noqa: BLE001
+            detail = str(exc) if isinstance(exc, StrategyError) else f"{type(exc).__name__}: {exc}"
             warnings.warn(
-                f"strategy {source} is skipped: {exc}", StrategyPluginWarning, stacklevel=4
+                f"strategy {source} is skipped: {detail}", StrategyPluginWarning, stacklevel=4
             )
             return
         existing = self._classes.get(name)
