@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 from decimal import Decimal
 
+import attrs
 import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+import _reference as ref
 from targetcascade import (
     AbsoluteBounds,
     CascadeSpec,
@@ -30,6 +33,7 @@ from targetcascade import (
     check,
 )
 from targetcascade.allocation import (
+    AverageOfProportions,
     CapacityWeighted,
     Equal,
     Even,
@@ -39,6 +43,8 @@ from targetcascade.allocation import (
     Seasonal,
     Webster,
 )
+from targetcascade.allocation._batch import OrgBatch
+from targetcascade.allocation._history import History
 from targetcascade.errors import (
     InfeasibleAllocationError,
     PeriodError,
@@ -1204,3 +1210,167 @@ def test_parents_group_by_their_split_in_order_of_first_parent(tree, data):
             expected.setdefault(id(split), ([], split))[0].append(p)
         got = engine._Engine._by_split(fake, parents)
         assert [(m.tolist(), id(s)) for m, s in got] == [(m, id(s)) for m, s in expected.values()]
+
+
+# ----------------------------------------------------------------- exact history weights (#12.1)
+
+
+CAL = FiscalCalendar(fiscal_year=2027)
+
+
+def _leaf_history(tree: OrgTree, monthly: dict[str, list[int]], metric: Metric = DEALS) -> Plan:
+    leaves = [tree.compiled.ids[i] for i in np.flatnonzero(tree.compiled.is_leaf)]
+    grid = np.array([monthly[n] for n in leaves], dtype=np.int64)
+    return Plan.from_leaf_arrays(
+        tree, FiscalCalendar(fiscal_year=2026), [metric], {metric.name: grid}, kind="history"
+    )
+
+
+def _flat(n: int) -> OrgTree:
+    return OrgTree.from_records(
+        [{"id": "acme", "level": "company"}]
+        + [{"id": f"c{i}", "parent": "acme", "level": "region"} for i in range(n)]
+    )
+
+
+class TestExactHistoryWeights:
+    def test_issue_repro_ties_go_to_the_larger_weight(self):
+        """History 1, 3, 6 and 4 deals: quotas 0.4, 1.2, 2.4, the tie goes to c (the larger): 0, 1, 3."""
+        tree = OrgTree.from_records(
+            [{"id": "acme", "level": "company"}]
+            + [{"id": n, "parent": "acme", "level": "region"} for n in "abc"]
+        )
+        last = _leaf_history(tree, {"a": [0] * 11 + [1], "b": [0] * 11 + [3], "c": [0] * 11 + [6]})
+        for strategy in (ProportionOfAverages(), AverageOfProportions()):
+            spec = one(DEALS, 4, mode="org_first", splits={"company": Split(strategy=strategy)})
+            plan = cascade(spec, tree, CAL, history=[last])
+            assert [plan.quanta(n, "FY2027", "deals") for n in "abc"] == [0, 1, 3]
+
+    def test_historical_seasonality_ties_like_seasonal(self):
+        """A year of 4 over months sold 1, 3, 6 (in M01-M03): M01-M03 get 0, 1, 3, as under Seasonal."""
+        tree = _flat(1)
+        last = _leaf_history(tree, {"c0": [1, 3, 6] + [0] * 9})
+        split = {"company": Split(strategy=Equal())}
+        for time in (HistoricalSeasonality(), Seasonal(profile=(1, 3, 6) + (0,) * 9)):
+            spec = one(DEALS, 4, mode="time_first", splits=split, time=time)
+            plan = cascade(spec, tree, CAL, history=[last])
+            months = [plan.quanta("acme", f"FY2027-M{m:02d}", "deals") for m in (1, 2, 3)]
+            assert months == [0, 1, 3]
+
+    def test_sums_above_2_53_are_reduced_exactly(self):
+        """Two years of 3 x 2**52 and 9 x 2**52 quanta (totals above 2**53) split 1 : 3, exactly."""
+        revenue = Metric(name="revenue", unit="CNY", quantum="1")
+        tree = _flat(2)
+        years = [
+            attrs.evolve(
+                _leaf_history(
+                    tree, {"c0": [0] * 11 + [3 * 2**51], "c1": [0] * 11 + [9 * 2**51]}, revenue
+                ),
+                calendar=FiscalCalendar(fiscal_year=y),
+            )
+            for y in (2025, 2026)
+        ]
+        weights = ProportionOfAverages().weights(
+            OrgBatch(
+                tree=tree,
+                calendar=CAL,
+                metric=revenue,
+                rows=[1, 2],
+                offsets=[0, 2],
+                parents=[0],
+                periods=[0],
+                history=History(plans=years),
+            )
+        )
+        assert weights.ravel().tolist() == [1.0, 3.0]
+
+
+def _tied_weights(draw: st.DrawFn, n: int) -> tuple[list[int], int]:
+    """Integer weights and a multiplier m of W / g making two different weights' quotas tie."""
+    weights = draw(st.lists(st.integers(1, 12), min_size=n, max_size=n))
+    if len(set(weights)) == 1:
+        weights[0] += 1
+    total = sum(weights)
+    pairs = [(a, b) for a in range(n) for b in range(n) if weights[a] > weights[b]]
+    a, b = max(pairs, key=lambda p: math.gcd(total, weights[p[0]] - weights[p[1]]))
+    step = total // math.gcd(total, weights[a] - weights[b])
+    return weights, step
+
+
+@st.composite
+def _history_ties(draw: st.DrawFn) -> tuple[list[int], list[int], int]:
+    """(per-child multipliers c, a month profile p, a target T): child i sold c_i x p_m in month m.
+
+    Every strategy's weights are proportional to c, and T x (c_a - c_b) / sum(c) is a whole number
+    for two children with different c: their quotas tie (fractional parts equal) in the year.
+    """
+    n = draw(st.integers(2, 6))
+    c, step = _tied_weights(draw, n)
+    profile = draw(st.lists(st.integers(0, 9), min_size=12, max_size=12).filter(any))
+    target = step * draw(st.integers(1, 40))
+    return c, profile, target
+
+
+def _plan_values(plan: Plan) -> list[list[int]]:
+    return plan.values[0].tolist()
+
+
+@given(_history_ties(), st.sampled_from(["org_first", "time_first", "balanced"]))
+def test_history_strategies_split_as_proportional_with_the_same_integers(case, mode):
+    """ProportionOfAverages / AverageOfProportions give the plan Proportional gives on the same integers."""
+    c, profile, target = case
+    tree = _flat(len(c))
+    ids = [f"c{i}" for i in range(len(c))]
+    last = _leaf_history(tree, {n: [ci * p for p in profile] for n, ci in zip(ids, c, strict=True)})
+    totals = {n: ci * sum(profile) for n, ci in zip(ids, c, strict=True)}
+    # average of proportions: sum over the M selling months of c_i p_t / (C p_t), times the lcm L
+    # of the parent's months C p_t (the common factor that makes the weights whole): c_i M L / C
+    big_c, selling = sum(c), [p for p in profile if p]
+    lcm = math.lcm(*(big_c * p for p in selling))
+    averages = {n: ci * len(selling) * lcm // big_c for n, ci in zip(ids, c, strict=True)}
+    plans = []
+    for strategy in (
+        ProportionOfAverages(),
+        Proportional(values=totals),
+        AverageOfProportions(),
+        Proportional(values=averages),
+    ):
+        # Even phasing of 12 T puts T in every month, so the months tie in time_first too
+        spec = one(DEALS, 12 * target, mode=mode, splits={"company": Split(strategy=strategy)})
+        plans.append(cascade(spec, tree, CAL, history=[last]))
+    assert _plan_values(plans[0]) == _plan_values(plans[1])
+    assert _plan_values(plans[2]) == _plan_values(plans[3])
+    if mode != "balanced":  # balanced fits its seed by float IPF, which reads the seed's scale
+        assert _plan_values(plans[2]) == _plan_values(plans[1])
+    if mode == "org_first":
+        year = [plans[0].quanta(n, "FY2027", "deals") for n in ids]
+        assert year == ref.hamilton(12 * target, [float(x) for x in c])
+
+
+@given(_history_ties(), st.sampled_from(["org_first", "time_first", "balanced"]))
+def test_historical_seasonality_phases_as_seasonal_with_the_same_integers(case, mode):
+    """HistoricalSeasonality gives the plan Seasonal(profile=<the month totals>) gives, ties included."""
+    c, profile, target = case
+    tree = _flat(len(c))
+    ids = [f"c{i}" for i in range(len(c))]
+    last = _leaf_history(tree, {n: [ci * p for p in profile] for n, ci in zip(ids, c, strict=True)})
+    # a year of m x sum(p) / g makes two months with different p tie
+    p_total = sum(profile)
+    diffs = [abs(a - b) for a in profile for b in profile if a != b] or [0]
+    g = max(math.gcd(p_total, d) for d in diffs)
+    year = (p_total // g) * (target % 7 + 1) * len(c)
+    split = {"company": Split(strategy=Proportional(values=dict.fromkeys(ids, 1)))}
+    plans = [
+        cascade(one(DEALS, year, mode=mode, splits=split, time=time), tree, CAL, history=[last])
+        for time in (HistoricalSeasonality(), Seasonal(profile=tuple(profile)))
+    ]
+    assert _plan_values(plans[0]) == _plan_values(plans[1])
+    if mode == "time_first":
+        months = [plans[0].quanta("acme", f"FY2027-M{m:02d}", "deals") for m in range(1, 13)]
+        quarters = ref.hamilton(year, [float(sum(profile[3 * q : 3 * q + 3])) for q in range(4)])
+        expected = [
+            x
+            for q in range(4)
+            for x in ref.hamilton(quarters[q], [float(p) for p in profile[3 * q : 3 * q + 3]])
+        ]
+        assert months == expected

@@ -326,9 +326,9 @@ def east_two_batch(history: History) -> OrgBatch:
 
 class TestProportionOfAverages:
     def test_hand_checked_shares(self):
-        """ann sold 9 and bob 7 of 16: weights 9/16 and 7/16."""
+        """ann sold 9 and bob 7 of 16: weights 9 and 7, the totals themselves (shares 9/16, 7/16)."""
         weights = ProportionOfAverages().weights(east_two_batch(gross_sohl_history()))
-        assert weights.ravel().tolist() == pytest.approx([9 / 16, 7 / 16])
+        assert weights.ravel().tolist() == [9.0, 7.0]
 
     def test_new_hire_takes_fallback_share(self):
         """cat has no history: with Equal she keeps 1/3; ann and bob share 2/3 as 9:7."""
@@ -355,15 +355,15 @@ class TestProportionOfAverages:
         weights = ProportionOfAverages().weights(east_two_batch(history_of(table)))
         ann = sum(sum(year) for year in table["ann"])
         bob = sum(sum(year) for year in table["bob"])
-        assert weights.ravel().tolist() == pytest.approx([ann / (ann + bob), bob / (ann + bob)])
+        assert weights.ravel().tolist() == [ann, bob]
 
     def test_window_uses_the_last_years(self):
-        """window=1 reads only the last year: 2025 said 1:1, 2026 says 3:1."""
+        """window=1 reads only the last year: 2025 said 1:1, 2026 says 3:1 (totals 36 and 12)."""
         table = {"ann": [[1] * 12, [3] * 12], "bob": [[1] * 12, [1] * 12],
                  "dan": [WEST, WEST], "eve": [WEST, WEST]}  # fmt: skip
         batch = east_two_batch(history_of(table))
-        assert ProportionOfAverages().weights(batch).ravel() == pytest.approx([4 / 6, 2 / 6])
-        assert ProportionOfAverages(window=1).weights(batch).ravel() == pytest.approx([0.75, 0.25])
+        assert ProportionOfAverages().weights(batch).ravel().tolist() == [48.0, 24.0]
+        assert ProportionOfAverages(window=1).weights(batch).ravel().tolist() == [36.0, 12.0]
 
     def test_zero_history_segment_takes_fallback(self):
         """A team whose people all sold nothing takes the fallback outright (never NaN)."""
@@ -401,9 +401,10 @@ class TestProportionOfAverages:
 
 class TestAverageOfProportions:
     def test_hand_checked_shares(self):
-        """Shares 1/4, 1/2, 3/4 for ann in the three selling months average to 1/2."""
+        """Shares 1/4, 1/2, 3/4 for ann average to 1/2: weights 12 and 12 over the lcm 8 of 4, 4, 8."""
         weights = AverageOfProportions().weights(east_two_batch(gross_sohl_history()))
-        assert weights.ravel().tolist() == pytest.approx([0.5, 0.5])
+        # ann 1 x 8/4 + 2 x 8/4 + 6 x 8/8 = 12, bob 3 x 2 + 2 x 2 + 2 x 1 = 12
+        assert weights.ravel().tolist() == [12.0, 12.0]
 
     def test_matches_the_formula_on_a_table(self):
         """On a table with some empty months the weights equal mean_t y_c,t / y_p,t over y_p,t > 0."""
@@ -423,7 +424,7 @@ class TestAverageOfProportions:
             sum(s[0] for s in shares) / len(shares),
             sum(s[1] for s in shares) / len(shares),
         ]
-        assert weights.ravel().tolist() == pytest.approx(expected)
+        assert (weights.ravel() / weights.sum()).tolist() == pytest.approx(expected)
 
     def test_new_hire_takes_fallback_share(self):
         """cat keeps her Equal share 1/3; ann and bob split 2/3 evenly (1/2 each of it)."""
@@ -438,8 +439,9 @@ class TestAverageOfProportions:
         h25, h26 = history_of(table25), history_of(table26)
         history = History(plans=(h25.plans[0], attrs_year(h26.plans[0], 2026)))
         weights = AverageOfProportions().weights(east_two_batch(history))
-        # 12 months of ann 1/1, 12 months of 1/2 each: ann 0.75, bob 0.25
-        assert weights.ravel().tolist() == pytest.approx([0.75, 0.25])
+        # 12 months of ann 1/1, 12 months of 1/2 each: ann 0.75, bob 0.25; over the lcm 2 of the
+        # parent's months: ann 12 x 2 + 12 x 1 = 36, bob 12 x 1 = 12
+        assert weights.ravel().tolist() == [36.0, 12.0]
 
     def test_is_a_historical_share(self):
         """Both formulas share the HistoricalShare base and its fallback rule."""
@@ -601,35 +603,35 @@ class TestSeasonal:
 
 class TestHistoricalSeasonality:
     def test_hand_checked_shares(self):
-        """Month m sold m in 2025 and 2m in 2026: share 3m / 234 = m / 78."""
+        """Month m sold m in 2025 and 2m in 2026: weight 3m, the total itself (share m / 78)."""
         year1 = list(range(1, 13))
         year2 = [2 * m for m in year1]
         history = history_of({"ann": [year1, year2], "bob": [year1, year2],
                               "dan": [WEST, WEST]})  # fmt: skip
         out = HistoricalSeasonality().profile(time_batch(history))
-        assert out[0].tolist() == pytest.approx([m / 78 for m in year1])
+        assert out[0].tolist() == [3.0 * m for m in year1]
 
     def test_nodes_without_history_take_the_fallback(self):
-        """cat (no history) gets the fallback profile normalised to sum 1."""
+        """cat (no history) gets the fallback profile; ann her month totals."""
         history = history_of({"ann": [WEST], "bob": [WEST], "dan": [WEST]})
         out = HistoricalSeasonality(fallback=Seasonal(profile=(1, 1, 1, 2))).profile(
             time_batch(history)
         )
-        assert out[2].tolist() == pytest.approx([1 / 15] * 9 + [2 / 15] * 3)
-        assert out[0].tolist() == pytest.approx([1 / 12] * 12)
+        assert out[2].tolist() == pytest.approx([1 / 3] * 9 + [2 / 3] * 3)
+        assert out[0].tolist() == [10.0] * 12
 
     def test_zero_history_takes_the_fallback(self):
         """A node whose history is all zero takes the fallback (never NaN)."""
         history = history_of({"ann": [[0] * 12], "bob": [WEST], "dan": [WEST]})
         out = HistoricalSeasonality().profile(time_batch(history))
-        assert out[0].tolist() == pytest.approx([1 / 12] * 12)
+        assert out[0].tolist() == [1.0] * 12
 
     def test_window_uses_the_last_years(self):
         """window=1 reads only 2026, where ann sold only in December."""
         history = history_of({"ann": [WEST, [0] * 11 + [5]], "bob": [WEST, WEST],
                               "dan": [WEST, WEST]})  # fmt: skip
         out = HistoricalSeasonality(window=1).profile(time_batch(history))
-        assert out[0].tolist() == [0.0] * 11 + [1.0]
+        assert out[0].tolist() == [0.0] * 11 + [5.0]
 
     def test_negative_month_is_refused(self):
         """A month whose summed history is negative is a StrategyError naming the node."""
@@ -887,9 +889,10 @@ def test_proportion_of_averages_reads_totals_as_the_monthly_formula_would(tree, 
     parents = [i for i in range(len(tree)) if c.child_offsets[i + 1] > c.child_offsets[i]]
     batch = children_batch(tree, CAL, PROFIT, [c.ids[p] for p in parents], periods=["FY2027"],
                            history=history)  # fmt: skip
-    fast = ProportionOfAverages().weights(batch)
-    slow = MonthByMonth().weights(batch)
-    assert np.array_equal(fast, slow)
+    fast = ProportionOfAverages().weights(batch)  # the totals (or fallback-mixed shares)
+    slow = MonthByMonth().weights(batch)  # the shares
+    sums = np.repeat(segment_sum(fast, batch.offsets), np.diff(batch.offsets), axis=0)
+    assert np.allclose(fast / sums, slow, rtol=1e-12, atol=0)
 
 
 @given(org_trees(max_nodes=30), st.integers(0, 2**32 - 1), st.booleans())

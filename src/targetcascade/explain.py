@@ -290,13 +290,20 @@ def explain(plan: Plan, node: str, period: str, metric: str) -> Explanation:
         percent = f"{share:.2%}".replace("%", " %")
         sentence = (
             f"{head} = {source_cell} x {percent}"
-            f" ({name}: weight {w:,.4g} of {w_total:,.4g}{held}) + {shown(rounding)} rounding"
+            f" ({name}: weight {_weight(w)} of {_weight(w_total)}{held}) + {shown(rounding)} rounding"
         )
         if int(values[from_n, from_p]) != total:
             sentence += f" (over-assigned from {shown(int(values[from_n, from_p]))})"
         steps.append(Step(source=code.name.lower(), sentence=sentence, **base))
         n, p = from_n, from_p
     return Explanation(metric=m.name, unit=m.unit_label, steps=tuple(steps))
+
+
+def _weight(x: float) -> str:
+    """A weight as read: a whole number in full (history in quanta: 1,200,000), else 4 digits."""
+    if x.is_integer() and abs(x) <= 2**53:
+        return f"{int(x):,}"
+    return f"{x:,.4g}"
 
 
 def _split_total(plan: Plan, k: int, parent: int, p: int, hedges: Mapping[str, Fraction]) -> int:

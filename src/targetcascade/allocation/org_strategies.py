@@ -54,6 +54,7 @@ import numpy as np
 import numpy.typing as npt
 
 from targetcascade.allocation._batch import OrgBatch
+from targetcascade.allocation._kernel import as_float_weights, integer_weights, rescaled
 from targetcascade.allocation._protocol import OrgStrategy
 from targetcascade.allocation._registry import StrategyBase
 from targetcascade.errors import InvalidAttributeError, StrategyError
@@ -135,10 +136,13 @@ def checked_weights(strategy: OrgStrategy, batch: OrgBatch, role: str) -> FloatA
         role: How the part is named in errors (``"fallback of proportional"``).
 
     Returns:
-        The weights as float64.
+        The weights as float64; a segment column whose largest weight is far from 1 (above
+        ``2**400`` or below ``2**-400``) is moved next to 1 by an exact power of two, which keeps
+        its ratios (see :func:`~targetcascade.allocation._kernel.rescaled`).
 
     Raises:
-        StrategyError: If the weights have the wrong shape, or a NaN, infinite or negative value.
+        StrategyError: If the weights are not numbers (strings, objects), have the wrong shape,
+            or have a NaN, infinite or negative value.
 
     Example:
         >>> from targetcascade.synthetic import demo_company
@@ -149,7 +153,7 @@ def checked_weights(strategy: OrgStrategy, batch: OrgBatch, role: str) -> FloatA
         >>> checked_weights(Equal(), batch, "fallback").tolist()
         [[1.0], [1.0]]
     """
-    weights = np.asarray(strategy.weights(batch), dtype=np.float64)
+    weights = as_float_weights(strategy.weights(batch), f"{role} {strategy!r}", "weights")
     if weights.shape != batch.shape:
         msg = (
             f"{role} {strategy!r} returned weights of shape {weights.shape}, expected "
@@ -172,7 +176,7 @@ def checked_weights(strategy: OrgStrategy, batch: OrgBatch, role: str) -> FloatA
             node=node,
             hint="fix the strategy; the conformance suite (check_strategy) shows what it breaks",
         )
-    return weights
+    return rescaled(weights, batch.offsets)
 
 
 def mix_fallback(
@@ -872,7 +876,11 @@ class ProportionOfAverages(HistoricalShare):
         if totals is None:
             return None
         self._refuse_negative(batch, totals.negative)
-        return _proportions(totals.total, batch), totals.known
+        # The integer totals themselves, not their shares: within a segment the parent's total is
+        # a common denominator that does not change the split, and integers reach the kernel
+        # exactly, so ties between shares are decided by the documented rule, not by float error.
+        known = totals.known
+        return integer_weights(np.where(known, totals.total, 0), batch.offsets), known
 
 
 def _proportions(totals: FloatArray, batch: OrgBatch) -> FloatArray:
@@ -945,6 +953,42 @@ class AverageOfProportions(HistoricalShare):
         per_month = np.divide(1.0, months, out=np.zeros_like(months), where=months > 0)
         shares: FloatArray = proportions * np.repeat(per_month, sizes)
         return shares
+
+    def _row_shares(self, batch: OrgBatch) -> tuple[FloatArray, BoolArray] | None:
+        found = super()._row_shares(batch)
+        if found is None or type(self).shares is not AverageOfProportions.shares:
+            return found
+        shares, known = found
+        history = np.nan_to_num(batch.history_monthly(self.window), nan=0.0)
+        numerators, exact = _common_numerators(history, batch.offsets)
+        rows = np.repeat(exact, np.diff(batch.offsets))
+        return np.where(rows, numerators, shares), known
+
+
+def _common_numerators(history: FloatArray, offsets: IntArray) -> tuple[FloatArray, BoolArray]:
+    """``sum_t y_c,t * (L / y_p,t)`` per row, ``L`` the lcm of its segment's non-zero ``y_p,t``.
+
+    These are the average-of-proportions weights times ``L`` times the number of months, a
+    common factor of the segment, so they split exactly as the shares do; being integers, they
+    reach the kernel exactly (ties go by the documented rule, not by float error). A segment
+    whose ``months x L`` exceeds ``2**53`` is not exact here (second value False): it keeps the
+    float shares.
+    """
+    values = history.astype(np.int64)
+    parent = segment_sum(history, offsets).astype(np.int64)  # (segments, months), exact
+    n_months = parent.shape[1]
+    limit = float(2**53) / max(n_months, 1)
+    lcm = np.ones(parent.shape[0], dtype=np.int64)
+    exact = np.ones(parent.shape[0], dtype=np.bool_)
+    for t in range(n_months):  # a few dozen months
+        y = np.where(parent[:, t] > 0, parent[:, t], 1)
+        step = y // np.gcd(lcm, y)
+        exact &= lcm.astype(np.float64) * step.astype(np.float64) <= limit
+        lcm = np.where(exact, lcm * step, 1)  # 1 where it stopped fitting: never overflows
+    factor = np.where(parent > 0, lcm[:, None] // np.where(parent > 0, parent, 1), 0)
+    spread = np.repeat(factor, np.diff(offsets), axis=0)
+    numerators: IntArray = (values * spread).sum(axis=1)
+    return numerators.astype(np.float64), exact
 
 
 # ------------------------------------------------------------------------------------- Blend

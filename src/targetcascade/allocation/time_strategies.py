@@ -37,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from targetcascade.allocation._batch import TimeBatch
+from targetcascade.allocation._kernel import as_float_weights, integer_weights, rescaled
 from targetcascade.allocation._protocol import TimeStrategy
 from targetcascade.allocation._registry import StrategyBase
 from targetcascade.errors import StrategyError
@@ -69,10 +70,12 @@ def checked_profile(strategy: TimeStrategy, batch: TimeBatch, role: str) -> Floa
         role: How the part is named in errors.
 
     Returns:
-        The profile as float64.
+        The profile as float64; a row whose largest weight is far from 1 (above ``2**400`` or
+        below ``2**-400``) is moved next to 1 by an exact power of two, which keeps its ratios.
 
     Raises:
-        StrategyError: If the profile has the wrong shape, or a NaN, infinite or negative value.
+        StrategyError: If the profile is not numbers, has the wrong shape, or a NaN, infinite or
+            negative value.
 
     Example:
         >>> from targetcascade.synthetic import demo_company
@@ -82,7 +85,7 @@ def checked_profile(strategy: TimeStrategy, batch: TimeBatch, role: str) -> Floa
         >>> checked_profile(Even(), batch, "fallback").shape
         (1, 12)
     """
-    profile = np.asarray(strategy.profile(batch), dtype=np.float64)
+    profile = as_float_weights(strategy.profile(batch), f"{role} {strategy!r}", "profile")
     if profile.shape != batch.shape:
         msg = (
             f"{role} {strategy!r} returned a profile of shape {profile.shape}, expected "
@@ -103,7 +106,9 @@ def checked_profile(strategy: TimeStrategy, batch: TimeBatch, role: str) -> Floa
             node=batch.ids[int(np.flatnonzero(bad)[0])],
             hint="fix the strategy; the conformance suite (check_strategy) shows what it breaks",
         )
-    return profile
+    # one group per row: its months (a column of the transpose, one segment over all months)
+    months = np.array([0, profile.shape[1]], dtype=np.int64)
+    return rescaled(profile.T, months).T if profile.shape[1] else profile
 
 
 # -------------------------------------------------------------------------------------- Even
@@ -299,7 +304,9 @@ class HistoricalSeasonality(StrategyBase):
 
     ``w_m = sum_years y_m / sum_years sum_months y`` over the last ``window`` history years (a
     month the node was absent, NaN, counts as 0). A node with no history (every month NaN) or
-    whose history sums to zero takes the ``fallback`` profile (normalised to sum 1).
+    whose history sums to zero takes the ``fallback`` profile. The weights returned are the month
+    totals in whole quanta (``sum_years y_m``): only ratios within a row matter, and integers
+    reach the kernel exactly, so a node phases exactly as under ``Seasonal`` with those integers.
 
     Args:
         window: Use only the last ``window`` history years (None: all).
@@ -328,7 +335,8 @@ class HistoricalSeasonality(StrategyBase):
             batch: The nodes to phase; ``batch.history`` holds the past years.
 
         Returns:
-            float64 ``(rows, months)``; each row sums to 1.
+            float64 ``(rows, months)``: a node's month totals in quanta (its fallback's profile
+            where it has no usable history).
 
         Raises:
             StrategyError: A node's summed history of some month is negative (naming it), or
@@ -341,9 +349,10 @@ class HistoricalSeasonality(StrategyBase):
             >>> batch = TimeBatch(tree=company.tree, calendar=company.calendar,
             ...                   metric=company.metrics[0], rows=[0],
             ...                   history=History(plans=company.history))
-            >>> shares = HistoricalSeasonality().profile(batch)[0]
-            >>> round(float(shares.sum()), 12), bool(shares[11] > 2 * shares[0])  # a big December
-            (1.0, True)
+            >>> months = HistoricalSeasonality().profile(batch)[0]
+            >>> whole = History(plans=company.history).totals("revenue", company.tree, [0]).total
+            >>> bool(months.sum() == whole[0]), bool(months[11] > 2 * months[0])  # a big December
+            (True, True)
         """
         history = batch.history_monthly(self.window)
         n_rows, n_months = batch.shape
@@ -353,8 +362,9 @@ class HistoricalSeasonality(StrategyBase):
             known = np.zeros(n_rows, dtype=bool)
         else:
             known = ~np.asarray(np.isnan(history).all(axis=1), dtype=np.bool_)
-            by_year = np.nan_to_num(history, nan=0.0).reshape(n_rows, years, n_months)
-            totals = by_year.sum(axis=1)
+            # whole quanta, summed exactly in int64 (a float sum over years is not exact)
+            by_year = np.nan_to_num(history, nan=0.0).astype(np.int64)
+            totals = by_year.reshape(n_rows, years, n_months).sum(axis=1)
         negative = _any_row(totals < 0)
         if negative.any():
             msg = (
@@ -369,8 +379,12 @@ class HistoricalSeasonality(StrategyBase):
             )
         year_total = totals.sum(axis=1)
         usable = known & (year_total > 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            shares = np.where(usable[:, None], totals / year_total[:, None], 0.0)
+        # Each node's month totals themselves, not their shares of its year: a row is phased on
+        # its own, so the year is a common denominator that does not change the split, and
+        # integers reach the kernel exactly (the same months as Seasonal with those integers).
+        month_rows = np.arange(0, n_rows * n_months + 1, max(n_months, 1), dtype=np.int64)
+        exact = integer_weights(np.where(usable[:, None], totals, 0).reshape(-1), month_rows)
+        shares = exact.reshape(n_rows, n_months)
         if usable.all():
             return shares
         fallback = checked_profile(self.fallback, batch, "fallback of historical_seasonality")
@@ -386,9 +400,7 @@ class HistoricalSeasonality(StrategyBase):
                 node=batch.ids[int(np.flatnonzero(empty)[0])],
                 hint="declare a fallback that gives every node some month, e.g. Even()",
             )
-        with np.errstate(divide="ignore", invalid="ignore"):
-            normalised = fallback / fallback_total[:, None]
-        return np.where(usable[:, None], shares, normalised)
+        return np.where(usable[:, None], shares, fallback)
 
 
 # ------------------------------------------------------------------------------- WorkingDays
