@@ -1374,3 +1374,18 @@ def test_historical_seasonality_phases_as_seasonal_with_the_same_integers(case, 
             for x in ref.hamilton(quarters[q], [float(p) for p in profile[3 * q : 3 * q + 3]])
         ]
         assert months == expected
+
+
+# ----------------------------------------------------------- plug-in weights of any size (#21.9)
+
+
+@pytest.mark.parametrize("mode", ["org_first", "time_first", "balanced"])
+@pytest.mark.parametrize("size", [1.0, 1e308, 2.0**-1000])
+def test_equal_weights_of_any_size_split_as_equal_weights(mode, size):
+    """Equal weights of 1e308 (or tiny ones) split 100,000 deals 50,000 / 50,000, as weights of 1 do."""
+    from _catalogue_weights import Returns
+
+    tree = _flat(2)
+    spec = one(DEALS, 100_000, mode=mode, splits={"company": Split(strategy=Returns(value=size))})
+    plan = cascade(spec, tree, CAL)
+    assert [plan.quanta(n, "FY2027", "deals") for n in ("c0", "c1")] == [50_000, 50_000]
