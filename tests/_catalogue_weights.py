@@ -14,9 +14,11 @@ from targetcascade import (
     Metric,
     MetricCascade,
     OrgTree,
+    Plan,
     Split,
     cascade,
 )
+from targetcascade.allocation import Equal, HistoricalSeasonality, ProportionOfAverages
 from targetcascade.allocation._registry import StrategyBase
 from targetcascade.errors import StrategyError
 
@@ -51,7 +53,49 @@ def _cascade_with(value: Any, mode: str = "org_first") -> object:
     return cascade(spec, tree, FiscalCalendar(fiscal_year=2027))
 
 
+def _without_fallback(time: bool = False) -> object:
+    """acme -> a, b, c, d; history for a and b only; a history strategy with fallback=None."""
+    records = [{"id": "acme", "level": "company"}]
+    tree = OrgTree.from_records(
+        records + [{"id": n, "parent": "acme", "level": "region"} for n in "abcd"]
+    )
+    past = OrgTree.from_records(
+        records + [{"id": n, "parent": "acme", "level": "region"} for n in "ab"]
+    )
+    last = Plan.from_leaf_arrays(
+        past,
+        FiscalCalendar(fiscal_year=2026),
+        [DEALS],
+        {"deals": np.array([[1] * 12, [3] * 12])},
+        kind="history",
+    )
+    if time:
+        split = Split(strategy=Equal())
+        extra: dict[str, Any] = {"time": HistoricalSeasonality(fallback=None)}
+    else:
+        split = Split(strategy=ProportionOfAverages(fallback=None))
+        extra = {}
+    item = MetricCascade(
+        metric=DEALS, target=120, mode="org_first", splits={"company": split}, **extra
+    )
+    return cascade(
+        CascadeSpec(metrics=[item]), tree, FiscalCalendar(fiscal_year=2027), history=[last]
+    )
+
+
 CASES: list[Case] = [
+    Case(
+        id="12.9-no-fallback-names-every-member",
+        call=_without_fallback,
+        error=StrategyError,
+        names=("fallback=None", "'c', 'd'", "'deals'", "fallback=Equal()"),
+    ),
+    Case(
+        id="12.9-no-time-fallback-names-every-node",
+        call=lambda: _without_fallback(time=True),
+        error=StrategyError,
+        names=("fallback=None", "'c', 'd'", "fallback=Even()"),
+    ),
     Case(
         id="21.9-string-weights",
         call=lambda: _cascade_with("x"),

@@ -18,6 +18,7 @@ import _reference as ref
 from targetcascade import (
     AbsoluteBounds,
     CascadeSpec,
+    Fallback,
     FiscalCalendar,
     Levels,
     Lock,
@@ -31,6 +32,7 @@ from targetcascade import (
     Split,
     cascade,
     check,
+    explain,
 )
 from targetcascade.allocation import (
     AverageOfProportions,
@@ -51,6 +53,7 @@ from targetcascade.errors import (
     QuantumError,
     SerializationError,
     SpecError,
+    StrategyError,
 )
 from targetcascade.synthetic import demo_company
 from targetcascade.testing import calendars, org_trees
@@ -1389,3 +1392,131 @@ def test_equal_weights_of_any_size_split_as_equal_weights(mode, size):
     spec = one(DEALS, 100_000, mode=mode, splits={"company": Split(strategy=Returns(value=size))})
     plan = cascade(spec, tree, CAL)
     assert [plan.quanta(n, "FY2027", "deals") for n in ("c0", "c1")] == [50_000, 50_000]
+
+
+# ------------------------------------------------------------ members without history (#12.9)
+
+
+def _newcomers() -> tuple[OrgTree, Plan]:
+    """acme -> a, b, c, d this year; last year only a (1 a month) and b (3 a month) existed."""
+    tree = OrgTree.from_records(
+        [{"id": "acme", "level": "company"}]
+        + [{"id": n, "parent": "acme", "level": "region"} for n in "abcd"]
+    )
+    past = OrgTree.from_records(
+        [{"id": "acme", "level": "company"}]
+        + [{"id": n, "parent": "acme", "level": "region"} for n in "ab"]
+    )
+    last = Plan.from_leaf_arrays(
+        past,
+        FiscalCalendar(fiscal_year=2026),
+        [DEALS],
+        {"deals": np.array([[1] * 12, [3] * 12])},
+        kind="history",
+    )
+    return tree, last
+
+
+def _history_split(strategy: object, mode: str = "org_first") -> CascadeSpec:
+    return one(DEALS, 120, mode=mode, splits={"company": Split(strategy=strategy)})
+
+
+class TestFallbacks:
+    def test_members_without_history_are_listed(self):
+        """c and d have no history: they take Equal's 1/4 each (30), and plan.fallbacks says so."""
+        tree, last = _newcomers()
+        plan = cascade(_history_split(ProportionOfAverages()), tree, CAL, history=[last])
+        assert [plan.quanta(n, "FY2027", "deals") for n in "abcd"] == [15, 45, 30, 30]
+        assert plan.fallbacks == (
+            Fallback(
+                metric="deals",
+                node="c",
+                level="region",
+                reason="no history",
+                strategy="proportion_of_averages",
+            ),
+            Fallback(
+                metric="deals",
+                node="d",
+                level="region",
+                reason="no history",
+                strategy="proportion_of_averages",
+            ),
+        )
+
+    @pytest.mark.parametrize("mode", ["org_first", "time_first", "balanced"])
+    def test_every_mode_lists_each_member_once(self, mode):
+        """Whatever the mode (one column or twelve), each member is listed once per reason."""
+        tree, last = _newcomers()
+        plan = cascade(_history_split(ProportionOfAverages(), mode), tree, CAL, history=[last])
+        assert [(f.node, f.reason) for f in plan.fallbacks] == [
+            ("c", "no history"),
+            ("d", "no history"),
+        ]
+
+    def test_explicit_zero_history_is_a_zero_base_not_a_fallback(self):
+        """A member that sold 0 has a zero base (no target, no fallback); an absent one falls back."""
+        tree, _ = _newcomers()
+        last = _leaf_history(tree, {"a": [1] * 12, "b": [3] * 12, "c": [0] * 12, "d": [0] * 12})
+        plan = cascade(_history_split(ProportionOfAverages()), tree, CAL, history=[last])
+        assert [plan.quanta(n, "FY2027", "deals") for n in "abcd"] == [30, 90, 0, 0]
+        assert plan.fallbacks == ()
+
+    def test_a_segment_whose_history_sums_to_zero_falls_back_outright(self):
+        """Every member sold 0: the whole segment takes the fallback, reason 'zero base'."""
+        tree, _ = _newcomers()
+        last = _leaf_history(tree, dict.fromkeys("abcd", [0] * 12))
+        plan = cascade(_history_split(ProportionOfAverages()), tree, CAL, history=[last])
+        assert [plan.quanta(n, "FY2027", "deals") for n in "abcd"] == [30, 30, 30, 30]
+        assert [(f.node, f.reason) for f in plan.fallbacks] == [(n, "zero base") for n in "abcd"]
+
+    def test_explain_names_the_fallback(self):
+        """explain adds a line for a cell whose member took the fallback, and none for the others."""
+        tree, last = _newcomers()
+        plan = cascade(_history_split(ProportionOfAverages()), tree, CAL, history=[last])
+        note = "c has its weight from the fallback of proportion_of_averages (no history)"
+        assert str(explain(plan, "c", "FY2027", "deals")).splitlines()[-1] == f"  note: {note}"
+        assert explain(plan, "c", "FY2027", "deals").to_dict()["notes"] == [note]
+        assert explain(plan, "a", "FY2027", "deals").notes == ()
+
+    def test_no_fallback_is_an_error_naming_every_member(self):
+        """fallback=None: the members without history are an error naming every one, not the first."""
+        tree, last = _newcomers()
+        spec = _history_split(AverageOfProportions(fallback=None))
+        with pytest.raises(StrategyError, match=r"2 members have no history of 'deals': 'c', 'd'"):
+            cascade(spec, tree, CAL, history=[last])
+
+    def test_no_fallback_with_full_history_is_fine(self):
+        """fallback=None is no error when every member has history: the plan is the usual one."""
+        tree, _ = _newcomers()
+        last = _leaf_history(tree, {"a": [1] * 12, "b": [3] * 12, "c": [0] * 12, "d": [4] * 12})
+        plan = cascade(
+            _history_split(ProportionOfAverages(fallback=None)), tree, CAL, history=[last]
+        )
+        assert [plan.quanta(n, "FY2027", "deals") for n in "abcd"] == [15, 45, 0, 60]
+
+    def test_time_fallbacks_are_listed_and_none_refuses(self):
+        """HistoricalSeasonality: a leaf without history phases Even and is listed; None refuses."""
+        tree, last = _newcomers()
+        split = {"company": Split(strategy=Equal())}
+        spec = one(DEALS, 120, mode="org_first", splits=split, time=HistoricalSeasonality())
+        plan = cascade(spec, tree, CAL, history=[last])
+        assert [(f.node, f.reason, f.strategy) for f in plan.fallbacks] == [
+            ("c", "no history", "historical_seasonality"),
+            ("d", "no history", "historical_seasonality"),
+        ]
+        spec = one(
+            DEALS, 120, mode="org_first", splits=split, time=HistoricalSeasonality(fallback=None)
+        )
+        with pytest.raises(StrategyError, match=r"no usable history .* for 'c', 'd'"):
+            cascade(spec, tree, CAL, history=[last])
+
+    def test_fallbacks_are_provenance_not_identity(self):
+        """Fallback records are frozen, and like provenance not part of plan equality or to_dict."""
+        tree, last = _newcomers()
+        plan = cascade(_history_split(ProportionOfAverages()), tree, CAL, history=[last])
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            plan.fallbacks[0].node = "x"  # type: ignore[misc]
+        rebuilt = Plan.from_dict(plan.to_dict())
+        assert rebuilt == plan
+        assert rebuilt.fallbacks == ()

@@ -54,6 +54,7 @@ import numpy as np
 import numpy.typing as npt
 
 from targetcascade.allocation._batch import OrgBatch
+from targetcascade.allocation._fallbacks import report
 from targetcascade.allocation._kernel import as_float_weights, integer_weights, rescaled
 from targetcascade.allocation._protocol import OrgStrategy
 from targetcascade.allocation._registry import StrategyBase
@@ -180,7 +181,13 @@ def checked_weights(strategy: OrgStrategy, batch: OrgBatch, role: str) -> FloatA
 
 
 def mix_fallback(
-    batch: OrgBatch, base: FloatArray, known: BoolArray, fallback: OrgStrategy, owner: str
+    batch: OrgBatch,
+    base: FloatArray,
+    known: BoolArray,
+    fallback: OrgStrategy,
+    owner: str,
+    *,
+    missing: str = "no value",
 ) -> FloatArray:
     """Fallback mixing: children without a base keep their fallback share, the rest share the rest.
 
@@ -199,7 +206,9 @@ def mix_fallback(
         base: Non-negative finite weights ``(rows, periods)``; ignored where ``known`` is false.
         known: Which rows have a base.
         fallback: The declared fallback strategy.
-        owner: The mixing strategy's name, for errors.
+        owner: The mixing strategy's name, for errors and for the fallback report.
+        missing: Why a row without a base has none, as the engine reports it
+            (:attr:`~targetcascade.plan.Plan.fallbacks`): ``"no value"`` or ``"no history"``.
 
     Returns:
         The mixed weights; each needing segment column sums to 1 (or 0 if the fallback is all zero).
@@ -221,6 +230,10 @@ def mix_fallback(
     use_fallback = base_sum <= 0
     if known.all() and not use_fallback.any():
         return base
+    # the members taking the fallback, for Plan.fallbacks (a no-op outside an engine run)
+    report(batch.rows[~known], missing, owner)
+    outright = np.repeat(np.asarray(use_fallback.any(axis=1), dtype=np.bool_), counts)
+    report(batch.rows[known & outright], "zero base", owner)
     f = checked_weights(fallback, batch, f"fallback of {owner}")
     # segment sums are spread to the rows by repeat (cheaper than gathering by segment id); a
     # value is divided by its own segment's sum, never multiplied by a reciprocal, which would
@@ -246,6 +259,11 @@ def _fallback_validator(instance: object, attribute: attrs.Attribute[Any], value
             msg,
             hint="give an org strategy instance, e.g. fallback=Equal() or CapacityWeighted()",
         )
+
+
+def _optional_fallback(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None:
+        _fallback_validator(instance, attribute, value)
 
 
 def _window_validator(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -725,7 +743,8 @@ class HistoricalShare(StrategyBase, abc.ABC):
 
     Args:
         window: Use only the last ``window`` history years (None: all).
-        fallback: Org strategy for children without history.
+        fallback: Org strategy for children without history; None makes a child without
+            history an error naming every such child.
 
     Example:
         >>> issubclass(ProportionOfAverages, HistoricalShare)
@@ -738,7 +757,7 @@ class HistoricalShare(StrategyBase, abc.ABC):
     same_every_period: ClassVar[bool] = True  # when the fallback's are too
 
     window: int | None = attrs.field(default=None, validator=_window_validator)
-    fallback: OrgStrategy = attrs.field(factory=Equal, validator=_fallback_validator)
+    fallback: OrgStrategy | None = attrs.field(factory=Equal, validator=_optional_fallback)
 
     @abc.abstractmethod
     def shares(self, history: FloatArray, batch: OrgBatch) -> FloatArray:
@@ -784,10 +803,32 @@ class HistoricalShare(StrategyBase, abc.ABC):
         if found is None:
             known = np.zeros(batch.rows.size, dtype=np.bool_)
             base = np.zeros(batch.shape)
-            return mix_fallback(batch, base, known, self.fallback, self.name)
-        shares, known = found
-        base = np.broadcast_to(shares[:, None], batch.shape)
-        return mix_fallback(batch, base, known, self.fallback, self.name)
+        else:
+            shares, known = found
+            base = np.broadcast_to(shares[:, None], batch.shape)
+        if self.fallback is None:
+            self._refuse_missing(batch, known)
+            # a parent whose children's history sums to zero gets zero weights: the kernel
+            # refuses to split a non-zero value over them, naming the parent
+            return np.array(base, dtype=np.float64)
+        return mix_fallback(batch, base, known, self.fallback, self.name, missing="no history")
+
+    def _refuse_missing(self, batch: OrgBatch, known: BoolArray) -> None:
+        """Without a fallback, members without history are an error naming every one of them."""
+        if known.all():
+            return
+        missing = np.flatnonzero(~known)
+        ids = batch.ids
+        names = ", ".join(repr(ids[i]) for i in missing.tolist())
+        count = f"{missing.size} members have" if missing.size > 1 else "1 member has"
+        msg = f"{self.name} (fallback=None): {count} no history of {batch.metric.name!r}: {names}"
+        raise StrategyError(
+            msg,
+            node=ids[int(missing[0])],
+            metric=batch.metric.name,
+            hint="give them history, or declare a fallback for members without it, e.g. "
+            "fallback=Equal() or fallback=CapacityWeighted()",
+        )
 
     def _row_shares(self, batch: OrgBatch) -> tuple[FloatArray, BoolArray] | None:
         """Each row's share (:meth:`shares`) and whether it has any history; None: no history."""
@@ -826,7 +867,8 @@ class ProportionOfAverages(HistoricalShare):
 
     Args:
         window: Use only the last ``window`` history years (None: all).
-        fallback: Org strategy for children without history (default :class:`Equal`).
+        fallback: Org strategy for children without history (default :class:`Equal`); None
+            makes a child without history an error naming every such child.
 
     Example:
         >>> ProportionOfAverages(window=2, fallback=CapacityWeighted()).to_dict()
@@ -902,7 +944,8 @@ class AverageOfProportions(HistoricalShare):
 
     Args:
         window: Use only the last ``window`` history years (None: all).
-        fallback: Org strategy for children without history (default :class:`Equal`).
+        fallback: Org strategy for children without history (default :class:`Equal`); None
+            makes a child without history an error naming every such child.
 
     Example:
         >>> AverageOfProportions().to_dict()

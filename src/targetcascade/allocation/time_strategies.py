@@ -37,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from targetcascade.allocation._batch import TimeBatch
+from targetcascade.allocation._fallbacks import report
 from targetcascade.allocation._kernel import as_float_weights, integer_weights, rescaled
 from targetcascade.allocation._protocol import TimeStrategy
 from targetcascade.allocation._registry import StrategyBase
@@ -290,6 +291,8 @@ def _window_validator(instance: object, attribute: attrs.Attribute[Any], value: 
 
 
 def _fallback_validator(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is None:  # no fallback: a node without usable history is an error
+        return
     if not isinstance(value, TimeStrategy) or isinstance(value, type):
         msg = f"{type(instance).__name__}: fallback={value!r} is not a time strategy"
         raise StrategyError(
@@ -310,7 +313,8 @@ class HistoricalSeasonality(StrategyBase):
 
     Args:
         window: Use only the last ``window`` history years (None: all).
-        fallback: Time strategy for nodes without history.
+        fallback: Time strategy for nodes without history; None makes a node without usable
+            history (none, or all zero) an error naming every such node.
 
     Raises:
         StrategyError: A bad window or fallback.
@@ -326,7 +330,7 @@ class HistoricalSeasonality(StrategyBase):
     may_return_zero: ClassVar[bool] = False
 
     window: int | None = attrs.field(default=None, validator=_window_validator)
-    fallback: TimeStrategy = attrs.field(factory=Even, validator=_fallback_validator)
+    fallback: TimeStrategy | None = attrs.field(factory=Even, validator=_fallback_validator)
 
     def profile(self, batch: TimeBatch) -> FloatArray:
         """Each node's monthly shares of its history years; the fallback where it has none.
@@ -339,8 +343,9 @@ class HistoricalSeasonality(StrategyBase):
             where it has no usable history).
 
         Raises:
-            StrategyError: A node's summed history of some month is negative (naming it), or
-                the fallback returns an all-zero profile for a node that needs it.
+            StrategyError: A node's summed history of some month is negative (naming it), the
+                fallback returns an all-zero profile for a node that needs it, or there is no
+                fallback and some nodes have no usable history (naming every one of them).
 
         Example:
             >>> from targetcascade.synthetic import demo_company
@@ -387,6 +392,22 @@ class HistoricalSeasonality(StrategyBase):
         shares = exact.reshape(n_rows, n_months)
         if usable.all():
             return shares
+        if self.fallback is None:
+            unusable = np.flatnonzero(~usable)
+            names = ", ".join(repr(batch.ids[i]) for i in unusable.tolist())
+            msg = (
+                f"historical_seasonality (fallback=None): no usable history of "
+                f"{batch.metric.name!r} (none, or all zero) for {names}"
+            )
+            raise StrategyError(
+                msg,
+                node=batch.ids[int(unusable[0])],
+                metric=batch.metric.name,
+                hint="give them history, or declare a fallback, e.g. fallback=Even()",
+            )
+        # the nodes taking the fallback, for Plan.fallbacks (a no-op outside an engine run)
+        report(batch.rows[~known], "no history", self.name)
+        report(batch.rows[known & ~usable], "zero base", self.name)
         fallback = checked_profile(self.fallback, batch, "fallback of historical_seasonality")
         fallback_total = fallback.sum(axis=1)
         empty = ~usable & (fallback_total <= 0)
