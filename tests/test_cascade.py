@@ -1520,3 +1520,53 @@ class TestFallbacks:
         rebuilt = Plan.from_dict(plan.to_dict())
         assert rebuilt == plan
         assert rebuilt.fallbacks == ()
+
+
+# ------------------------------------------------- average of proportions of the top (FPP3) (#12)
+
+
+class TestAverageOfProportionsRelativeToTop:
+    """Total -> s1 (r1, r2), s2 (r3); two history months: r = 1, 1, 2 (total 4), then 3, 0, 1 (4)."""
+
+    def _plan(self, relative_to: str) -> Plan:
+        tree = OrgTree.from_records(
+            [
+                {"id": "total", "level": "company"},
+                {"id": "s1", "parent": "total", "level": "region"},
+                {"id": "s2", "parent": "total", "level": "region"},
+                {"id": "r1", "parent": "s1", "level": "team"},
+                {"id": "r2", "parent": "s1", "level": "team"},
+                {"id": "r3", "parent": "s2", "level": "team"},
+            ]
+        )
+        grid = np.zeros((3, 12), dtype=np.int64)
+        grid[:, 0], grid[:, 1] = [1, 1, 2], [3, 0, 1]
+        last = Plan.from_leaf_arrays(
+            tree, FiscalCalendar(fiscal_year=2026), [DEALS], {"deals": grid}, kind="history"
+        )
+        split = Split(strategy=AverageOfProportions(relative_to=relative_to))
+        spec = one(DEALS, 80, mode="org_first", splits={"company": split, "region": split})
+        return cascade(spec, tree, CAL, history=[last])
+
+    def test_top_gives_each_leaf_its_average_proportion_of_the_total(self):
+        """FPP3: r1 mean(1/4, 3/4) = 1/2, r2 mean(1/4, 0) = 1/8, r3 mean(2/4, 1/4) = 3/8 of 80."""
+        plan = self._plan("top")
+        assert [plan.quanta(n, "FY2027", "deals") for n in ("r1", "r2", "r3")] == [40, 10, 30]
+        assert [plan.quanta(n, "FY2027", "deals") for n in ("s1", "s2")] == [50, 30]
+
+    def test_parent_multiplies_each_levels_proportion(self):
+        """Ours: s1 mean(2/4, 3/4) = 5/8 of 80 = 50; r1 mean(1/2, 3/3) = 3/4 of 50 = 37.5 -> 38."""
+        plan = self._plan("parent")
+        # r1 37.5 and r2 12.5 tie on .5: the leftover deal goes to the larger weight, r1
+        assert [plan.quanta(n, "FY2027", "deals") for n in ("r1", "r2", "r3")] == [38, 12, 30]
+
+    def test_relative_to_is_a_validated_serialised_field(self):
+        """relative_to round-trips through to_dict; anything but 'parent' or 'top' is refused."""
+        from targetcascade.allocation import default_registry
+
+        strategy = AverageOfProportions(relative_to="top")
+        assert strategy.to_dict()["relative_to"] == "top"
+        assert default_registry().from_dict(strategy.to_dict()) == strategy
+        assert AverageOfProportions() == AverageOfProportions(relative_to="parent")
+        with pytest.raises(StrategyError, match="relative_to='leaves'"):
+            AverageOfProportions(relative_to="leaves")

@@ -932,6 +932,16 @@ def _proportions(totals: FloatArray, batch: OrgBatch) -> FloatArray:
     return shares
 
 
+def _relative_to_validator(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value not in ("parent", "top"):
+        msg = f"{type(instance).__name__}: relative_to={value!r} is not 'parent' or 'top'"
+        raise StrategyError(
+            msg,
+            hint="relative_to='parent' averages each child's proportion of its parent (the "
+            "default); 'top' of the top node (FPP3 section 11.2, hierarchicalforecast)",
+        )
+
+
 @attrs.frozen(kw_only=True)
 class AverageOfProportions(HistoricalShare):
     """Historical share as an average of proportions: ``w_c = mean_t (y_c,t / y_p,t)``.
@@ -942,17 +952,41 @@ class AverageOfProportions(HistoricalShare):
     (1990), method "F1" / average historical proportions (Hyndman & Athanasopoulos, FPP3, section
     11.2).
 
+    With ``relative_to="top"`` the proportions are taken of the tree's top node instead,
+    ``w_c = mean_t (y_c,t / y_top,t)`` over the months with ``y_top,t > 0``: the form of FPP3
+    section 11.2 and of hierarchicalforecast's ``TopDown(method="average_proportions")``, which
+    apply the leaves' average proportions of the total. Within a parent these weights sum to the
+    parent's own average proportion of the top (its children's history adds up to its own), so
+    cascading them level by level gives each leaf exactly ``mean_t (y_leaf,t / y_top,t)`` of the
+    target, as those tools do. The default, ``"parent"``, multiplies each level's average
+    proportion of its parent instead (``mean_t(y_s/Y) x mean_t(y_r/y_s)``), which differs
+    whenever the parents' shares move over time.
+
     Args:
         window: Use only the last ``window`` history years (None: all).
         fallback: Org strategy for children without history (default :class:`Equal`); None
             makes a child without history an error naming every such child.
+        relative_to: ``"parent"`` (each child's proportion of its parent, the default) or
+            ``"top"`` (of the top node, FPP3's form).
+
+    Raises:
+        StrategyError: A ``relative_to`` other than ``"parent"`` or ``"top"``.
 
     Example:
         >>> AverageOfProportions().to_dict()
-        {'strategy': 'average_of_proportions', 'window': None, 'fallback': {'strategy': 'equal'}}
+        {'strategy': 'average_of_proportions', 'window': None, 'fallback': {'strategy': 'equal'},
+         'relative_to': 'parent'}
+        >>> AverageOfProportions(relative_to="root")
+        Traceback (most recent call last):
+        ...
+        targetcascade.errors.StrategyError: AverageOfProportions: relative_to='root' is not ...
     """
 
     name: ClassVar[str] = "average_of_proportions"
+
+    relative_to: Literal["parent", "top"] = attrs.field(
+        default="parent", validator=_relative_to_validator
+    )
 
     @classmethod
     def example(cls) -> AverageOfProportions:
@@ -960,7 +994,7 @@ class AverageOfProportions(HistoricalShare):
 
         Example:
             >>> AverageOfProportions.example()
-            AverageOfProportions(window=None, fallback=Equal())
+            AverageOfProportions(window=None, fallback=Equal(), relative_to='parent')
         """
         return cls(fallback=Equal())
 
@@ -985,7 +1019,7 @@ class AverageOfProportions(HistoricalShare):
             [0.625, 0.375]
         """
         sizes = np.diff(batch.offsets)
-        parent = segment_sum(history, batch.offsets)  # (segments, months)
+        parent = self._denominators(history, batch)  # (segments, months)
         valid = parent > 0
         # y_c,t / y_p,t, and 0 where y_p,t == 0 (then every y_c,t of the segment is 0 as well)
         spread = np.repeat(parent, sizes, axis=0)
@@ -1003,22 +1037,34 @@ class AverageOfProportions(HistoricalShare):
             return found
         shares, known = found
         history = np.nan_to_num(batch.history_monthly(self.window), nan=0.0)
-        numerators, exact = _common_numerators(history, batch.offsets)
+        denominators = self._denominators(history, batch)
+        numerators, exact = _common_numerators(history, batch.offsets, denominators)
         rows = np.repeat(exact, np.diff(batch.offsets))
         return np.where(rows, numerators, shares), known
 
+    def _denominators(self, history: FloatArray, batch: OrgBatch) -> FloatArray:
+        """``y_p,t`` per segment and month: the children's sum, or the top node's history."""
+        if self.relative_to == "parent":
+            return segment_sum(history, batch.offsets)
+        if batch.history is None:
+            return np.zeros((batch.parents.size, history.shape[1]))
+        top = batch.history.window(self.window).monthly(batch.metric.name, batch.tree, rows=[0])
+        return np.repeat(np.nan_to_num(top, nan=0.0), batch.parents.size, axis=0)
 
-def _common_numerators(history: FloatArray, offsets: IntArray) -> tuple[FloatArray, BoolArray]:
+
+def _common_numerators(
+    history: FloatArray, offsets: IntArray, denominators: FloatArray
+) -> tuple[FloatArray, BoolArray]:
     """``sum_t y_c,t * (L / y_p,t)`` per row, ``L`` the lcm of its segment's non-zero ``y_p,t``.
 
     These are the average-of-proportions weights times ``L`` times the number of months, a
     common factor of the segment, so they split exactly as the shares do; being integers, they
     reach the kernel exactly (ties go by the documented rule, not by float error). A segment
-    whose ``months x L`` exceeds ``2**53`` is not exact here (second value False): it keeps the
+    whose numerators could exceed ``2**53`` is not exact here (second value False): it keeps the
     float shares.
     """
     values = history.astype(np.int64)
-    parent = segment_sum(history, offsets).astype(np.int64)  # (segments, months), exact
+    parent = denominators.astype(np.int64)  # (segments, months) whole quanta
     n_months = parent.shape[1]
     limit = float(2**53) / max(n_months, 1)
     lcm = np.ones(parent.shape[0], dtype=np.int64)
@@ -1030,7 +1076,13 @@ def _common_numerators(history: FloatArray, offsets: IntArray) -> tuple[FloatArr
         lcm = np.where(exact, lcm * step, 1)  # 1 where it stopped fitting: never overflows
     factor = np.where(parent > 0, lcm[:, None] // np.where(parent > 0, parent, 1), 0)
     spread = np.repeat(factor, np.diff(offsets), axis=0)
-    numerators: IntArray = (values * spread).sum(axis=1)
+    # y_c,t <= y_p,t keeps each term below L; a top node's history read from another tree may
+    # not bound it, so the sums are checked in float before they are trusted
+    rough = (values.astype(np.float64) * spread.astype(np.float64)).sum(axis=1)
+    exact &= segment_sum(rough, offsets) <= float(2**53)
+    numerators: IntArray = np.where(
+        np.repeat(exact, np.diff(offsets))[:, None], values * spread, 0
+    ).sum(axis=1)
     return numerators.astype(np.float64), exact
 
 
