@@ -7,6 +7,7 @@ import math
 import re
 import sys
 from decimal import Decimal
+from fractions import Fraction
 
 import attrs
 import numpy as np
@@ -1570,3 +1571,36 @@ class TestAverageOfProportionsRelativeToTop:
         assert AverageOfProportions() == AverageOfProportions(relative_to="parent")
         with pytest.raises(StrategyError, match="relative_to='leaves'"):
             AverageOfProportions(relative_to="leaves")
+
+
+@given(
+    st.lists(st.integers(1, 6), min_size=1, max_size=4),
+    st.integers(1, 3),
+    st.integers(1, 60),
+)
+def test_fallback_mixing_is_exact(known, missing, target):
+    """New members (Equal fallback) and members with history split as the exact Fraction shares say."""
+    n = len(known) + missing
+    tree = _flat(n)
+    ids = [f"c{i}" for i in range(n)]
+    past = OrgTree.from_records(
+        [{"id": "acme", "level": "company"}]
+        + [{"id": i, "parent": "acme", "level": "region"} for i in ids[missing:]]
+    )
+    last = Plan.from_leaf_arrays(
+        past,
+        FiscalCalendar(fiscal_year=2026),
+        [DEALS],
+        {"deals": np.array([[0] * 11 + [k] for k in known])},
+        kind="history",
+    )
+    spec = one(
+        DEALS, target, mode="org_first", splits={"company": Split(strategy=ProportionOfAverages())}
+    )
+    plan = cascade(spec, tree, CAL, history=[last])
+    # by the rule: a new member (first in input order) keeps 1/n, the others share
+    # (n - missing) / n as their history; ties between them go by the exact shares
+    base = sum(known)
+    shares = [Fraction(1, n)] * missing
+    shares += [Fraction(n - missing, n) * Fraction(k, base) for k in known]
+    assert [plan.quanta(i, "FY2027", "deals") for i in ids] == ref.hamilton(target, shares)

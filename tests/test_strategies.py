@@ -104,6 +104,12 @@ def by_id(batch: OrgBatch | TimeBatch, weights: np.ndarray) -> dict[str, list[fl
     return dict(zip(batch.ids, weights.tolist(), strict=True))
 
 
+def shares(batch: OrgBatch, weights: np.ndarray) -> np.ndarray:
+    """Weights as shares of their segment column (only ratios within a parent count)."""
+    sums = segment_sum(weights, batch.offsets)
+    return weights / np.repeat(sums, np.diff(batch.offsets), axis=0)
+
+
 class TestSegmentSum:
     def test_sums_rows_per_segment(self):
         """Each segment's rows are summed column by column."""
@@ -159,7 +165,8 @@ class TestProportional:
     def test_missing_value_takes_fallback_share(self):
         """With fallback=Equal, cat keeps 1/3 and ann:bob = 3:1 share the other 2/3."""
         strategy = Proportional(values={"ann": 3, "bob": 1, "dan": 1, "eve": 1}, fallback=Equal())
-        weights = by_id(team_batch(["FY2027"]), strategy.weights(team_batch(["FY2027"])))
+        batch = team_batch(["FY2027"])
+        weights = by_id(batch, shares(batch, strategy.weights(batch)))
         assert weights["cat"] == pytest.approx([1 / 3])
         assert weights["ann"] == pytest.approx([2 / 3 * 3 / 4])  # 0.5
         assert weights["bob"] == pytest.approx([2 / 3 * 1 / 4])  # 1/6
@@ -176,7 +183,8 @@ class TestProportional:
         strategy = Proportional(
             values={"ann": 0, "bob": 0, "cat": 0, "dan": 1, "eve": 1}, fallback=Equal()
         )
-        weights = strategy.weights(team_batch(["FY2027"])).ravel()
+        batch = team_batch(["FY2027"])
+        weights = shares(batch, strategy.weights(batch)).ravel()
         assert weights == pytest.approx([1 / 3, 1 / 3, 1 / 3, 0.5, 0.5])
 
     def test_unknown_attribute_is_an_error(self):
@@ -333,11 +341,14 @@ class TestProportionOfAverages:
     def test_new_hire_takes_fallback_share(self):
         """cat has no history: with Equal she keeps 1/3; ann and bob share 2/3 as 9:7."""
         batch = team_batch(["FY2027"], gross_sohl_history())
-        weights = by_id(batch, ProportionOfAverages().weights(batch))
+        raw = ProportionOfAverages().weights(batch)
+        weights = by_id(batch, shares(batch, raw))
         assert weights["cat"] == pytest.approx([1 / 3])
         assert weights["ann"] == pytest.approx([2 / 3 * 9 / 16])
         assert weights["bob"] == pytest.approx([2 / 3 * 7 / 16])
         assert sum(weights[n][0] for n in ("ann", "bob", "cat")) == pytest.approx(1.0)
+        # exactly, as whole numbers (x B = 16, x F = 3): 9 x 2, 7 x 2, 1 x 16
+        assert [by_id(batch, raw)[n][0] for n in ("ann", "bob", "cat")] == [18.0, 14.0, 16.0]
 
     def test_capacity_fallback_follows_the_ramp(self):
         """With a capacity fallback cat gets 0 in January and 0.25/1.75 in July (1 + 0.5 + 0.25)."""
@@ -369,14 +380,14 @@ class TestProportionOfAverages:
         """A team whose people all sold nothing takes the fallback outright (never NaN)."""
         table = {"ann": [[0] * 12], "bob": [[0] * 12], "dan": [WEST], "eve": [WEST]}
         weights = ProportionOfAverages().weights(east_two_batch(history_of(table)))
-        assert weights.ravel().tolist() == [0.5, 0.5]
+        assert weights.ravel().tolist() == [1.0, 1.0]  # Equal's own weights
 
     def test_no_history_at_all_is_the_fallback(self):
         """Without history (None) every segment takes its fallback."""
         batch = team_batch(["FY2027"])
         weights = ProportionOfAverages(fallback=Proportional(values={"ann": 1, "bob": 3,
                                        "cat": 0, "dan": 1, "eve": 1})).weights(batch)  # fmt: skip
-        assert weights.ravel().tolist() == [0.25, 0.75, 0.0, 0.5, 0.5]
+        assert weights.ravel().tolist() == [1.0, 3.0, 0.0, 1.0, 1.0]  # the fallback's own
 
     def test_negative_history_is_refused(self):
         """Negative history (a loss) is a StrategyError naming the person."""
@@ -429,7 +440,7 @@ class TestAverageOfProportions:
     def test_new_hire_takes_fallback_share(self):
         """cat keeps her Equal share 1/3; ann and bob split 2/3 evenly (1/2 each of it)."""
         batch = team_batch(["FY2027"], gross_sohl_history())
-        weights = by_id(batch, AverageOfProportions().weights(batch))
+        weights = by_id(batch, shares(batch, AverageOfProportions().weights(batch)))
         assert [weights[n][0] for n in ("ann", "bob", "cat")] == pytest.approx([1 / 3] * 3)
 
     def test_absent_month_counts_as_zero_share(self):
@@ -470,15 +481,20 @@ class TestMixFallback:
         fallback = Proportional(values={"ann": 1, "bob": 1, "cat": 2, "dan": 1, "eve": 1})
         base = np.array([[3.0], [1.0], [0.0], [1.0], [1.0]])
         known = np.array([True, True, False, True, True])
-        weights = mix_fallback(batch, base, known, fallback, "test").ravel()
+        weights = mix_fallback(batch, base, known, fallback, "test")
         # east-1: f = 1/4, 1/4, 1/2; cat keeps 1/2, ann and bob share 1/2 as 3:1
-        assert weights.tolist() == pytest.approx([3 / 8, 1 / 8, 1 / 2, 0.5, 0.5])
+        assert shares(batch, weights).ravel().tolist() == pytest.approx(
+            [3 / 8, 1 / 8, 1 / 2, 0.5, 0.5]
+        )
+        # the same as whole numbers (x B = 4, x F = 4): 3 x 2, 1 x 2, 2 x 4; 1 x 2, 1 x 2
+        assert weights.ravel().tolist() == [6.0, 2.0, 8.0, 2.0, 2.0]
 
     def test_tiny_bases_do_not_overflow(self):
         """Subnormal bases (5e-324) still give shares in [0, 1], not infinities."""
         strategy = Proportional(values={"ann": 5e-324, "bob": 5e-324, "dan": 1, "eve": 1},
                                 fallback=Equal())  # fmt: skip
-        weights = by_id(team_batch(["FY2027"]), strategy.weights(team_batch(["FY2027"])))
+        batch = team_batch(["FY2027"])
+        weights = by_id(batch, shares(batch, strategy.weights(batch)))
         assert weights["cat"] == pytest.approx([1 / 3])
         assert weights["ann"] == weights["bob"] == pytest.approx([1 / 3])
 
@@ -889,10 +905,9 @@ def test_proportion_of_averages_reads_totals_as_the_monthly_formula_would(tree, 
     parents = [i for i in range(len(tree)) if c.child_offsets[i + 1] > c.child_offsets[i]]
     batch = children_batch(tree, CAL, PROFIT, [c.ids[p] for p in parents], periods=["FY2027"],
                            history=history)  # fmt: skip
-    fast = ProportionOfAverages().weights(batch)  # the totals (or fallback-mixed shares)
-    slow = MonthByMonth().weights(batch)  # the shares
-    sums = np.repeat(segment_sum(fast, batch.offsets), np.diff(batch.offsets), axis=0)
-    assert np.allclose(fast / sums, slow, rtol=1e-12, atol=0)
+    fast = ProportionOfAverages().weights(batch)  # the totals (whole numbers)
+    slow = MonthByMonth().weights(batch)  # the shares (floats)
+    assert np.allclose(shares(batch, fast), shares(batch, slow), rtol=1e-12, atol=0)
 
 
 @given(org_trees(max_nodes=30), st.integers(0, 2**32 - 1), st.booleans())

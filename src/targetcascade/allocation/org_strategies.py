@@ -211,7 +211,10 @@ def mix_fallback(
             (:attr:`~targetcascade.plan.Plan.fallbacks`): ``"no value"`` or ``"no history"``.
 
     Returns:
-        The mixed weights; each needing segment column sums to 1 (or 0 if the fallback is all zero).
+        The mixed weights, only their ratios within a segment column counting: the fallback's
+        own weights where it applies outright; whole numbers (the mix times ``B`` times the
+        fallback's sum) where bases and fallback weights are whole, so the kernel reads them
+        exactly; else shares summing to 1.
 
     Example:
         >>> from targetcascade.synthetic import demo_company
@@ -221,8 +224,8 @@ def mix_fallback(
         ...                  parents=[0], periods=[0])
         >>> base = np.array([[3.0], [1.0], [0.0], [0.0]])   # south and west have no base
         >>> known = np.array([True, True, False, False])
-        >>> mix_fallback(batch, base, known, Equal(), "demo").ravel().tolist()
-        [0.375, 0.125, 0.25, 0.25]
+        >>> mix_fallback(batch, base, known, Equal(), "demo").ravel().tolist()   # 3/8, 1/8, 2/8, 2/8
+        [6.0, 2.0, 4.0, 4.0]
     """
     counts = np.diff(batch.offsets)
     base = np.where(known[:, None], base, 0.0)
@@ -245,8 +248,27 @@ def mix_fallback(
     spread_sum = np.repeat(base_sum, counts, axis=0)
     own = np.divide(base, spread_sum, out=np.zeros_like(base), where=spread_sum > 0)
     mixed: FloatArray = np.where(known[:, None], rest * own, shares)
+    # The same mix times B x F (F the segment's fallback sum) is base_c x (F - F_without) for a
+    # child with a base and f_c x B for one without. Where bases and fallback weights are whole
+    # numbers (history in quanta, Equal's ones) and B x F stays within 2**53, these are whole
+    # numbers the kernel reads exactly, where the shares (thirds and the like) are not: ties are
+    # then decided by the documented rule, not by float error.
+    raw_sum = segment_sum(f, batch.offsets)
+    without = segment_sum(np.where(known[:, None], 0.0, f), batch.offsets)
+    fraction = segment_sum(
+        ((base != np.floor(base)) | (f != np.floor(f))).astype(np.float64), batch.offsets
+    )
+    whole = (fraction == 0) & (base_sum * raw_sum <= float(2**53)) & (raw_sum > 0)
+    if whole.any():
+        scaled = np.where(
+            known[:, None],
+            base * np.repeat(raw_sum - without, counts, axis=0),
+            f * np.repeat(base_sum, counts, axis=0),
+        )
+        mixed = np.where(np.repeat(whole, counts, axis=0), scaled, mixed)
     if use_fallback.any():
-        mixed = np.where(np.repeat(use_fallback, counts, axis=0), shares, mixed)
+        # the fallback outright: its own weights (only their ratios count), exact as given
+        mixed = np.where(np.repeat(use_fallback, counts, axis=0), f, mixed)
     return mixed
 
 
@@ -486,7 +508,7 @@ class Proportional(StrategyBase):
             ...                  metric=company.metrics[0], rows=[1, 2], offsets=[0, 2],
             ...                  parents=[0], periods=[0])
             >>> Proportional(values={"north": 3.0}, fallback=Equal()).weights(batch).ravel()
-            array([0.5, 0.5])
+            array([3., 3.])
         """
         base, what = self._base(batch)
         known = ~np.isnan(base)
@@ -796,8 +818,8 @@ class HistoricalShare(StrategyBase, abc.ABC):
             ...                  parents=[team], periods=[0],
             ...                  history=History(plans=company.history))
             >>> w = ProportionOfAverages().weights(batch).ravel()
-            >>> batch.ids[3], round(float(w[3]), 4), round(float(w.sum()), 12)   # the new hire
-            ('east-1-4', 0.1667, 1.0)
+            >>> batch.ids[3], round(float(w[3] / w.sum()), 4)   # the new hire keeps 1/6
+            ('east-1-4', 0.1667)
         """
         found = self._row_shares(batch)
         if found is None:
