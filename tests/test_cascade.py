@@ -12,7 +12,7 @@ from fractions import Fraction
 import attrs
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 import _reference as ref
@@ -37,6 +37,7 @@ from targetcascade import (
 )
 from targetcascade.allocation import (
     AverageOfProportions,
+    Blend,
     CapacityWeighted,
     Equal,
     Even,
@@ -1604,3 +1605,45 @@ def test_fallback_mixing_is_exact(known, missing, target):
     shares = [Fraction(1, n)] * missing
     shares += [Fraction(n - missing, n) * Fraction(k, base) for k in known]
     assert [plan.quanta(i, "FY2027", "deals") for i in ids] == ref.hamilton(target, shares)
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), min_size=2, max_size=5),
+    st.sampled_from([0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 3.0]),
+    st.sampled_from([0.1, 0.3, 0.5, 0.9, 1.0, 2.0]),
+    st.integers(1, 5),
+    st.sampled_from(["org_first", "time_first"]),
+)
+@example(values=[(0, 1), (0, 6), (1, 1)], a=0.1, b=0.1, target=1, mode="org_first")
+def test_blend_splits_as_its_exact_fractions(values, a, b, target, mode):
+    """A blend of integer parts splits as its exact weights (coefficients read as decimals) say."""
+    first = [x for x, _ in values]
+    second = [y for _, y in values]
+    assume(sum(first) > 0 and sum(second) > 0)
+    ids = [f"c{i}" for i in range(len(values))]
+    tree = _flat(len(values))
+    parts = (
+        (Proportional(values=dict(zip(ids, first, strict=True))), a),
+        (Proportional(values=dict(zip(ids, second, strict=True))), b),
+    )
+    exact = [
+        Fraction(repr(a)) * Fraction(x, sum(first)) + Fraction(repr(b)) * Fraction(y, sum(second))
+        for x, y in values
+    ]
+    # a target making two different exact weights' quotas tie: T (w_i - w_j) / W a whole number
+    total = sum(exact)
+    gaps = [abs(u - v) / total for u in exact for v in exact if u != v]
+    assume(gaps)
+    target *= min(g.denominator for g in gaps)
+    common = math.lcm(*(w.denominator for w in exact))
+    integers = {i: int(w * common) for i, w in zip(ids, exact, strict=True)}
+    plans = [
+        cascade(
+            one(DEALS, 12 * target, mode=mode, splits={"company": Split(strategy=s)}), tree, CAL
+        )
+        for s in (Blend(parts=parts), Proportional(values=integers))
+    ]
+    assert _plan_values(plans[0]) == _plan_values(plans[1])
+    if mode == "org_first":
+        year = [plans[0].quanta(i, "FY2027", "deals") for i in ids]
+        assert year == ref.hamilton(12 * target, exact)

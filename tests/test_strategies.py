@@ -525,14 +525,15 @@ class TestCheckedWeights:
 
 class TestBlend:
     def test_hand_checked_mix(self):
-        """Equal (1/2, 1/2) and 3:1 (3/4, 1/4) blended 1:1 give 1.25 and 0.75."""
+        """Equal (1/2, 1/2) and 3:1 (3/4, 1/4) blended 1:1 give 1.25 : 0.75, as whole numbers 5 : 3."""
         blend = Blend(parts=((Equal(), 1.0), (Proportional(attribute="potential"), 1.0)))
-        assert blend.weights(region_batch()).ravel().tolist() == [1.25, 0.75]
+        # times the lcm 4 of the denominators 2 and 4: 2 + 3 and 2 + 1
+        assert blend.weights(region_batch()).ravel().tolist() == [5.0, 3.0]
 
     def test_coefficients_are_relative(self):
-        """Coefficients 3:1 weigh the parts 3:1: 3*(1/2) + 3/4 and 3*(1/2) + 1/4."""
+        """Coefficients 3:1 weigh the parts 3:1: 3*(1/2) + 3/4 and 3*(1/2) + 1/4, i.e. 9 : 7."""
         blend = Blend(parts=((Equal(), 3), (Proportional(attribute="potential"), 1)))
-        assert blend.weights(region_batch()).ravel().tolist() == [2.25, 1.75]
+        assert blend.weights(region_batch()).ravel().tolist() == [9.0, 7.0]
 
     def test_parts_are_normalised_per_column(self):
         """Capacity's scale does not matter: each part says 100 % per parent and column."""

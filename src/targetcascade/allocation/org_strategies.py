@@ -47,6 +47,7 @@ from __future__ import annotations
 import abc
 import math
 from collections.abc import Iterable, Mapping
+from fractions import Fraction
 from typing import Any, ClassVar, Literal
 
 import attrs
@@ -1158,6 +1159,10 @@ def _to_parts(value: Iterable[Any]) -> tuple[tuple[OrgStrategy, float], ...]:
 class Blend(StrategyBase):
     """A weighted mix of org strategies: ``w = sum_k a_k * w_k / sum_segment(w_k)``.
 
+    Where the parts' weights are whole numbers, the blend is returned times the common
+    denominator of its fractions (coefficients read as the decimals written: 0.7 is 7/10), so the
+    kernel reads it exactly and ties are decided by the rule, not by float rounding.
+
     Each part's weights are normalised per parent segment and column before they are combined, so
     a coefficient is the part's say in the split whatever the scale of its weights; coefficients are
     relative. A part whose weights sum to zero in a segment column has no say to give there: that is
@@ -1177,8 +1182,8 @@ class Blend(StrategyBase):
         ...                  parents=[0], periods=[0])
         >>> by_id = Proportional(values={"north": 3, "east": 1})
         >>> blend = Blend(parts=((Equal(), 1.0), (by_id, 1.0)))
-        >>> blend.weights(batch).ravel().tolist()   # (1/2 + 3/4, 1/2 + 1/4)
-        [1.25, 0.75]
+        >>> blend.weights(batch).ravel().tolist()   # (1/2 + 3/4, 1/2 + 1/4) times 4
+        [5.0, 3.0]
     """
 
     name: ClassVar[str] = "blend"
@@ -1206,7 +1211,8 @@ class Blend(StrategyBase):
             batch: The children to weigh.
 
         Returns:
-            float64 ``(rows, periods)``; each segment column sums to the sum of the coefficients.
+            float64 ``(rows, periods)``: whole numbers where the parts are (see above), else
+            shares summing, per segment column, to the sum of the coefficients.
 
         Raises:
             StrategyError: A part returns invalid weights, or zero weights for a whole segment
@@ -1226,9 +1232,11 @@ class Blend(StrategyBase):
         """
         segment = batch.segment
         total = np.zeros(batch.shape, dtype=np.float64)
+        normalised: list[tuple[FloatArray, FloatArray, Fraction]] = []
         for k, (part, coefficient) in enumerate(self.parts):  # a handful of parts
             w = checked_weights(part, batch, f"blend part {k}")
             sums = segment_sum(w, batch.offsets)
+            normalised.append((w, sums, Fraction(repr(coefficient))))
             zero = sums <= 0
             if zero.any():
                 s, p = (int(i) for i in np.argwhere(zero)[0])
@@ -1245,4 +1253,40 @@ class Blend(StrategyBase):
                 )
             with np.errstate(divide="ignore", invalid="ignore"):
                 total += coefficient * (w / sums[segment])
-        return total
+        whole, exact = _blend_in_whole_numbers(normalised, batch.offsets)
+        return np.where(np.repeat(exact, np.diff(batch.offsets), axis=0), whole, total)
+
+
+def _blend_in_whole_numbers(
+    parts: list[tuple[FloatArray, FloatArray, Fraction]], offsets: IntArray
+) -> tuple[FloatArray, BoolArray]:
+    """``sum_k a_k w_k / S_k`` times ``L``, the lcm of the ``S_k x den(a_k)``, where it fits.
+
+    With whole part weights ``w_k`` (segment sums ``S_k``) and coefficients read as the decimals
+    they were written as (0.7 is 7/10), the blend is a sum of fractions; times their common
+    denominator ``L`` (common to the segment column, so the split is the same) they are whole
+    numbers the kernel reads exactly, where the float sum of shares would let rounding decide
+    ties. Segment columns where anything exceeds ``2**53`` are not exact here (second value
+    False): they keep the float blend.
+    """
+    counts = np.diff(offsets)
+    limit = float(2**53)
+    first_sums = parts[0][1]
+    exact = np.ones(first_sums.shape, dtype=np.bool_)
+    lcm = np.ones(first_sums.shape, dtype=np.int64)
+    for w, sums, a in parts:
+        fraction = segment_sum((w != np.floor(w)).astype(np.float64), offsets)
+        exact &= (fraction == 0) & (sums > 0) & (sums * a.denominator <= limit)
+        d = np.where(exact, sums, 1).astype(np.int64) * a.denominator
+        step = d // np.gcd(lcm, d)
+        exact &= lcm.astype(np.float64) * step.astype(np.float64) <= limit
+        lcm = np.where(exact, lcm * step, 1)  # 1 where it stopped fitting: never overflows
+    # each row's numerator is at most L x sum_k a_k
+    exact &= lcm.astype(np.float64) * float(sum(a for _, _, a in parts)) <= limit
+    rows = np.repeat(exact, counts, axis=0)
+    numerators = np.zeros(rows.shape, dtype=np.int64)
+    for w, sums, a in parts:
+        d = np.where(exact, sums, 1).astype(np.int64) * a.denominator
+        factor = np.where(exact, lcm // d, 0) * a.numerator
+        numerators += np.repeat(factor, counts, axis=0) * np.where(rows, w, 0).astype(np.int64)
+    return numerators.astype(np.float64), exact
