@@ -1022,7 +1022,12 @@ class AverageOfProportions(HistoricalShare):
         return cls(fallback=Equal())
 
     def shares(self, history: FloatArray, batch: OrgBatch) -> FloatArray:
-        """``mean_t (y_c,t / y_p,t)`` over the months with ``y_p,t > 0`` of the child's segment.
+        """``mean_t (y_c,t / y_p,t)`` over the months with ``y_p,t > 0``, times a segment's factor.
+
+        Only ratios within a segment count, so for whole-number history the shares are returned
+        times ``L x months`` (``L`` the lcm of the segment's ``y_p,t``): whole numbers the kernel
+        reads exactly, so ties are decided by the rule, not by float rounding. A segment whose
+        numbers would exceed ``2**53`` gets the float shares.
 
         Args:
             history: float64 ``(rows, months)``, non-negative, NaN read as 0.
@@ -1038,8 +1043,8 @@ class AverageOfProportions(HistoricalShare):
             ...                  metric=company.metrics[0], rows=[1, 2], offsets=[0, 2],
             ...                  parents=[0], periods=[0])
             >>> y = np.array([[1.0, 3.0, 0.0], [1.0, 1.0, 0.0]])  # shares 1/2, 3/4; no month 3
-            >>> AverageOfProportions().shares(y, batch).tolist()
-            [0.625, 0.375]
+            >>> AverageOfProportions().shares(y, batch).tolist()   # 0.625 : 0.375, times 8
+            [5.0, 3.0]
         """
         sizes = np.diff(batch.offsets)
         parent = self._denominators(history, batch)  # (segments, months)
@@ -1052,18 +1057,8 @@ class AverageOfProportions(HistoricalShare):
         months = valid.sum(axis=1).astype(np.float64)
         per_month = np.divide(1.0, months, out=np.zeros_like(months), where=months > 0)
         shares: FloatArray = proportions * np.repeat(per_month, sizes)
-        return shares
-
-    def _row_shares(self, batch: OrgBatch) -> tuple[FloatArray, BoolArray] | None:
-        found = super()._row_shares(batch)
-        if found is None or type(self).shares is not AverageOfProportions.shares:
-            return found
-        shares, known = found
-        history = np.nan_to_num(batch.history_monthly(self.window), nan=0.0)
-        denominators = self._denominators(history, batch)
-        numerators, exact = _common_numerators(history, batch.offsets, denominators)
-        rows = np.repeat(exact, np.diff(batch.offsets))
-        return np.where(rows, numerators, shares), known
+        numerators, exact = _common_numerators(history, batch.offsets, parent)
+        return np.where(np.repeat(exact, sizes), numerators, shares)
 
     def _denominators(self, history: FloatArray, batch: OrgBatch) -> FloatArray:
         """``y_p,t`` per segment and month: the children's sum, or the top node's history."""
@@ -1086,12 +1081,13 @@ def _common_numerators(
     whose numerators could exceed ``2**53`` is not exact here (second value False): it keeps the
     float shares.
     """
+    whole = segment_sum((history != np.floor(history)).any(axis=1).astype(np.float64), offsets)
     values = history.astype(np.int64)
     parent = denominators.astype(np.int64)  # (segments, months) whole quanta
     n_months = parent.shape[1]
     limit = float(2**53) / max(n_months, 1)
     lcm = np.ones(parent.shape[0], dtype=np.int64)
-    exact = np.ones(parent.shape[0], dtype=np.bool_)
+    exact = (whole == 0) & (denominators == np.floor(denominators)).all(axis=1)
     for t in range(n_months):  # a few dozen months
         y = np.where(parent[:, t] > 0, parent[:, t], 1)
         step = y // np.gcd(lcm, y)
