@@ -1608,7 +1608,11 @@ def test_fallback_mixing_is_exact(known, missing, target):
 
 
 @given(
-    st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), min_size=2, max_size=5),
+    st.lists(
+        st.tuples(st.integers(0, 6), st.sampled_from([0, 0.25, 0.5, 1.5, 2, 3])),
+        min_size=2,
+        max_size=5,
+    ),
     st.sampled_from([0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 3.0]),
     st.sampled_from([0.1, 0.3, 0.5, 0.9, 1.0, 2.0]),
     st.integers(1, 5),
@@ -1616,7 +1620,7 @@ def test_fallback_mixing_is_exact(known, missing, target):
 )
 @example(values=[(0, 1), (0, 6), (1, 1)], a=0.1, b=0.1, target=1, mode="org_first")
 def test_blend_splits_as_its_exact_fractions(values, a, b, target, mode):
-    """A blend of integer parts splits as its exact weights (coefficients read as decimals) say."""
+    """A blend of whole and binary-fraction parts splits as its exact weights say (0.7 read as 7/10)."""
     first = [x for x, _ in values]
     second = [y for _, y in values]
     assume(sum(first) > 0 and sum(second) > 0)
@@ -1627,7 +1631,8 @@ def test_blend_splits_as_its_exact_fractions(values, a, b, target, mode):
         (Proportional(values=dict(zip(ids, second, strict=True))), b),
     )
     exact = [
-        Fraction(repr(a)) * Fraction(x, sum(first)) + Fraction(repr(b)) * Fraction(y, sum(second))
+        Fraction(repr(a)) * Fraction(x) / sum(map(Fraction, first))
+        + Fraction(repr(b)) * Fraction(y) / sum(map(Fraction, second))
         for x, y in values
     ]
     # a target making two different exact weights' quotas tie: T (w_i - w_j) / W a whole number

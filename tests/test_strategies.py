@@ -540,7 +540,9 @@ class TestBlend:
         blend = Blend(parts=((CapacityWeighted(), 1.0), (Equal(), 1.0)))
         batch = children_batch(TREE, CAL, REVENUE, ["east-1"], periods=["FY2027-M01"])
         # capacity shares 1/1.5, 0.5/1.5, 0; equal 1/3 each
-        assert blend.weights(batch).ravel().tolist() == pytest.approx([1, 2 / 3, 1 / 3])
+        weights = blend.weights(batch)
+        assert (2 * shares(batch, weights)).ravel().tolist() == pytest.approx([1, 2 / 3, 1 / 3])
+        assert weights.ravel().tolist() == [3.0, 2.0, 1.0]  # times 3: capacity x 2 is 2, 1, 0
 
     def test_zero_part_names_parent_and_period(self):
         """A part giving a whole segment zero is a StrategyError naming parent, period and part."""

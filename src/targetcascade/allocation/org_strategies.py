@@ -1253,13 +1253,41 @@ class Blend(StrategyBase):
         return np.where(np.repeat(exact, np.diff(batch.offsets), axis=0), whole, total)
 
 
+def _whole_per_segment(w: FloatArray, offsets: IntArray) -> tuple[FloatArray, BoolArray]:
+    """Each segment column times the least power of two making its weights whole numbers.
+
+    Every float is a whole number times a power of two, so this is exact; the second value says
+    where the scaled weights stay within ``2**53`` (and so sum exactly in int64 and float).
+    """
+    mantissa, exponent = np.frexp(w)
+    digits = np.ldexp(mantissa, 53).astype(np.int64)  # the 53-bit integer significand
+    trailing = np.frexp((digits & -digits).astype(np.float64))[1] - 1
+    lowest = np.where(w > 0, exponent.astype(np.int64) - 53 + trailing, 0)
+    sizes = np.diff(offsets)
+    nonempty = sizes > 0
+    need = np.zeros((sizes.size, *w.shape[1:]), dtype=np.int64)
+    top = np.zeros((sizes.size, *w.shape[1:]), dtype=np.int64)
+    if nonempty.any():
+        starts = offsets[:-1][nonempty]
+        need[nonempty] = np.minimum.reduceat(lowest, starts, axis=0)
+        top[nonempty] = np.maximum.reduceat(np.where(w > 0, exponent, 0), starts, axis=0)
+    shift = np.maximum(-need, 0)
+    within = top + shift <= 53  # else the scaled weights would not be exact integers anyway
+    shift = np.where(within, shift, 0)
+    scaled: FloatArray = np.ldexp(w, np.repeat(shift, sizes, axis=0).astype(np.int32))
+    fits = within & (segment_sum(scaled, offsets) <= float(2**53))
+    return scaled, fits
+
+
 def _blend_in_whole_numbers(
     parts: list[tuple[FloatArray, FloatArray, Fraction]], offsets: IntArray
 ) -> tuple[FloatArray, BoolArray]:
     """``sum_k a_k w_k / S_k`` times ``L``, the lcm of the ``S_k x den(a_k)``, where it fits.
 
-    With whole part weights ``w_k`` (segment sums ``S_k``) and coefficients read as the decimals
-    they were written as (0.7 is 7/10), the blend is a sum of fractions; times their common
+    With part weights ``w_k`` that are binary fractions (whole numbers, quarters of capacity: each
+    segment column is first scaled to whole numbers by a power of two), segment sums ``S_k`` and
+    coefficients read as the decimals they were written as (0.7 is 7/10), the blend is a sum of
+    fractions; times their common
     denominator ``L`` (common to the segment column, so the split is the same) they are whole
     numbers the kernel reads exactly, where the float sum of shares would let rounding decide
     ties. Segment columns where anything exceeds ``2**53`` are not exact here (second value
@@ -1270,9 +1298,11 @@ def _blend_in_whole_numbers(
     first_sums = parts[0][1]
     exact = np.ones(first_sums.shape, dtype=np.bool_)
     lcm = np.ones(first_sums.shape, dtype=np.int64)
-    for w, sums, a in parts:
-        fraction = segment_sum((w != np.floor(w)).astype(np.float64), offsets)
-        exact &= (fraction == 0) & (sums > 0) & (sums * a.denominator <= limit)
+    # binary fractions (a quarter of capacity, fte 0.5) become whole numbers times a power of two
+    scaled = [(*_whole_per_segment(w, offsets), a) for w, _, a in parts]
+    parts = [(w, segment_sum(w, offsets), a) for w, _, a in scaled]
+    for (_, sums, a), (_, fits, _) in zip(parts, scaled, strict=True):
+        exact &= fits & (sums > 0) & (sums * a.denominator <= limit)
         d = np.where(exact, sums, 1).astype(np.int64) * a.denominator
         step = d // np.gcd(lcm, d)
         exact &= lcm.astype(np.float64) * step.astype(np.float64) <= limit
