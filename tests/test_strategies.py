@@ -353,10 +353,15 @@ class TestProportionOfAverages:
     def test_capacity_fallback_follows_the_ramp(self):
         """With a capacity fallback cat gets 0 in January and 0.25/1.75 in July (1 + 0.5 + 0.25)."""
         batch = team_batch(["FY2027-M01", "FY2027-M07"], gross_sohl_history())
-        weights = by_id(batch, ProportionOfAverages(fallback=CapacityWeighted()).weights(batch))
+        raw = ProportionOfAverages(fallback=CapacityWeighted()).weights(batch)
+        weights = by_id(batch, shares(batch, raw))
         f_cat = 0.25 / 1.75
         assert weights["cat"] == pytest.approx([0.0, f_cat])
         assert weights["ann"] == pytest.approx([9 / 16, (1 - f_cat) * 9 / 16])
+        # July exactly, capacity x 4 (4, 2, 1 for ann, bob, cat; F = 7 of which cat 1) and B = 16:
+        # ann 9 x 6, bob 7 x 6, cat 1 x 16
+        assert by_id(batch, raw)["ann"][1] == 54.0
+        assert by_id(batch, raw)["cat"][1] == 16.0
 
     def test_matches_the_formula_on_a_table(self):
         """On a two-year table the weights equal sum_t y_c,t / sum_t y_p,t computed by hand."""

@@ -254,17 +254,18 @@ def mix_fallback(
     # numbers (history in quanta, Equal's ones) and B x F stays within 2**53, these are whole
     # numbers the kernel reads exactly, where the shares (thirds and the like) are not: ties are
     # then decided by the documented rule, not by float error.
-    raw_sum = segment_sum(f, batch.offsets)
-    without = segment_sum(np.where(known[:, None], 0.0, f), batch.offsets)
-    fraction = segment_sum(
-        ((base != np.floor(base)) | (f != np.floor(f))).astype(np.float64), batch.offsets
-    )
-    whole = (fraction == 0) & (base_sum * raw_sum <= float(2**53)) & (raw_sum > 0)
+    # (binary fractions, a quarter of capacity, are first made whole by a power of two: exact)
+    whole_base, base_fits = _whole_per_segment(base, batch.offsets)
+    whole_f, f_fits = _whole_per_segment(f, batch.offsets)
+    whole_base_sum = segment_sum(whole_base, batch.offsets)
+    raw_sum = segment_sum(whole_f, batch.offsets)
+    without = segment_sum(np.where(known[:, None], 0.0, whole_f), batch.offsets)
+    whole = base_fits & f_fits & (whole_base_sum * raw_sum <= float(2**53)) & (raw_sum > 0)
     if whole.any():
         scaled = np.where(
             known[:, None],
-            base * np.repeat(raw_sum - without, counts, axis=0),
-            f * np.repeat(base_sum, counts, axis=0),
+            whole_base * np.repeat(raw_sum - without, counts, axis=0),
+            whole_f * np.repeat(whole_base_sum, counts, axis=0),
         )
         mixed = np.where(np.repeat(whole, counts, axis=0), scaled, mixed)
     if use_fallback.any():
