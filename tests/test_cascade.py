@@ -12,12 +12,14 @@ from fractions import Fraction
 import attrs
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
+import _reference as ref
 from targetcascade import (
     AbsoluteBounds,
     CascadeSpec,
+    Fallback,
     FiscalCalendar,
     Levels,
     Lock,
@@ -35,6 +37,8 @@ from targetcascade import (
 )
 from targetcascade._rules import exact_fraction
 from targetcascade.allocation import (
+    AverageOfProportions,
+    Blend,
     CapacityWeighted,
     Equal,
     Even,
@@ -44,6 +48,8 @@ from targetcascade.allocation import (
     Seasonal,
     Webster,
 )
+from targetcascade.allocation._batch import OrgBatch
+from targetcascade.allocation._history import History
 from targetcascade.errors import (
     InfeasibleAllocationError,
     PeriodError,
@@ -51,6 +57,7 @@ from targetcascade.errors import (
     QuantumError,
     SerializationError,
     SpecError,
+    StrategyError,
     UnitMismatchError,
 )
 from targetcascade.synthetic import demo_company
@@ -2010,3 +2017,440 @@ class TestHistoryUnits:
             except InfeasibleAllocationError as exc:
                 outcomes.append(str(exc))
         assert outcomes[0] == outcomes[1]
+
+
+# ----------------------------------------------------------------- exact history weights (#12.1)
+
+
+CAL = FiscalCalendar(fiscal_year=2027)
+
+
+def _leaf_history(tree: OrgTree, monthly: dict[str, list[int]], metric: Metric = DEALS) -> Plan:
+    leaves = [tree.compiled.ids[i] for i in np.flatnonzero(tree.compiled.is_leaf)]
+    grid = np.array([monthly[n] for n in leaves], dtype=np.int64)
+    return Plan.from_leaf_arrays(
+        tree, FiscalCalendar(fiscal_year=2026), [metric], {metric.name: grid}, kind="history"
+    )
+
+
+def _flat(n: int) -> OrgTree:
+    return OrgTree.from_records(
+        [{"id": "acme", "level": "company"}]
+        + [{"id": f"c{i}", "parent": "acme", "level": "region"} for i in range(n)]
+    )
+
+
+class TestExactHistoryWeights:
+    def test_issue_repro_ties_go_to_the_larger_weight(self):
+        """History 1, 3, 6 and 4 deals: quotas 0.4, 1.2, 2.4, the tie goes to c (the larger): 0, 1, 3."""
+        tree = OrgTree.from_records(
+            [{"id": "acme", "level": "company"}]
+            + [{"id": n, "parent": "acme", "level": "region"} for n in "abc"]
+        )
+        last = _leaf_history(tree, {"a": [0] * 11 + [1], "b": [0] * 11 + [3], "c": [0] * 11 + [6]})
+        for strategy in (ProportionOfAverages(), AverageOfProportions()):
+            spec = one(DEALS, 4, mode="org_first", splits={"company": Split(strategy=strategy)})
+            plan = cascade(spec, tree, CAL, history=[last])
+            assert [plan.quanta(n, "FY2027", "deals") for n in "abc"] == [0, 1, 3]
+
+    def test_historical_seasonality_ties_like_seasonal(self):
+        """A year of 4 over months sold 1, 3, 6 (in M01-M03): M01-M03 get 0, 1, 3, as under Seasonal."""
+        tree = _flat(1)
+        last = _leaf_history(tree, {"c0": [1, 3, 6] + [0] * 9})
+        split = {"company": Split(strategy=Equal())}
+        for time in (HistoricalSeasonality(), Seasonal(profile=(1, 3, 6) + (0,) * 9)):
+            spec = one(DEALS, 4, mode="time_first", splits=split, time=time)
+            plan = cascade(spec, tree, CAL, history=[last])
+            months = [plan.quanta("acme", f"FY2027-M{m:02d}", "deals") for m in (1, 2, 3)]
+            assert months == [0, 1, 3]
+
+    def test_sums_above_2_53_are_reduced_exactly(self):
+        """Two years of 2**51 and 3 x 2**51 quanta (their sum 2**54, above 2**53) split 1 : 3, exactly."""
+        revenue = Metric(name="revenue", unit="CNY", quantum="1")
+        tree = _flat(2)
+        years = [
+            attrs.evolve(
+                _leaf_history(
+                    tree, {"c0": [0] * 11 + [2**51], "c1": [0] * 11 + [3 * 2**51]}, revenue
+                ),
+                calendar=FiscalCalendar(fiscal_year=y),
+            )
+            for y in (2025, 2026)
+        ]
+        weights = ProportionOfAverages().weights(
+            OrgBatch(
+                tree=tree,
+                calendar=CAL,
+                metric=revenue,
+                rows=[1, 2],
+                offsets=[0, 2],
+                parents=[0],
+                periods=[0],
+                history=History(plans=years),
+            )
+        )
+        assert weights.ravel().tolist() == [1.0, 3.0]
+
+
+def _tied_weights(draw: st.DrawFn, n: int) -> tuple[list[int], int]:
+    """Integer weights and a multiplier m of W / g making two different weights' quotas tie."""
+    weights = draw(st.lists(st.integers(1, 12), min_size=n, max_size=n))
+    if len(set(weights)) == 1:
+        weights[0] += 1
+    total = sum(weights)
+    pairs = [(a, b) for a in range(n) for b in range(n) if weights[a] > weights[b]]
+    a, b = max(pairs, key=lambda p: math.gcd(total, weights[p[0]] - weights[p[1]]))
+    step = total // math.gcd(total, weights[a] - weights[b])
+    return weights, step
+
+
+@st.composite
+def _history_ties(draw: st.DrawFn) -> tuple[list[int], list[int], int]:
+    """(per-child multipliers c, a month profile p, a target T): child i sold c_i x p_m in month m.
+
+    Every strategy's weights are proportional to c, and T x (c_a - c_b) / sum(c) is a whole number
+    for two children with different c: their quotas tie (fractional parts equal) in the year.
+    """
+    n = draw(st.integers(2, 6))
+    c, step = _tied_weights(draw, n)
+    profile = draw(st.lists(st.integers(0, 9), min_size=12, max_size=12).filter(any))
+    target = step * draw(st.integers(1, 40))
+    return c, profile, target
+
+
+def _plan_values(plan: Plan) -> list[list[int]]:
+    return plan.values[0].tolist()
+
+
+@given(_history_ties(), st.sampled_from(["org_first", "time_first", "balanced"]))
+def test_history_strategies_split_as_proportional_with_the_same_integers(case, mode):
+    """ProportionOfAverages / AverageOfProportions give the plan Proportional gives on the same integers."""
+    c, profile, target = case
+    tree = _flat(len(c))
+    ids = [f"c{i}" for i in range(len(c))]
+    last = _leaf_history(tree, {n: [ci * p for p in profile] for n, ci in zip(ids, c, strict=True)})
+    totals = {n: ci * sum(profile) for n, ci in zip(ids, c, strict=True)}
+    # average of proportions: sum over the M selling months of c_i p_t / (C p_t), times the lcm L
+    # of the parent's months C p_t (the common factor that makes the weights whole): c_i M L / C
+    big_c, selling = sum(c), [p for p in profile if p]
+    lcm = math.lcm(*(big_c * p for p in selling))
+    averages = {n: ci * len(selling) * lcm // big_c for n, ci in zip(ids, c, strict=True)}
+    plans = []
+    for strategy in (
+        ProportionOfAverages(),
+        Proportional(values=totals),
+        AverageOfProportions(),
+        Proportional(values=averages),
+    ):
+        # Even phasing of 12 T puts T in every month, so the months tie in time_first too
+        spec = one(DEALS, 12 * target, mode=mode, splits={"company": Split(strategy=strategy)})
+        plans.append(cascade(spec, tree, CAL, history=[last]))
+    assert _plan_values(plans[0]) == _plan_values(plans[1])
+    assert _plan_values(plans[2]) == _plan_values(plans[3])
+    if mode != "balanced":  # balanced fits its seed by float IPF, which reads the seed's scale
+        assert _plan_values(plans[2]) == _plan_values(plans[1])
+    if mode == "org_first":
+        year = [plans[0].quanta(n, "FY2027", "deals") for n in ids]
+        assert year == ref.hamilton(12 * target, [float(x) for x in c])
+
+
+@given(_history_ties(), st.sampled_from(["org_first", "time_first", "balanced"]))
+def test_historical_seasonality_phases_as_seasonal_with_the_same_integers(case, mode):
+    """HistoricalSeasonality gives the plan Seasonal(profile=<the month totals>) gives, ties included."""
+    c, profile, target = case
+    tree = _flat(len(c))
+    ids = [f"c{i}" for i in range(len(c))]
+    last = _leaf_history(tree, {n: [ci * p for p in profile] for n, ci in zip(ids, c, strict=True)})
+    # a year of m x sum(p) / g makes two months with different p tie
+    p_total = sum(profile)
+    diffs = [abs(a - b) for a in profile for b in profile if a != b] or [0]
+    g = max(math.gcd(p_total, d) for d in diffs)
+    year = (p_total // g) * (target % 7 + 1) * len(c)
+    split = {"company": Split(strategy=Proportional(values=dict.fromkeys(ids, 1)))}
+    plans = [
+        cascade(one(DEALS, year, mode=mode, splits=split, time=time), tree, CAL, history=[last])
+        for time in (HistoricalSeasonality(), Seasonal(profile=tuple(profile)))
+    ]
+    assert _plan_values(plans[0]) == _plan_values(plans[1])
+    if mode == "time_first":
+        months = [plans[0].quanta("acme", f"FY2027-M{m:02d}", "deals") for m in range(1, 13)]
+        quarters = ref.hamilton(year, [float(sum(profile[3 * q : 3 * q + 3])) for q in range(4)])
+        expected = [
+            x
+            for q in range(4)
+            for x in ref.hamilton(quarters[q], [float(p) for p in profile[3 * q : 3 * q + 3]])
+        ]
+        assert months == expected
+
+
+# ----------------------------------------------------------- plug-in weights of any size (#21.9)
+
+
+@pytest.mark.parametrize("mode", ["org_first", "time_first", "balanced"])
+@pytest.mark.parametrize("size", [1.0, 1e308, 2.0**-1000])
+def test_equal_weights_of_any_size_split_as_equal_weights(mode, size):
+    """Equal weights of 1e308 (or tiny ones) split 100,000 deals 50,000 / 50,000, as weights of 1 do."""
+    from _catalogue_weights import Returns
+
+    tree = _flat(2)
+    spec = one(DEALS, 100_000, mode=mode, splits={"company": Split(strategy=Returns(value=size))})
+    plan = cascade(spec, tree, CAL)
+    assert [plan.quanta(n, "FY2027", "deals") for n in ("c0", "c1")] == [50_000, 50_000]
+
+
+# ------------------------------------------------------------ members without history (#12.9)
+
+
+def _newcomers() -> tuple[OrgTree, Plan]:
+    """acme -> a, b, c, d this year; last year only a (1 a month) and b (3 a month) existed."""
+    tree = OrgTree.from_records(
+        [{"id": "acme", "level": "company"}]
+        + [{"id": n, "parent": "acme", "level": "region"} for n in "abcd"]
+    )
+    past = OrgTree.from_records(
+        [{"id": "acme", "level": "company"}]
+        + [{"id": n, "parent": "acme", "level": "region"} for n in "ab"]
+    )
+    last = Plan.from_leaf_arrays(
+        past,
+        FiscalCalendar(fiscal_year=2026),
+        [DEALS],
+        {"deals": np.array([[1] * 12, [3] * 12])},
+        kind="history",
+    )
+    return tree, last
+
+
+def _history_split(strategy: object, mode: str = "org_first") -> CascadeSpec:
+    return one(DEALS, 120, mode=mode, splits={"company": Split(strategy=strategy)})
+
+
+class TestFallbacks:
+    def test_members_without_history_are_listed(self):
+        """c and d have no history: they take Equal's 1/4 each (30), and plan.fallbacks says so."""
+        tree, last = _newcomers()
+        plan = cascade(_history_split(ProportionOfAverages()), tree, CAL, history=[last])
+        assert [plan.quanta(n, "FY2027", "deals") for n in "abcd"] == [15, 45, 30, 30]
+        assert plan.fallbacks == (
+            Fallback(
+                metric="deals",
+                node="c",
+                level="region",
+                reason="no history",
+                strategy="proportion_of_averages",
+            ),
+            Fallback(
+                metric="deals",
+                node="d",
+                level="region",
+                reason="no history",
+                strategy="proportion_of_averages",
+            ),
+        )
+
+    @pytest.mark.parametrize("mode", ["org_first", "time_first", "balanced"])
+    def test_every_mode_lists_each_member_once(self, mode):
+        """Whatever the mode (one column or twelve), each member is listed once per reason."""
+        tree, last = _newcomers()
+        plan = cascade(_history_split(ProportionOfAverages(), mode), tree, CAL, history=[last])
+        assert [(f.node, f.reason) for f in plan.fallbacks] == [
+            ("c", "no history"),
+            ("d", "no history"),
+        ]
+
+    def test_explicit_zero_history_is_a_zero_base_not_a_fallback(self):
+        """A member that sold 0 has a zero base (no target, no fallback); an absent one falls back."""
+        tree, _ = _newcomers()
+        last = _leaf_history(tree, {"a": [1] * 12, "b": [3] * 12, "c": [0] * 12, "d": [0] * 12})
+        plan = cascade(_history_split(ProportionOfAverages()), tree, CAL, history=[last])
+        assert [plan.quanta(n, "FY2027", "deals") for n in "abcd"] == [30, 90, 0, 0]
+        assert plan.fallbacks == ()
+
+    def test_a_segment_whose_history_sums_to_zero_falls_back_outright(self):
+        """Every member sold 0: the whole segment takes the fallback, reason 'zero base'."""
+        tree, _ = _newcomers()
+        last = _leaf_history(tree, dict.fromkeys("abcd", [0] * 12))
+        plan = cascade(_history_split(ProportionOfAverages()), tree, CAL, history=[last])
+        assert [plan.quanta(n, "FY2027", "deals") for n in "abcd"] == [30, 30, 30, 30]
+        assert [(f.node, f.reason) for f in plan.fallbacks] == [(n, "zero base") for n in "abcd"]
+
+    def test_explain_names_the_fallback(self):
+        """explain adds a line for a cell whose member took the fallback, and none for the others."""
+        tree, last = _newcomers()
+        plan = cascade(_history_split(ProportionOfAverages()), tree, CAL, history=[last])
+        note = "c has its weight from the fallback of proportion_of_averages (no history)"
+        assert str(explain(plan, "c", "FY2027", "deals")).splitlines()[-1] == f"  note: {note}"
+        assert explain(plan, "c", "FY2027", "deals").to_dict()["notes"] == [note]
+        assert explain(plan, "a", "FY2027", "deals").notes == ()
+
+    def test_no_fallback_is_an_error_naming_every_member(self):
+        """fallback=None: the members without history are an error naming every one, not the first."""
+        tree, last = _newcomers()
+        spec = _history_split(AverageOfProportions(fallback=None))
+        with pytest.raises(StrategyError, match=r"2 members have no history of 'deals': 'c', 'd'"):
+            cascade(spec, tree, CAL, history=[last])
+
+    def test_no_fallback_with_full_history_is_fine(self):
+        """fallback=None is no error when every member has history: the plan is the usual one."""
+        tree, _ = _newcomers()
+        last = _leaf_history(tree, {"a": [1] * 12, "b": [3] * 12, "c": [0] * 12, "d": [4] * 12})
+        plan = cascade(
+            _history_split(ProportionOfAverages(fallback=None)), tree, CAL, history=[last]
+        )
+        assert [plan.quanta(n, "FY2027", "deals") for n in "abcd"] == [15, 45, 0, 60]
+
+    def test_time_fallbacks_are_listed_and_none_refuses(self):
+        """HistoricalSeasonality: a leaf without history phases Even and is listed; None refuses."""
+        tree, last = _newcomers()
+        split = {"company": Split(strategy=Equal())}
+        spec = one(DEALS, 120, mode="org_first", splits=split, time=HistoricalSeasonality())
+        plan = cascade(spec, tree, CAL, history=[last])
+        assert [(f.node, f.reason, f.strategy) for f in plan.fallbacks] == [
+            ("c", "no history", "historical_seasonality"),
+            ("d", "no history", "historical_seasonality"),
+        ]
+        spec = one(
+            DEALS, 120, mode="org_first", splits=split, time=HistoricalSeasonality(fallback=None)
+        )
+        with pytest.raises(StrategyError, match=r"no usable history .* for 'c', 'd'"):
+            cascade(spec, tree, CAL, history=[last])
+
+    def test_fallbacks_are_provenance_not_identity(self):
+        """Fallback records are frozen, and like provenance not part of plan equality or to_dict."""
+        tree, last = _newcomers()
+        plan = cascade(_history_split(ProportionOfAverages()), tree, CAL, history=[last])
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            plan.fallbacks[0].node = "x"  # type: ignore[misc]
+        rebuilt = Plan.from_dict(plan.to_dict())
+        assert rebuilt == plan
+        assert rebuilt.fallbacks == ()
+
+
+# ------------------------------------------------- average of proportions of the top (FPP3) (#12)
+
+
+class TestAverageOfProportionsRelativeToTop:
+    """Total -> s1 (r1, r2), s2 (r3); two history months: r = 1, 1, 2 (total 4), then 3, 0, 1 (4)."""
+
+    def _plan(self, relative_to: str) -> Plan:
+        tree = OrgTree.from_records(
+            [
+                {"id": "total", "level": "company"},
+                {"id": "s1", "parent": "total", "level": "region"},
+                {"id": "s2", "parent": "total", "level": "region"},
+                {"id": "r1", "parent": "s1", "level": "team"},
+                {"id": "r2", "parent": "s1", "level": "team"},
+                {"id": "r3", "parent": "s2", "level": "team"},
+            ]
+        )
+        grid = np.zeros((3, 12), dtype=np.int64)
+        grid[:, 0], grid[:, 1] = [1, 1, 2], [3, 0, 1]
+        last = Plan.from_leaf_arrays(
+            tree, FiscalCalendar(fiscal_year=2026), [DEALS], {"deals": grid}, kind="history"
+        )
+        split = Split(strategy=AverageOfProportions(relative_to=relative_to))
+        spec = one(DEALS, 80, mode="org_first", splits={"company": split, "region": split})
+        return cascade(spec, tree, CAL, history=[last])
+
+    def test_top_gives_each_leaf_its_average_proportion_of_the_total(self):
+        """FPP3: r1 mean(1/4, 3/4) = 1/2, r2 mean(1/4, 0) = 1/8, r3 mean(2/4, 1/4) = 3/8 of 80."""
+        plan = self._plan("top")
+        assert [plan.quanta(n, "FY2027", "deals") for n in ("r1", "r2", "r3")] == [40, 10, 30]
+        assert [plan.quanta(n, "FY2027", "deals") for n in ("s1", "s2")] == [50, 30]
+
+    def test_parent_multiplies_each_levels_proportion(self):
+        """Ours: s1 mean(2/4, 3/4) = 5/8 of 80 = 50; r1 mean(1/2, 3/3) = 3/4 of 50 = 37.5 -> 38."""
+        plan = self._plan("parent")
+        # r1 37.5 and r2 12.5 tie on .5: the leftover deal goes to the larger weight, r1
+        assert [plan.quanta(n, "FY2027", "deals") for n in ("r1", "r2", "r3")] == [38, 12, 30]
+
+    def test_relative_to_is_a_validated_serialised_field(self):
+        """relative_to round-trips through to_dict; anything but 'parent' or 'top' is refused."""
+        from targetcascade.allocation import default_registry
+
+        strategy = AverageOfProportions(relative_to="top")
+        assert strategy.to_dict()["relative_to"] == "top"
+        assert default_registry().from_dict(strategy.to_dict()) == strategy
+        assert AverageOfProportions() == AverageOfProportions(relative_to="parent")
+        with pytest.raises(StrategyError, match="relative_to='leaves'"):
+            AverageOfProportions(relative_to="leaves")
+
+
+@given(
+    st.lists(st.integers(1, 6), min_size=1, max_size=4),
+    st.integers(1, 3),
+    st.integers(1, 60),
+)
+def test_fallback_mixing_is_exact(known, missing, target):
+    """New members (Equal fallback) and members with history split as the exact Fraction shares say."""
+    n = len(known) + missing
+    tree = _flat(n)
+    ids = [f"c{i}" for i in range(n)]
+    past = OrgTree.from_records(
+        [{"id": "acme", "level": "company"}]
+        + [{"id": i, "parent": "acme", "level": "region"} for i in ids[missing:]]
+    )
+    last = Plan.from_leaf_arrays(
+        past,
+        FiscalCalendar(fiscal_year=2026),
+        [DEALS],
+        {"deals": np.array([[0] * 11 + [k] for k in known])},
+        kind="history",
+    )
+    spec = one(
+        DEALS, target, mode="org_first", splits={"company": Split(strategy=ProportionOfAverages())}
+    )
+    plan = cascade(spec, tree, CAL, history=[last])
+    # by the rule: a new member (first in input order) keeps 1/n, the others share
+    # (n - missing) / n as their history; ties between them go by the exact shares
+    base = sum(known)
+    shares = [Fraction(1, n)] * missing
+    shares += [Fraction(n - missing, n) * Fraction(k, base) for k in known]
+    assert [plan.quanta(i, "FY2027", "deals") for i in ids] == ref.hamilton(target, shares)
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 6), st.sampled_from([0, 0.25, 0.5, 1.5, 2, 3])),
+        min_size=2,
+        max_size=5,
+    ),
+    st.sampled_from([0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 3.0]),
+    st.sampled_from([0.1, 0.3, 0.5, 0.9, 1.0, 2.0]),
+    st.integers(1, 5),
+    st.sampled_from(["org_first", "time_first"]),
+)
+@example(values=[(0, 1), (0, 6), (1, 1)], a=0.1, b=0.1, target=1, mode="org_first")
+def test_blend_splits_as_its_exact_fractions(values, a, b, target, mode):
+    """A blend of whole and binary-fraction parts splits as its exact weights say (0.7 read as 7/10)."""
+    first = [x for x, _ in values]
+    second = [y for _, y in values]
+    assume(sum(first) > 0 and sum(second) > 0)
+    ids = [f"c{i}" for i in range(len(values))]
+    tree = _flat(len(values))
+    parts = (
+        (Proportional(values=dict(zip(ids, first, strict=True))), a),
+        (Proportional(values=dict(zip(ids, second, strict=True))), b),
+    )
+    exact = [
+        Fraction(repr(a)) * Fraction(x) / sum(map(Fraction, first))
+        + Fraction(repr(b)) * Fraction(y) / sum(map(Fraction, second))
+        for x, y in values
+    ]
+    # a target making two different exact weights' quotas tie: T (w_i - w_j) / W a whole number
+    total = sum(exact)
+    gaps = [abs(u - v) / total for u in exact for v in exact if u != v]
+    assume(gaps)
+    target *= min(g.denominator for g in gaps)
+    common = math.lcm(*(w.denominator for w in exact))
+    integers = {i: int(w * common) for i, w in zip(ids, exact, strict=True)}
+    plans = [
+        cascade(
+            one(DEALS, 12 * target, mode=mode, splits={"company": Split(strategy=s)}), tree, CAL
+        )
+        for s in (Blend(parts=parts), Proportional(values=integers))
+    ]
+    assert _plan_values(plans[0]) == _plan_values(plans[1])
+    if mode == "org_first":
+        year = [plans[0].quanta(i, "FY2027", "deals") for i in ids]
+        assert year == ref.hamilton(12 * target, exact)

@@ -170,6 +170,17 @@ class SameButNotAlone(_Org):
         return np.full(batch.shape, float(batch.shape[1]))
 
 
+@attrs.frozen(kw_only=True)
+class Huge(_Org):
+    """Weights of 1e308 and 5e307 (finite, valid, and far from 1)."""
+
+    name: ClassVar[str] = "huge"
+
+    def weights(self, batch):
+        by_id = np.array([1e308 if len(node) % 2 else 5e307 for node in batch.ids])
+        return by_id[:, None] * np.ones(batch.shape)
+
+
 def registry_with(*classes: type) -> StrategyRegistry:
     registry = StrategyRegistry()
     for cls in classes:
@@ -241,10 +252,18 @@ class TestCheckStrategy:
     def test_raises_naming_every_failed_check(self):
         """By default a failure raises StrategyError listing the failed checks and why."""
         with pytest.raises(
-            StrategyError, match=r"fails \d+ of 16 conformance checks \(.*shape"
+            StrategyError, match=r"fails \d+ of 17 conformance checks \(.*shape"
         ) as info:
             check_strategy(WrongShape(), registry=registry_with(WrongShape))
         assert "expected (4, 1)" in str(info.value)
+
+    def test_scale_invariance_is_checked_on_the_kernel(self, monkeypatch):
+        """Without the kernel's exact rescaling, weights of 1e308 split unevenly: scale_invariant fails."""
+        from targetcascade.allocation import _kernel
+
+        assert "scale_invariant" not in failed(Huge())
+        monkeypatch.setattr(_kernel, "rescaled", lambda weights, offsets: weights)
+        assert "scale_invariant" in failed(Huge())
 
     def test_returns_results_in_check_order(self):
         """Results come one per check, in CHECKS order, as CheckResult values."""

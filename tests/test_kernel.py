@@ -25,6 +25,7 @@ from targetcascade.allocation._kernel import (
     LargestRemainder,
     apportion,
     apportion_detailed,
+    rescaled,
 )
 from targetcascade.allocation._matrix import fit_ipf, round_matrix
 from targetcascade.errors import InfeasibleAllocationError, StrategyError
@@ -1183,3 +1184,25 @@ def test_amount_formatter_shows_amounts_with_their_unit() -> None:
             floors=np.array([120_000_000, 0]),
             amount=cny.format,
         )
+
+
+class TestScaleInvariance:
+    @pytest.mark.parametrize("k", [-1070, -1000, -600, 0, 600, 1000, 1020])
+    def test_weights_times_a_power_of_two_split_the_same(self, k):
+        """Weights times 2**k, from near the smallest to near the largest float, split as the weights."""
+        weights = np.array([3.0, 1.0, 1.0, 5.0, 7.0])
+        expected = ref.hamilton(10**6 + 7, weights.tolist())
+        got = apportion(np.array([10**6 + 7]), np.ldexp(weights, k), np.array([0, 5]))
+        assert got.tolist() == expected
+
+    def test_equal_weights_of_1e308_split_as_ones(self):
+        """The issue's repro: two weights of 1e308 split 100,000 quanta 50,000 / 50,000."""
+        got = apportion(np.array([100_000]), np.array([1e308, 1e308]), np.array([0, 2]))
+        assert got.tolist() == [50_000, 50_000]
+
+    def test_ordinary_groups_are_left_alone(self):
+        """Only far-out groups are rescaled: the others' weights are returned as they are."""
+        weights = np.array([[1e308, 3.0], [1e308, 1.0]])
+        out = rescaled(weights, np.array([0, 2]))
+        assert out[:, 1].tolist() == [3.0, 1.0]
+        assert out[0, 0] == out[1, 0] == np.ldexp(1e308, -1024)

@@ -105,6 +105,12 @@ def by_id(batch: OrgBatch | TimeBatch, weights: np.ndarray) -> dict[str, list[fl
     return dict(zip(batch.ids, weights.tolist(), strict=True))
 
 
+def shares(batch: OrgBatch, weights: np.ndarray) -> np.ndarray:
+    """Weights as shares of their segment column (only ratios within a parent count)."""
+    sums = segment_sum(weights, batch.offsets)
+    return weights / np.repeat(sums, np.diff(batch.offsets), axis=0)
+
+
 class TestSegmentSum:
     def test_sums_rows_per_segment(self):
         """Each segment's rows are summed column by column."""
@@ -160,7 +166,8 @@ class TestProportional:
     def test_missing_value_takes_fallback_share(self):
         """With fallback=Equal, cat keeps 1/3 and ann:bob = 3:1 share the other 2/3."""
         strategy = Proportional(values={"ann": 3, "bob": 1, "dan": 1, "eve": 1}, fallback=Equal())
-        weights = by_id(team_batch(["FY2027"]), strategy.weights(team_batch(["FY2027"])))
+        batch = team_batch(["FY2027"])
+        weights = by_id(batch, shares(batch, strategy.weights(batch)))
         assert weights["cat"] == pytest.approx([1 / 3])
         assert weights["ann"] == pytest.approx([2 / 3 * 3 / 4])  # 0.5
         assert weights["bob"] == pytest.approx([2 / 3 * 1 / 4])  # 1/6
@@ -177,7 +184,8 @@ class TestProportional:
         strategy = Proportional(
             values={"ann": 0, "bob": 0, "cat": 0, "dan": 1, "eve": 1}, fallback=Equal()
         )
-        weights = strategy.weights(team_batch(["FY2027"])).ravel()
+        batch = team_batch(["FY2027"])
+        weights = shares(batch, strategy.weights(batch)).ravel()
         assert weights == pytest.approx([1 / 3, 1 / 3, 1 / 3, 0.5, 0.5])
 
     def test_unknown_attribute_is_an_error(self):
@@ -327,26 +335,34 @@ def east_two_batch(history: History) -> OrgBatch:
 
 class TestProportionOfAverages:
     def test_hand_checked_shares(self):
-        """ann sold 9 and bob 7 of 16: weights 9/16 and 7/16."""
+        """ann sold 9 and bob 7 of 16: weights 9 and 7, the totals themselves (shares 9/16, 7/16)."""
         weights = ProportionOfAverages().weights(east_two_batch(gross_sohl_history()))
-        assert weights.ravel().tolist() == pytest.approx([9 / 16, 7 / 16])
+        assert weights.ravel().tolist() == [9.0, 7.0]
 
     def test_new_hire_takes_fallback_share(self):
         """cat has no history: with Equal she keeps 1/3; ann and bob share 2/3 as 9:7."""
         batch = team_batch(["FY2027"], gross_sohl_history())
-        weights = by_id(batch, ProportionOfAverages().weights(batch))
+        raw = ProportionOfAverages().weights(batch)
+        weights = by_id(batch, shares(batch, raw))
         assert weights["cat"] == pytest.approx([1 / 3])
         assert weights["ann"] == pytest.approx([2 / 3 * 9 / 16])
         assert weights["bob"] == pytest.approx([2 / 3 * 7 / 16])
         assert sum(weights[n][0] for n in ("ann", "bob", "cat")) == pytest.approx(1.0)
+        # exactly, as whole numbers (x B = 16, x F = 3): 9 x 2, 7 x 2, 1 x 16
+        assert [by_id(batch, raw)[n][0] for n in ("ann", "bob", "cat")] == [18.0, 14.0, 16.0]
 
     def test_capacity_fallback_follows_the_ramp(self):
         """With a capacity fallback cat gets 0 in January and 0.25/1.75 in July (1 + 0.5 + 0.25)."""
         batch = team_batch(["FY2027-M01", "FY2027-M07"], gross_sohl_history())
-        weights = by_id(batch, ProportionOfAverages(fallback=CapacityWeighted()).weights(batch))
+        raw = ProportionOfAverages(fallback=CapacityWeighted()).weights(batch)
+        weights = by_id(batch, shares(batch, raw))
         f_cat = 0.25 / 1.75
         assert weights["cat"] == pytest.approx([0.0, f_cat])
         assert weights["ann"] == pytest.approx([9 / 16, (1 - f_cat) * 9 / 16])
+        # July exactly, capacity x 4 (4, 2, 1 for ann, bob, cat; F = 7 of which cat 1) and B = 16:
+        # ann 9 x 6, bob 7 x 6, cat 1 x 16
+        assert by_id(batch, raw)["ann"][1] == 54.0
+        assert by_id(batch, raw)["cat"][1] == 16.0
 
     def test_matches_the_formula_on_a_table(self):
         """On a two-year table the weights equal sum_t y_c,t / sum_t y_p,t computed by hand."""
@@ -356,28 +372,28 @@ class TestProportionOfAverages:
         weights = ProportionOfAverages().weights(east_two_batch(history_of(table)))
         ann = sum(sum(year) for year in table["ann"])
         bob = sum(sum(year) for year in table["bob"])
-        assert weights.ravel().tolist() == pytest.approx([ann / (ann + bob), bob / (ann + bob)])
+        assert weights.ravel().tolist() == [ann, bob]
 
     def test_window_uses_the_last_years(self):
-        """window=1 reads only the last year: 2025 said 1:1, 2026 says 3:1."""
+        """window=1 reads only the last year: 2025 said 1:1, 2026 says 3:1 (totals 36 and 12)."""
         table = {"ann": [[1] * 12, [3] * 12], "bob": [[1] * 12, [1] * 12],
                  "dan": [WEST, WEST], "eve": [WEST, WEST]}  # fmt: skip
         batch = east_two_batch(history_of(table))
-        assert ProportionOfAverages().weights(batch).ravel() == pytest.approx([4 / 6, 2 / 6])
-        assert ProportionOfAverages(window=1).weights(batch).ravel() == pytest.approx([0.75, 0.25])
+        assert ProportionOfAverages().weights(batch).ravel().tolist() == [48.0, 24.0]
+        assert ProportionOfAverages(window=1).weights(batch).ravel().tolist() == [36.0, 12.0]
 
     def test_zero_history_segment_takes_fallback(self):
         """A team whose people all sold nothing takes the fallback outright (never NaN)."""
         table = {"ann": [[0] * 12], "bob": [[0] * 12], "dan": [WEST], "eve": [WEST]}
         weights = ProportionOfAverages().weights(east_two_batch(history_of(table)))
-        assert weights.ravel().tolist() == [0.5, 0.5]
+        assert weights.ravel().tolist() == [1.0, 1.0]  # Equal's own weights
 
     def test_no_history_at_all_is_the_fallback(self):
         """Without history (None) every segment takes its fallback."""
         batch = team_batch(["FY2027"])
         weights = ProportionOfAverages(fallback=Proportional(values={"ann": 1, "bob": 3,
                                        "cat": 0, "dan": 1, "eve": 1})).weights(batch)  # fmt: skip
-        assert weights.ravel().tolist() == [0.25, 0.75, 0.0, 0.5, 0.5]
+        assert weights.ravel().tolist() == [1.0, 3.0, 0.0, 1.0, 1.0]  # the fallback's own
 
     def test_negative_history_is_refused(self):
         """Negative history (a loss) is a StrategyError naming the person."""
@@ -402,9 +418,10 @@ class TestProportionOfAverages:
 
 class TestAverageOfProportions:
     def test_hand_checked_shares(self):
-        """Shares 1/4, 1/2, 3/4 for ann in the three selling months average to 1/2."""
+        """Shares 1/4, 1/2, 3/4 for ann average to 1/2: weights 12 and 12 over the lcm 8 of 4, 4, 8."""
         weights = AverageOfProportions().weights(east_two_batch(gross_sohl_history()))
-        assert weights.ravel().tolist() == pytest.approx([0.5, 0.5])
+        # ann 1 x 8/4 + 2 x 8/4 + 6 x 8/8 = 12, bob 3 x 2 + 2 x 2 + 2 x 1 = 12
+        assert weights.ravel().tolist() == [12.0, 12.0]
 
     def test_matches_the_formula_on_a_table(self):
         """On a table with some empty months the weights equal mean_t y_c,t / y_p,t over y_p,t > 0."""
@@ -424,12 +441,12 @@ class TestAverageOfProportions:
             sum(s[0] for s in shares) / len(shares),
             sum(s[1] for s in shares) / len(shares),
         ]
-        assert weights.ravel().tolist() == pytest.approx(expected)
+        assert (weights.ravel() / weights.sum()).tolist() == pytest.approx(expected)
 
     def test_new_hire_takes_fallback_share(self):
         """cat keeps her Equal share 1/3; ann and bob split 2/3 evenly (1/2 each of it)."""
         batch = team_batch(["FY2027"], gross_sohl_history())
-        weights = by_id(batch, AverageOfProportions().weights(batch))
+        weights = by_id(batch, shares(batch, AverageOfProportions().weights(batch)))
         assert [weights[n][0] for n in ("ann", "bob", "cat")] == pytest.approx([1 / 3] * 3)
 
     def test_absent_month_counts_as_zero_share(self):
@@ -439,8 +456,9 @@ class TestAverageOfProportions:
         h25, h26 = history_of(table25), history_of(table26)
         history = History(plans=(h25.plans[0], attrs_year(h26.plans[0], 2026)))
         weights = AverageOfProportions().weights(east_two_batch(history))
-        # 12 months of ann 1/1, 12 months of 1/2 each: ann 0.75, bob 0.25
-        assert weights.ravel().tolist() == pytest.approx([0.75, 0.25])
+        # 12 months of ann 1/1, 12 months of 1/2 each: ann 0.75, bob 0.25; over the lcm 2 of the
+        # parent's months: ann 12 x 2 + 12 x 1 = 36, bob 12 x 1 = 12
+        assert weights.ravel().tolist() == [36.0, 12.0]
 
     def test_is_a_historical_share(self):
         """Both formulas share the HistoricalShare base and its fallback rule."""
@@ -469,15 +487,20 @@ class TestMixFallback:
         fallback = Proportional(values={"ann": 1, "bob": 1, "cat": 2, "dan": 1, "eve": 1})
         base = np.array([[3.0], [1.0], [0.0], [1.0], [1.0]])
         known = np.array([True, True, False, True, True])
-        weights = mix_fallback(batch, base, known, fallback, "test").ravel()
+        weights = mix_fallback(batch, base, known, fallback, "test")
         # east-1: f = 1/4, 1/4, 1/2; cat keeps 1/2, ann and bob share 1/2 as 3:1
-        assert weights.tolist() == pytest.approx([3 / 8, 1 / 8, 1 / 2, 0.5, 0.5])
+        assert shares(batch, weights).ravel().tolist() == pytest.approx(
+            [3 / 8, 1 / 8, 1 / 2, 0.5, 0.5]
+        )
+        # the same as whole numbers (x B = 4, x F = 4): 3 x 2, 1 x 2, 2 x 4; 1 x 2, 1 x 2
+        assert weights.ravel().tolist() == [6.0, 2.0, 8.0, 2.0, 2.0]
 
     def test_tiny_bases_do_not_overflow(self):
         """Subnormal bases (5e-324) still give shares in [0, 1], not infinities."""
         strategy = Proportional(values={"ann": 5e-324, "bob": 5e-324, "dan": 1, "eve": 1},
                                 fallback=Equal())  # fmt: skip
-        weights = by_id(team_batch(["FY2027"]), strategy.weights(team_batch(["FY2027"])))
+        batch = team_batch(["FY2027"])
+        weights = by_id(batch, shares(batch, strategy.weights(batch)))
         assert weights["cat"] == pytest.approx([1 / 3])
         assert weights["ann"] == weights["bob"] == pytest.approx([1 / 3])
 
@@ -508,21 +531,24 @@ class TestCheckedWeights:
 
 class TestBlend:
     def test_hand_checked_mix(self):
-        """Equal (1/2, 1/2) and 3:1 (3/4, 1/4) blended 1:1 give 1.25 and 0.75."""
+        """Equal (1/2, 1/2) and 3:1 (3/4, 1/4) blended 1:1 give 1.25 : 0.75, as whole numbers 5 : 3."""
         blend = Blend(parts=((Equal(), 1.0), (Proportional(attribute="potential"), 1.0)))
-        assert blend.weights(region_batch()).ravel().tolist() == [1.25, 0.75]
+        # times the lcm 4 of the denominators 2 and 4: 2 + 3 and 2 + 1
+        assert blend.weights(region_batch()).ravel().tolist() == [5.0, 3.0]
 
     def test_coefficients_are_relative(self):
-        """Coefficients 3:1 weigh the parts 3:1: 3*(1/2) + 3/4 and 3*(1/2) + 1/4."""
+        """Coefficients 3:1 weigh the parts 3:1: 3*(1/2) + 3/4 and 3*(1/2) + 1/4, i.e. 9 : 7."""
         blend = Blend(parts=((Equal(), 3), (Proportional(attribute="potential"), 1)))
-        assert blend.weights(region_batch()).ravel().tolist() == [2.25, 1.75]
+        assert blend.weights(region_batch()).ravel().tolist() == [9.0, 7.0]
 
     def test_parts_are_normalised_per_column(self):
         """Capacity's scale does not matter: each part says 100 % per parent and column."""
         blend = Blend(parts=((CapacityWeighted(), 1.0), (Equal(), 1.0)))
         batch = children_batch(TREE, CAL, REVENUE, ["east-1"], periods=["FY2027-M01"])
         # capacity shares 1/1.5, 0.5/1.5, 0; equal 1/3 each
-        assert blend.weights(batch).ravel().tolist() == pytest.approx([1, 2 / 3, 1 / 3])
+        weights = blend.weights(batch)
+        assert (2 * shares(batch, weights)).ravel().tolist() == pytest.approx([1, 2 / 3, 1 / 3])
+        assert weights.ravel().tolist() == [3.0, 2.0, 1.0]  # times 3: capacity x 2 is 2, 1, 0
 
     def test_zero_part_names_parent_and_period(self):
         """A part giving a whole segment zero is a StrategyError naming parent, period and part."""
@@ -602,35 +628,35 @@ class TestSeasonal:
 
 class TestHistoricalSeasonality:
     def test_hand_checked_shares(self):
-        """Month m sold m in 2025 and 2m in 2026: share 3m / 234 = m / 78."""
+        """Month m sold m in 2025 and 2m in 2026: weight 3m, the total itself (share m / 78)."""
         year1 = list(range(1, 13))
         year2 = [2 * m for m in year1]
         history = history_of({"ann": [year1, year2], "bob": [year1, year2],
                               "dan": [WEST, WEST]})  # fmt: skip
         out = HistoricalSeasonality().profile(time_batch(history))
-        assert out[0].tolist() == pytest.approx([m / 78 for m in year1])
+        assert out[0].tolist() == [3.0 * m for m in year1]
 
     def test_nodes_without_history_take_the_fallback(self):
-        """cat (no history) gets the fallback profile normalised to sum 1."""
+        """cat (no history) gets the fallback profile; ann her month totals."""
         history = history_of({"ann": [WEST], "bob": [WEST], "dan": [WEST]})
         out = HistoricalSeasonality(fallback=Seasonal(profile=(1, 1, 1, 2))).profile(
             time_batch(history)
         )
-        assert out[2].tolist() == pytest.approx([1 / 15] * 9 + [2 / 15] * 3)
-        assert out[0].tolist() == pytest.approx([1 / 12] * 12)
+        assert out[2].tolist() == pytest.approx([1 / 3] * 9 + [2 / 3] * 3)
+        assert out[0].tolist() == [10.0] * 12
 
     def test_zero_history_takes_the_fallback(self):
         """A node whose history is all zero takes the fallback (never NaN)."""
         history = history_of({"ann": [[0] * 12], "bob": [WEST], "dan": [WEST]})
         out = HistoricalSeasonality().profile(time_batch(history))
-        assert out[0].tolist() == pytest.approx([1 / 12] * 12)
+        assert out[0].tolist() == [1.0] * 12
 
     def test_window_uses_the_last_years(self):
         """window=1 reads only 2026, where ann sold only in December."""
         history = history_of({"ann": [WEST, [0] * 11 + [5]], "bob": [WEST, WEST],
                               "dan": [WEST, WEST]})  # fmt: skip
         out = HistoricalSeasonality(window=1).profile(time_batch(history))
-        assert out[0].tolist() == [0.0] * 11 + [1.0]
+        assert out[0].tolist() == [0.0] * 11 + [5.0]
 
     def test_negative_month_is_refused(self):
         """A month whose summed history is negative is a StrategyError naming the node."""
@@ -888,9 +914,9 @@ def test_proportion_of_averages_reads_totals_as_the_monthly_formula_would(tree, 
     parents = [i for i in range(len(tree)) if c.child_offsets[i + 1] > c.child_offsets[i]]
     batch = children_batch(tree, CAL, PROFIT, [c.ids[p] for p in parents], periods=["FY2027"],
                            history=history)  # fmt: skip
-    fast = ProportionOfAverages().weights(batch)
-    slow = MonthByMonth().weights(batch)
-    assert np.array_equal(fast, slow)
+    fast = ProportionOfAverages().weights(batch)  # the totals (whole numbers)
+    slow = MonthByMonth().weights(batch)  # the shares (floats)
+    assert np.allclose(shares(batch, fast), shares(batch, slow), rtol=1e-12, atol=0)
 
 
 @given(org_trees(max_nodes=30), st.integers(0, 2**32 - 1), st.booleans())

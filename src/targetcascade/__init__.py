@@ -37,7 +37,7 @@ from targetcascade.errors import TargetCascadeError
 from targetcascade.explain import Explanation, Step, explain
 from targetcascade.metric import Direction, Metric, Rollup, Rounding
 from targetcascade.org import DEFAULT_LEVELS, CompiledTree, Levels, Node, OrgTree
-from targetcascade.plan import Origin, Plan, PlanKind, Provenance, Source
+from targetcascade.plan import Fallback, Origin, Plan, PlanKind, Provenance, Source
 from targetcascade.units import (
     as_quantity,
     define_count_unit,
@@ -57,6 +57,7 @@ __all__ = [
     "CompiledTree",
     "Direction",
     "Explanation",
+    "Fallback",
     "FiscalCalendar",
     "History",
     "Levels",

@@ -61,6 +61,7 @@ from targetcascade._rules import (
 )
 from targetcascade.allocation._batch import OrgBatch, TimeBatch
 from targetcascade.allocation._divisor import Adams, Jefferson, Webster
+from targetcascade.allocation._fallbacks import Reported, collecting
 from targetcascade.allocation._history import History
 from targetcascade.allocation._kernel import (
     _INT_LIMIT,
@@ -91,7 +92,7 @@ from targetcascade.errors import (
 )
 from targetcascade.metric import Metric, Rollup
 from targetcascade.org import OrgTree
-from targetcascade.plan import Origin, Plan, Provenance, Source, _ratio_of, check_limit
+from targetcascade.plan import Fallback, Origin, Plan, Provenance, Source, _ratio_of, check_limit
 
 _T = TypeVar("_T")
 
@@ -792,6 +793,7 @@ def cascade(
     labels: list[str] = []
     grids: dict[str, _Grid] = {}
     hedges: dict[str, dict[str, Fraction]] = {}
+    fallbacks: list[Fallback] = []
     # each metric's engine fills its slice of the plan's arrays in place: no copies at the end
     values = np.zeros((len(metrics), *shape), dtype=np.int64)
     origins = np.zeros((len(metrics), *shape), dtype=np.uint8)
@@ -802,7 +804,9 @@ def cascade(
         }
         grid = _new_grid(values[k], origins[k])
         engine = _Engine(item, tree, calendar, history=past, grid=grid, labels=labels)
-        engine.run()
+        with collecting() as reported:
+            engine.run()
+        fallbacks.extend(_fallback_records(item.metric.name, tree, reported))
         grids[item.metric.name] = grid
     for k, metric in enumerate(spec.derived, start=len(spec.metrics)):
         _derive(
@@ -831,6 +835,7 @@ def cascade(
         time_strategy={k: g.time_strategy for k, g in grids.items()},
         labels=tuple(labels),
         mode=",".join(sorted({m.mode.value for m in spec.metrics})),
+        fallbacks=tuple(fallbacks),
     )
     for k, metric in enumerate(metrics):
         check_limit(values[k], metric, tree, calendar)  # the size limit holds at the way out too
@@ -884,6 +889,31 @@ def _derive(
         )
     values[k] = np.where(known, quanta, 0)
     origins[k] = np.where(known, np.uint8(Origin.ROLLED_UP), np.uint8(Origin.MISSING))
+
+
+def _fallback_records(metric: str, tree: OrgTree, reported: Reported) -> list[Fallback]:
+    """One record per node, reason and strategy, in the order the strategies reported them."""
+    compiled = tree.compiled
+    names = tree.levels.names
+    seen: set[tuple[int, str, str]] = set()
+    out: list[Fallback] = []
+    for rows, reason, strategy in reported:
+        for row in rows.tolist():
+            key = (row, reason, strategy)
+            if key in seen:
+                continue
+            seen.add(key)
+            level = names[int(compiled.level_code[row])]
+            out.append(
+                Fallback(
+                    metric=metric,
+                    node=compiled.ids[row],
+                    level=level,
+                    reason=reason,
+                    strategy=strategy,
+                )
+            )
+    return out
 
 
 def _as_history(history: History | Mapping[int, Plan] | Iterable[Plan] | None) -> History | None:

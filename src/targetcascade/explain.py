@@ -119,6 +119,8 @@ class Explanation:
     metric: str
     unit: str
     steps: tuple[Step, ...]
+    notes: tuple[str, ...] = ()
+    """Remarks on the chain, one line each: a member whose weight came from a fallback."""
 
     @property
     def sentence(self) -> str:
@@ -131,9 +133,8 @@ class Explanation:
         return self.steps[0].sentence if self.steps else ""
 
     def __str__(self) -> str:
-        return "\n".join(
-            ("" if i == 0 else "  <- ") + step.sentence for i, step in enumerate(self.steps)
-        )
+        lines = [("" if i == 0 else "  <- ") + step.sentence for i, step in enumerate(self.steps)]
+        return "\n".join(lines + [f"  note: {note}" for note in self.notes])
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form (numbers as strings).
@@ -150,11 +151,14 @@ class Explanation:
                 return list(value)
             return value
 
-        return {
+        out: dict[str, Any] = {
             "metric": self.metric,
             "unit": self.unit,
             "steps": [{k: clean(v) for k, v in attrs.asdict(s).items()} for s in self.steps],
         }
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
 
 
 def explain(plan: Plan, node: str, period: str, metric: str) -> Explanation:
@@ -301,7 +305,7 @@ def explain(plan: Plan, node: str, period: str, metric: str) -> Explanation:
             held=m.from_quanta(split.held) if split.held else None,
         )
         name = label.split(":")[0]
-        weights_text = f"{name}: weight {split.weight:,.4g} of {split.weight_total:,.4g}"
+        weights_text = f"{name}: weight {_weight(split.weight)} of {_weight(split.weight_total)}"
         source_cell = f"{ids[from_n]} {periods[from_p].label} {shown(total)}"
         if split.share is None:  # held at its floor or cap: the bound, not the share, set it
             sentence = (
@@ -325,7 +329,31 @@ def explain(plan: Plan, node: str, period: str, metric: str) -> Explanation:
             sentence += f" (over-assigned from {shown(int(values[from_n, from_p]))})"
         steps.append(Step(source=code.name.lower(), sentence=sentence, **base))
         n, p = from_n, from_p
-    return Explanation(metric=m.name, unit=m.unit_label, steps=tuple(steps))
+    return Explanation(
+        metric=m.name,
+        unit=m.unit_label,
+        steps=tuple(steps),
+        notes=_fallback_notes(plan, m.name, steps),
+    )
+
+
+def _fallback_notes(plan: Plan, metric: str, steps: list[Step]) -> tuple[str, ...]:
+    """A note per fallback taken by a node whose split is a step of the chain."""
+    if not plan.fallbacks:
+        return ()
+    split = {step.node for step in steps if step.source in ("org_split", "time_split")}
+    return tuple(
+        f"{f.node} has its weight from the fallback of {f.strategy} ({f.reason})"
+        for f in plan.fallbacks
+        if f.metric == metric and f.node in split
+    )
+
+
+def _weight(x: float) -> str:
+    """A weight as read: a whole number in full (history in quanta: 1,200,000), else 4 digits."""
+    if x.is_integer() and abs(x) <= 2**53:
+        return f"{int(x):,}"
+    return f"{x:,.4g}"
 
 
 def _derived(plan: Plan, m: Metric, n: int, p: int) -> Explanation:

@@ -62,7 +62,7 @@ from targetcascade.errors import (
 from targetcascade.metric import Metric, Rollup, Rounding
 from targetcascade.org import OrgTree
 
-__all__ = ["SCHEMA_VERSION", "Origin", "Plan", "PlanKind"]
+__all__ = ["SCHEMA_VERSION", "Fallback", "Origin", "Plan", "PlanKind"]
 
 #: Version of the dict / JSON layout written by :meth:`Plan.to_dict`.
 SCHEMA_VERSION: Final = 1
@@ -156,6 +156,33 @@ class Source(enum.IntEnum):
     BALANCED = 6
 
 
+@attrs.frozen(kw_only=True)
+class Fallback:
+    """A member whose weight came from its strategy's declared fallback, not from its own base.
+
+    Attributes:
+        metric: The metric cascaded.
+        node: The member's node id.
+        level: The member's level.
+        reason: Why: ``"no history"`` (absent from every history year), ``"no value"`` (no
+            attribute value or explicit weight), or ``"zero base"`` (its parent's children's bases,
+            such as their history, sum to zero, so the whole group took the fallback).
+        strategy: The strategy that fell back, as its registry name (``"proportion_of_averages"``).
+
+    Example:
+        >>> record = Fallback(metric="revenue", node="east-1-4", level="individual",
+        ...                   reason="no history", strategy="proportion_of_averages")
+        >>> record.node, record.reason
+        ('east-1-4', 'no history')
+    """
+
+    metric: str
+    node: str
+    level: str
+    reason: str
+    strategy: str
+
+
 @attrs.frozen(kw_only=True, eq=False)
 class Provenance:
     """How each cell of an engine-built plan was derived; what ``explain`` reads.
@@ -176,6 +203,8 @@ class Provenance:
         time_strategy: Which label phased each node's year over its months.
         labels: Descriptions of the strategies used.
         mode: The cascade mode.
+        fallbacks: The members that took their strategy's fallback, in the order met (one record
+            per metric, node and reason).
 
     Example:
         >>> Provenance(source={}, weight={}, quota={}, adjustment={}, bound={}, org_strategy={},
@@ -192,6 +221,7 @@ class Provenance:
     time_strategy: Mapping[str, npt.NDArray[np.int64]]
     labels: tuple[str, ...]
     mode: str
+    fallbacks: tuple[Fallback, ...] = ()
 
 
 def _to_fraction(value: Any) -> Fraction:
@@ -258,6 +288,21 @@ class Plan:
     hedges: Mapping[str, Mapping[str, Fraction]] = attrs.field(factory=dict, repr=False)
     kind: PlanKind = attrs.field(default=PlanKind.TARGET, converter=PlanKind)
     provenance: Provenance | None = attrs.field(default=None, repr=False)
+
+    @property
+    def fallbacks(self) -> tuple[Fallback, ...]:
+        """The members whose weight came from a declared fallback (empty unless engine-built).
+
+        Part of the provenance: like it, not part of equality or of :meth:`to_dict`.
+
+        Example:
+            >>> from targetcascade import FiscalCalendar, Metric, OrgTree
+            >>> tree = OrgTree.from_records([{"id": "acme", "level": "company"}])
+            >>> Plan.empty(tree, FiscalCalendar(fiscal_year=2027),
+            ...            [Metric(name="deals", unit="deal")]).fallbacks
+            ()
+        """
+        return () if self.provenance is None else self.provenance.fallbacks
 
     def __attrs_post_init__(self) -> None:
         names = [m.name for m in self.metrics]

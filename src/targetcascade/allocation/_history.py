@@ -36,6 +36,7 @@ from targetcascade.units import as_quantity, format_unit, ureg
 __all__ = ["History", "HistoryTotals"]
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 
@@ -50,8 +51,8 @@ class HistoryTotals(NamedTuple):
         (73, 0)
     """
 
-    total: FloatArray
-    """float64 (rows,): the sum of every month with a value, in quanta (0 without any)."""
+    total: IntArray
+    """int64 (rows,): the sum of every month with a value, in quanta (0 without any), exact."""
     known: BoolArray
     """bool (rows,): some month of some year has a value."""
     negative: BoolArray
@@ -184,7 +185,8 @@ class History:
         The same numbers as summing :meth:`monthly` row by row with NaN read as 0, without
         building the (rows x months) grid: each past plan's month sums are computed once per plan
         (plans are immutable, so they are cached for as long as the plan lives) and only the
-        requested rows are gathered. Integer quanta are summed exactly in int64 within a year.
+        requested rows are gathered. Integer quanta are summed exactly in int64 (over years too:
+        a year's cells are at most ``MAX_QUANTA``, so a thousand years still fit).
 
         Args:
             metric: The planned metric, or its name, as for :meth:`monthly`.
@@ -210,7 +212,7 @@ class History:
         """
         wanted = None if rows is None else np.asarray(rows, dtype=np.int64)
         count = len(tree) if wanted is None else wanted.size
-        total = np.zeros(count)
+        total = np.zeros(count, dtype=np.int64)
         known = np.zeros(count, dtype=np.bool_)
         negative = np.zeros(count, dtype=np.bool_)
         _, factors = self._steps(metric)
@@ -225,7 +227,7 @@ class History:
                 known |= year_known[take]
                 negative |= year_negative[take]
             else:
-                total += np.where(found, year_total[take], 0.0)
+                total += np.where(found, year_total[take], 0)
                 known |= found & year_known[take]
                 negative |= found & year_negative[take]
         return HistoryTotals(total, known, negative)
@@ -353,11 +355,11 @@ _ROW_MAPS: weakref.WeakKeyDictionary[
 _CACHE_LOCK = threading.Lock()  # guards this module's two caches (engine threads share them)
 
 
-# id(plan) -> (weak reference to the plan, metric -> (month total as float64, some month has a
+# id(plan) -> (weak reference to the plan, metric -> (month total in int64, some month has a
 # value, some month is negative) on the plan's own tree). Plans are immutable; they hash by
 # content, which costs a pass over the grid, so the cache goes by identity and forgets a plan when
 # it is collected.
-_TotalsEntry = tuple[FloatArray, BoolArray, BoolArray]
+_TotalsEntry = tuple[IntArray, BoolArray, BoolArray]
 _TOTALS: dict[int, tuple[weakref.ref[Plan], dict[str, _TotalsEntry]]] = {}
 
 
@@ -379,9 +381,8 @@ def _month_totals(plan: Plan, metric: str) -> _TotalsEntry:
     months = _months(plan)
     missing = plan.origins[k][:, months] == Origin.MISSING
     kept = np.where(missing, 0, plan.values[k][:, months])
-    # int64 quanta sum exactly (12 months of at most 2**53 each); the float64 total is then what
-    # the float sum of the months gives whenever that sum is exact
-    total: FloatArray = kept.sum(axis=1).astype(np.float64)
+    # int64 quanta sum exactly (12 months of at most 2**53 each)
+    total: IntArray = kept.sum(axis=1, dtype=np.int64)
     known: BoolArray = np.asarray(~missing.all(axis=1), dtype=np.bool_)
     negative: BoolArray = np.asarray((kept < 0).any(axis=1), dtype=np.bool_)
     found = (total, known, negative)

@@ -76,6 +76,10 @@ _MODE_FLOAT: Final = 0
 _MODE_INT: Final = 1
 _MODE_PYTHON: Final = 2
 _SHOWN: Final = 5  # children named in an error message
+# Weights are read relative to their group. A group whose largest weight lies outside
+# [2**-_FAR_EXP, 2**_FAR_EXP] is moved next to 1 by an exact power of two first: its sums would
+# overflow or underflow otherwise, and equal weights of 1e308 must split as equal weights of 1.
+_FAR_EXP: Final = 400
 
 
 # ---------------------------------------------------------------------------------------------
@@ -511,6 +515,7 @@ def _prepare(
                 hint=f"give one label per {name.split('_')[0]}",
             )
     _check_weights(w, off, labels)
+    w = rescaled(w, off)
 
     def cellwise(value: npt.ArrayLike | None, name: str, dtype: Any) -> npt.NDArray[Any] | None:
         if value is None:
@@ -573,6 +578,120 @@ def _prepare(
                 hint="use a coarser quantum for this metric",
             )
     return flat
+
+
+def rescaled(weights: FloatArray, offsets: IntArray) -> FloatArray:
+    """Weights with each far-out group moved next to 1 by an exact power of two.
+
+    A group (a segment's rows in one column) whose largest weight is above ``2**400`` or below
+    ``2**-400`` is multiplied by the power of two that brings that weight into ``[0.5, 1)``.
+    Multiplying by a power of two is exact, so the group's ratios, and therefore its split, are
+    unchanged (a weight more than ``2**1074`` times smaller than the group's largest underflows
+    to zero); every other group, and so every ordinary weight, is returned as it is.
+
+    Args:
+        weights: Finite weights ``>= 0`` of shape ``(rows, columns)`` (or ``(rows,)``).
+        offsets: CSR offsets of the segments over the rows (empty segments allowed).
+
+    Returns:
+        ``weights`` itself when no group is far out, else a rescaled copy.
+
+    Example:
+        >>> rescaled(np.array([1e308, 1e308, 2.0]), np.array([0, 2, 3])).tolist()
+        [0.5562684646268004, 0.5562684646268004, 2.0]
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    off = np.asarray(offsets, dtype=np.int64)
+    if w.size == 0:
+        return w
+    sizes = np.diff(off)
+    nonempty = sizes > 0
+    largest = np.zeros((sizes.size, *w.shape[1:]))
+    largest[nonempty] = np.maximum.reduceat(w, off[:-1][nonempty], axis=0)
+    far = (largest > 2.0**_FAR_EXP) | ((largest > 0) & (largest < 2.0**-_FAR_EXP))
+    if not far.any():
+        return w
+    shift = np.where(far, -np.frexp(largest)[1], 0).astype(np.int32)
+    out: FloatArray = np.ldexp(w, np.repeat(shift, sizes, axis=0))
+    return out
+
+
+def as_float_weights(raw: object, owner: str, what: str) -> FloatArray:
+    """``raw`` as float64 if it holds numbers (integers or floats), else a StrategyError.
+
+    Strings, booleans and objects are refused: numpy would read ``"1.5"`` as 1.5 silently and
+    raise a bare ValueError for ``"x"``.
+
+    Args:
+        raw: What a strategy returned.
+        owner: The strategy as errors name it (``"org strategy Huge(v=1)"``).
+        what: ``"weights"`` or ``"profile"``.
+
+    Returns:
+        float64 array of ``raw``'s shape.
+
+    Raises:
+        StrategyError: ``raw`` does not hold numbers.
+
+    Example:
+        >>> as_float_weights(["1", "2"], "org strategy Mine()", "weights")
+        Traceback (most recent call last):
+        ...
+        targetcascade.errors.StrategyError: org strategy Mine() returned weights that are not
+        numbers (list of dtype <U1); ...
+    """
+    try:
+        array = np.asarray(raw)
+    except (TypeError, ValueError, OverflowError):  # ragged sequences and the like
+        described = type(raw).__name__
+    else:
+        if array.dtype != np.bool_ and (
+            np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
+        ):
+            return array.astype(np.float64)
+        described = f"{type(raw).__name__} of dtype {array.dtype}"
+    raise StrategyError(
+        f"{owner} returned {what} that are not numbers ({described})",
+        hint=f"return a float64 numpy array of {what}; the conformance suite (check_strategy) "
+        "shows what it breaks",
+    )
+
+
+def integer_weights(values: npt.ArrayLike, offsets: npt.ArrayLike) -> FloatArray:
+    """Integer weights (quanta summed over history) as float64 weights the kernel reads exactly.
+
+    Only ratios within a group matter, so a group's integers are its exact weights: integers up
+    to ``2**53`` are exact in float64. A group holding a larger integer (a sum over several years
+    of large amounts) is first divided by the greatest common divisor of its integers, which
+    keeps its ratios; what still exceeds ``2**53`` is rounded to 53 significant bits.
+
+    Args:
+        values: Non-negative int64 integers ``(cells,)``, CSR groups given by ``offsets``.
+        offsets: CSR offsets ``(groups + 1,)`` (empty groups allowed).
+
+    Returns:
+        float64 ``(cells,)``.
+
+    Example:
+        >>> integer_weights(np.array([1, 3, 6]), np.array([0, 3])).tolist()
+        [1.0, 3.0, 6.0]
+        >>> big = 3 * (2**53 + 1)
+        >>> integer_weights(np.array([big, 2 * big]), np.array([0, 2])).tolist()
+        [1.0, 2.0]
+    """
+    v = np.asarray(values, dtype=np.int64)
+    off = np.asarray(offsets, dtype=np.int64)
+    sizes = np.diff(off)
+    nonempty = sizes > 0
+    if v.size == 0 or int(v.max()) <= MAX_QUANTA:
+        return v.astype(np.float64)
+    largest = np.zeros(sizes.size, dtype=np.int64)
+    largest[nonempty] = np.maximum.reduceat(v, off[:-1][nonempty])
+    divisor = np.ones(sizes.size, dtype=np.int64)
+    big = nonempty & (largest > MAX_QUANTA)
+    divisor[big] = np.gcd.reduceat(v, off[:-1][nonempty])[big[nonempty]]
+    reduced: IntArray = v // np.repeat(np.maximum(divisor, 1), sizes)
+    return reduced.astype(np.float64)
 
 
 def _check_weights(w: FloatArray, off: IntArray, labels: _Labels) -> None:

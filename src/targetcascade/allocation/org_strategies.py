@@ -47,6 +47,7 @@ from __future__ import annotations
 import abc
 import math
 from collections.abc import Iterable, Mapping
+from fractions import Fraction
 from typing import Any, ClassVar, Literal
 
 import attrs
@@ -54,6 +55,8 @@ import numpy as np
 import numpy.typing as npt
 
 from targetcascade.allocation._batch import OrgBatch
+from targetcascade.allocation._fallbacks import report
+from targetcascade.allocation._kernel import as_float_weights, integer_weights, rescaled
 from targetcascade.allocation._protocol import OrgStrategy
 from targetcascade.allocation._registry import StrategyBase
 from targetcascade.errors import InvalidAttributeError, StrategyError
@@ -135,10 +138,13 @@ def checked_weights(strategy: OrgStrategy, batch: OrgBatch, role: str) -> FloatA
         role: How the part is named in errors (``"fallback of proportional"``).
 
     Returns:
-        The weights as float64.
+        The weights as float64; a segment column whose largest weight is far from 1 (above
+        ``2**400`` or below ``2**-400``) is moved next to 1 by an exact power of two, which keeps
+        its ratios (see :func:`~targetcascade.allocation._kernel.rescaled`).
 
     Raises:
-        StrategyError: If the weights have the wrong shape, or a NaN, infinite or negative value.
+        StrategyError: If the weights are not numbers (strings, objects), have the wrong shape,
+            or have a NaN, infinite or negative value.
 
     Example:
         >>> from targetcascade.synthetic import demo_company
@@ -149,7 +155,7 @@ def checked_weights(strategy: OrgStrategy, batch: OrgBatch, role: str) -> FloatA
         >>> checked_weights(Equal(), batch, "fallback").tolist()
         [[1.0], [1.0]]
     """
-    weights = np.asarray(strategy.weights(batch), dtype=np.float64)
+    weights = as_float_weights(strategy.weights(batch), f"{role} {strategy!r}", "weights")
     if weights.shape != batch.shape:
         msg = (
             f"{role} {strategy!r} returned weights of shape {weights.shape}, expected "
@@ -172,11 +178,17 @@ def checked_weights(strategy: OrgStrategy, batch: OrgBatch, role: str) -> FloatA
             node=node,
             hint="fix the strategy; the conformance suite (check_strategy) shows what it breaks",
         )
-    return weights
+    return rescaled(weights, batch.offsets)
 
 
 def mix_fallback(
-    batch: OrgBatch, base: FloatArray, known: BoolArray, fallback: OrgStrategy, owner: str
+    batch: OrgBatch,
+    base: FloatArray,
+    known: BoolArray,
+    fallback: OrgStrategy,
+    owner: str,
+    *,
+    missing: str = "no value",
 ) -> FloatArray:
     """Fallback mixing: children without a base keep their fallback share, the rest share the rest.
 
@@ -195,10 +207,15 @@ def mix_fallback(
         base: Non-negative finite weights ``(rows, periods)``; ignored where ``known`` is false.
         known: Which rows have a base.
         fallback: The declared fallback strategy.
-        owner: The mixing strategy's name, for errors.
+        owner: The mixing strategy's name, for errors and for the fallback report.
+        missing: Why a row without a base has none, as the engine reports it
+            (:attr:`~targetcascade.plan.Plan.fallbacks`): ``"no value"`` or ``"no history"``.
 
     Returns:
-        The mixed weights; each needing segment column sums to 1 (or 0 if the fallback is all zero).
+        The mixed weights, only their ratios within a segment column counting: the fallback's
+        own weights where it applies outright; whole numbers (the mix times ``B`` times the
+        fallback's sum) where bases and fallback weights are whole, so the kernel reads them
+        exactly; else shares summing to 1.
 
     Example:
         >>> from targetcascade.synthetic import demo_company
@@ -208,8 +225,8 @@ def mix_fallback(
         ...                  parents=[0], periods=[0])
         >>> base = np.array([[3.0], [1.0], [0.0], [0.0]])   # south and west have no base
         >>> known = np.array([True, True, False, False])
-        >>> mix_fallback(batch, base, known, Equal(), "demo").ravel().tolist()
-        [0.375, 0.125, 0.25, 0.25]
+        >>> mix_fallback(batch, base, known, Equal(), "demo").ravel().tolist()   # 3/8, 1/8, 2/8, 2/8
+        [6.0, 2.0, 4.0, 4.0]
     """
     counts = np.diff(batch.offsets)
     base = np.where(known[:, None], base, 0.0)
@@ -217,6 +234,10 @@ def mix_fallback(
     use_fallback = base_sum <= 0
     if known.all() and not use_fallback.any():
         return base
+    # the members taking the fallback, for Plan.fallbacks (a no-op outside an engine run)
+    report(batch.rows[~known], missing, owner)
+    outright = np.repeat(np.asarray(use_fallback.any(axis=1), dtype=np.bool_), counts)
+    report(batch.rows[known & outright], "zero base", owner)
     f = checked_weights(fallback, batch, f"fallback of {owner}")
     # segment sums are spread to the rows by repeat (cheaper than gathering by segment id); a
     # value is divided by its own segment's sum, never multiplied by a reciprocal, which would
@@ -228,8 +249,28 @@ def mix_fallback(
     spread_sum = np.repeat(base_sum, counts, axis=0)
     own = np.divide(base, spread_sum, out=np.zeros_like(base), where=spread_sum > 0)
     mixed: FloatArray = np.where(known[:, None], rest * own, shares)
+    # The same mix times B x F (F the segment's fallback sum) is base_c x (F - F_without) for a
+    # child with a base and f_c x B for one without. Where bases and fallback weights are whole
+    # numbers (history in quanta, Equal's ones) and B x F stays within 2**53, these are whole
+    # numbers the kernel reads exactly, where the shares (thirds and the like) are not: ties are
+    # then decided by the documented rule, not by float error.
+    # (binary fractions, a quarter of capacity, are first made whole by a power of two: exact)
+    whole_base, base_fits = _whole_per_segment(base, batch.offsets)
+    whole_f, f_fits = _whole_per_segment(f, batch.offsets)
+    whole_base_sum = segment_sum(whole_base, batch.offsets)
+    raw_sum = segment_sum(whole_f, batch.offsets)
+    without = segment_sum(np.where(known[:, None], 0.0, whole_f), batch.offsets)
+    whole = base_fits & f_fits & (whole_base_sum * raw_sum <= float(2**53)) & (raw_sum > 0)
+    if whole.any():
+        scaled = np.where(
+            known[:, None],
+            whole_base * np.repeat(raw_sum - without, counts, axis=0),
+            whole_f * np.repeat(whole_base_sum, counts, axis=0),
+        )
+        mixed = np.where(np.repeat(whole, counts, axis=0), scaled, mixed)
     if use_fallback.any():
-        mixed = np.where(np.repeat(use_fallback, counts, axis=0), shares, mixed)
+        # the fallback outright: its own weights (only their ratios count), exact as given
+        mixed = np.where(np.repeat(use_fallback, counts, axis=0), f, mixed)
     return mixed
 
 
@@ -242,6 +283,11 @@ def _fallback_validator(instance: object, attribute: attrs.Attribute[Any], value
             msg,
             hint="give an org strategy instance, e.g. fallback=Equal() or CapacityWeighted()",
         )
+
+
+def _optional_fallback(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None:
+        _fallback_validator(instance, attribute, value)
 
 
 def _window_validator(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -464,7 +510,7 @@ class Proportional(StrategyBase):
             ...                  metric=company.metrics[0], rows=[1, 2], offsets=[0, 2],
             ...                  parents=[0], periods=[0])
             >>> Proportional(values={"north": 3.0}, fallback=Equal()).weights(batch).ravel()
-            array([0.5, 0.5])
+            array([3., 3.])
         """
         base, what = self._base(batch)
         known = ~np.isnan(base)
@@ -721,7 +767,8 @@ class HistoricalShare(StrategyBase, abc.ABC):
 
     Args:
         window: Use only the last ``window`` history years (None: all).
-        fallback: Org strategy for children without history.
+        fallback: Org strategy for children without history; None makes a child without
+            history an error naming every such child.
 
     Example:
         >>> issubclass(ProportionOfAverages, HistoricalShare)
@@ -734,7 +781,7 @@ class HistoricalShare(StrategyBase, abc.ABC):
     same_every_period: ClassVar[bool] = True  # when the fallback's are too
 
     window: int | None = attrs.field(default=None, validator=_window_validator)
-    fallback: OrgStrategy = attrs.field(factory=Equal, validator=_fallback_validator)
+    fallback: OrgStrategy | None = attrs.field(factory=Equal, validator=_optional_fallback)
 
     @abc.abstractmethod
     def shares(self, history: FloatArray, batch: OrgBatch) -> FloatArray:
@@ -773,17 +820,39 @@ class HistoricalShare(StrategyBase, abc.ABC):
             ...                  parents=[team], periods=[0],
             ...                  history=History(plans=company.history))
             >>> w = ProportionOfAverages().weights(batch).ravel()
-            >>> batch.ids[3], round(float(w[3]), 4), round(float(w.sum()), 12)   # the new hire
-            ('east-1-4', 0.1667, 1.0)
+            >>> batch.ids[3], round(float(w[3] / w.sum()), 4)   # the new hire keeps 1/6
+            ('east-1-4', 0.1667)
         """
         found = self._row_shares(batch)
         if found is None:
             known = np.zeros(batch.rows.size, dtype=np.bool_)
             base = np.zeros(batch.shape)
-            return mix_fallback(batch, base, known, self.fallback, self.name)
-        shares, known = found
-        base = np.broadcast_to(shares[:, None], batch.shape)
-        return mix_fallback(batch, base, known, self.fallback, self.name)
+        else:
+            shares, known = found
+            base = np.broadcast_to(shares[:, None], batch.shape)
+        if self.fallback is None:
+            self._refuse_missing(batch, known)
+            # a parent whose children's history sums to zero gets zero weights: the kernel
+            # refuses to split a non-zero value over them, naming the parent
+            return np.array(base, dtype=np.float64)
+        return mix_fallback(batch, base, known, self.fallback, self.name, missing="no history")
+
+    def _refuse_missing(self, batch: OrgBatch, known: BoolArray) -> None:
+        """Without a fallback, members without history are an error naming every one of them."""
+        if known.all():
+            return
+        missing = np.flatnonzero(~known)
+        ids = batch.ids
+        names = ", ".join(repr(ids[i]) for i in missing.tolist())
+        count = f"{missing.size} members have" if missing.size > 1 else "1 member has"
+        msg = f"{self.name} (fallback=None): {count} no history of {batch.metric.name!r}: {names}"
+        raise StrategyError(
+            msg,
+            node=ids[int(missing[0])],
+            metric=batch.metric.name,
+            hint="give them history, or declare a fallback for members without it, e.g. "
+            "fallback=Equal() or fallback=CapacityWeighted()",
+        )
 
     def _row_shares(self, batch: OrgBatch) -> tuple[FloatArray, BoolArray] | None:
         """Each row's share (:meth:`shares`) and whether it has any history; None: no history."""
@@ -822,7 +891,8 @@ class ProportionOfAverages(HistoricalShare):
 
     Args:
         window: Use only the last ``window`` history years (None: all).
-        fallback: Org strategy for children without history (default :class:`Equal`).
+        fallback: Org strategy for children without history (default :class:`Equal`); None
+            makes a child without history an error naming every such child.
 
     Example:
         >>> ProportionOfAverages(window=2, fallback=CapacityWeighted()).to_dict()
@@ -872,7 +942,11 @@ class ProportionOfAverages(HistoricalShare):
         if totals is None:
             return None
         self._refuse_negative(batch, totals.negative)
-        return _proportions(totals.total, batch), totals.known
+        # The integer totals themselves, not their shares: within a segment the parent's total is
+        # a common denominator that does not change the split, and integers reach the kernel
+        # exactly, so ties between shares are decided by the documented rule, not by float error.
+        known = totals.known
+        return integer_weights(np.where(known, totals.total, 0), batch.offsets), known
 
 
 def _proportions(totals: FloatArray, batch: OrgBatch) -> FloatArray:
@@ -880,6 +954,16 @@ def _proportions(totals: FloatArray, batch: OrgBatch) -> FloatArray:
     parent = np.repeat(segment_sum(totals, batch.offsets), np.diff(batch.offsets))
     shares: FloatArray = np.divide(totals, parent, out=np.zeros_like(totals), where=parent > 0)
     return shares
+
+
+def _relative_to_validator(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value not in ("parent", "top"):
+        msg = f"{type(instance).__name__}: relative_to={value!r} is not 'parent' or 'top'"
+        raise StrategyError(
+            msg,
+            hint="relative_to='parent' averages each child's proportion of its parent (the "
+            "default); 'top' of the top node (FPP3 section 11.2, hierarchicalforecast)",
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -892,16 +976,41 @@ class AverageOfProportions(HistoricalShare):
     (1990), method "F1" / average historical proportions (Hyndman & Athanasopoulos, FPP3, section
     11.2).
 
+    With ``relative_to="top"`` the proportions are taken of the tree's top node instead,
+    ``w_c = mean_t (y_c,t / y_top,t)`` over the months with ``y_top,t > 0``: the form of FPP3
+    section 11.2 and of hierarchicalforecast's ``TopDown(method="average_proportions")``, which
+    apply the leaves' average proportions of the total. Within a parent these weights sum to the
+    parent's own average proportion of the top (its children's history adds up to its own), so
+    cascading them level by level gives each leaf exactly ``mean_t (y_leaf,t / y_top,t)`` of the
+    target, as those tools do. The default, ``"parent"``, multiplies each level's average
+    proportion of its parent instead (``mean_t(y_s/Y) x mean_t(y_r/y_s)``), which differs
+    whenever the parents' shares move over time.
+
     Args:
         window: Use only the last ``window`` history years (None: all).
-        fallback: Org strategy for children without history (default :class:`Equal`).
+        fallback: Org strategy for children without history (default :class:`Equal`); None
+            makes a child without history an error naming every such child.
+        relative_to: ``"parent"`` (each child's proportion of its parent, the default) or
+            ``"top"`` (of the top node, FPP3's form).
+
+    Raises:
+        StrategyError: A ``relative_to`` other than ``"parent"`` or ``"top"``.
 
     Example:
         >>> AverageOfProportions().to_dict()
-        {'strategy': 'average_of_proportions', 'window': None, 'fallback': {'strategy': 'equal'}}
+        {'strategy': 'average_of_proportions', 'window': None, 'fallback': {'strategy': 'equal'},
+         'relative_to': 'parent'}
+        >>> AverageOfProportions(relative_to="root")
+        Traceback (most recent call last):
+        ...
+        targetcascade.errors.StrategyError: AverageOfProportions: relative_to='root' is not ...
     """
 
     name: ClassVar[str] = "average_of_proportions"
+
+    relative_to: Literal["parent", "top"] = attrs.field(
+        default="parent", validator=_relative_to_validator
+    )
 
     @classmethod
     def example(cls) -> AverageOfProportions:
@@ -909,12 +1018,17 @@ class AverageOfProportions(HistoricalShare):
 
         Example:
             >>> AverageOfProportions.example()
-            AverageOfProportions(window=None, fallback=Equal())
+            AverageOfProportions(window=None, fallback=Equal(), relative_to='parent')
         """
         return cls(fallback=Equal())
 
     def shares(self, history: FloatArray, batch: OrgBatch) -> FloatArray:
-        """``mean_t (y_c,t / y_p,t)`` over the months with ``y_p,t > 0`` of the child's segment.
+        """``mean_t (y_c,t / y_p,t)`` over the months with ``y_p,t > 0``, times a segment's factor.
+
+        Only ratios within a segment count, so for whole-number history the shares are returned
+        times ``L x months`` (``L`` the lcm of the segment's ``y_p,t``): whole numbers the kernel
+        reads exactly, so ties are decided by the rule, not by float rounding. A segment whose
+        numbers would exceed ``2**53`` gets the float shares.
 
         Args:
             history: float64 ``(rows, months)``, non-negative, NaN read as 0.
@@ -930,11 +1044,11 @@ class AverageOfProportions(HistoricalShare):
             ...                  metric=company.metrics[0], rows=[1, 2], offsets=[0, 2],
             ...                  parents=[0], periods=[0])
             >>> y = np.array([[1.0, 3.0, 0.0], [1.0, 1.0, 0.0]])  # shares 1/2, 3/4; no month 3
-            >>> AverageOfProportions().shares(y, batch).tolist()
-            [0.625, 0.375]
+            >>> AverageOfProportions().shares(y, batch).tolist()   # 0.625 : 0.375, times 8
+            [5.0, 3.0]
         """
         sizes = np.diff(batch.offsets)
-        parent = segment_sum(history, batch.offsets)  # (segments, months)
+        parent = self._denominators(history, batch)  # (segments, months)
         valid = parent > 0
         # y_c,t / y_p,t, and 0 where y_p,t == 0 (then every y_c,t of the segment is 0 as well)
         spread = np.repeat(parent, sizes, axis=0)
@@ -944,7 +1058,52 @@ class AverageOfProportions(HistoricalShare):
         months = valid.sum(axis=1).astype(np.float64)
         per_month = np.divide(1.0, months, out=np.zeros_like(months), where=months > 0)
         shares: FloatArray = proportions * np.repeat(per_month, sizes)
-        return shares
+        numerators, exact = _common_numerators(history, batch.offsets, parent)
+        return np.where(np.repeat(exact, sizes), numerators, shares)
+
+    def _denominators(self, history: FloatArray, batch: OrgBatch) -> FloatArray:
+        """``y_p,t`` per segment and month: the children's sum, or the top node's history."""
+        if self.relative_to == "parent":
+            return segment_sum(history, batch.offsets)
+        if batch.history is None:
+            return np.zeros((batch.parents.size, history.shape[1]))
+        top = batch.history.window(self.window).monthly(batch.metric.name, batch.tree, rows=[0])
+        return np.repeat(np.nan_to_num(top, nan=0.0), batch.parents.size, axis=0)
+
+
+def _common_numerators(
+    history: FloatArray, offsets: IntArray, denominators: FloatArray
+) -> tuple[FloatArray, BoolArray]:
+    """``sum_t y_c,t * (L / y_p,t)`` per row, ``L`` the lcm of its segment's non-zero ``y_p,t``.
+
+    These are the average-of-proportions weights times ``L`` times the number of months, a
+    common factor of the segment, so they split exactly as the shares do; being integers, they
+    reach the kernel exactly (ties go by the documented rule, not by float error). A segment
+    whose numerators could exceed ``2**53`` is not exact here (second value False): it keeps the
+    float shares.
+    """
+    whole = segment_sum((history != np.floor(history)).any(axis=1).astype(np.float64), offsets)
+    values = history.astype(np.int64)
+    parent = denominators.astype(np.int64)  # (segments, months) whole quanta
+    n_months = parent.shape[1]
+    limit = float(2**53) / max(n_months, 1)
+    lcm = np.ones(parent.shape[0], dtype=np.int64)
+    exact = (whole == 0) & (denominators == np.floor(denominators)).all(axis=1)
+    for t in range(n_months):  # a few dozen months
+        y = np.where(parent[:, t] > 0, parent[:, t], 1)
+        step = y // np.gcd(lcm, y)
+        exact &= lcm.astype(np.float64) * step.astype(np.float64) <= limit
+        lcm = np.where(exact, lcm * step, 1)  # 1 where it stopped fitting: never overflows
+    factor = np.where(parent > 0, lcm[:, None] // np.where(parent > 0, parent, 1), 0)
+    spread = np.repeat(factor, np.diff(offsets), axis=0)
+    # y_c,t <= y_p,t keeps each term below L; a top node's history read from another tree may
+    # not bound it, so the sums are checked in float before they are trusted
+    rough = (values.astype(np.float64) * spread.astype(np.float64)).sum(axis=1)
+    exact &= segment_sum(rough, offsets) <= float(2**53)
+    numerators: IntArray = np.where(
+        np.repeat(exact, np.diff(offsets))[:, None], values * spread, 0
+    ).sum(axis=1)
+    return numerators.astype(np.float64), exact
 
 
 # ------------------------------------------------------------------------------------- Blend
@@ -997,6 +1156,10 @@ def _to_parts(value: Iterable[Any]) -> tuple[tuple[OrgStrategy, float], ...]:
 class Blend(StrategyBase):
     """A weighted mix of org strategies: ``w = sum_k a_k * w_k / sum_segment(w_k)``.
 
+    Where the parts' weights are whole numbers, the blend is returned times the common
+    denominator of its fractions (coefficients read as the decimals written: 0.7 is 7/10), so the
+    kernel reads it exactly and ties are decided by the rule, not by float rounding.
+
     Each part's weights are normalised per parent segment and column before they are combined, so
     a coefficient is the part's say in the split whatever the scale of its weights; coefficients are
     relative. A part whose weights sum to zero in a segment column has no say to give there: that is
@@ -1016,8 +1179,8 @@ class Blend(StrategyBase):
         ...                  parents=[0], periods=[0])
         >>> by_id = Proportional(values={"north": 3, "east": 1})
         >>> blend = Blend(parts=((Equal(), 1.0), (by_id, 1.0)))
-        >>> blend.weights(batch).ravel().tolist()   # (1/2 + 3/4, 1/2 + 1/4)
-        [1.25, 0.75]
+        >>> blend.weights(batch).ravel().tolist()   # (1/2 + 3/4, 1/2 + 1/4) times 4
+        [5.0, 3.0]
     """
 
     name: ClassVar[str] = "blend"
@@ -1045,7 +1208,8 @@ class Blend(StrategyBase):
             batch: The children to weigh.
 
         Returns:
-            float64 ``(rows, periods)``; each segment column sums to the sum of the coefficients.
+            float64 ``(rows, periods)``: whole numbers where the parts are (see above), else
+            shares summing, per segment column, to the sum of the coefficients.
 
         Raises:
             StrategyError: A part returns invalid weights, or zero weights for a whole segment
@@ -1065,9 +1229,11 @@ class Blend(StrategyBase):
         """
         segment = batch.segment
         total = np.zeros(batch.shape, dtype=np.float64)
+        normalised: list[tuple[FloatArray, FloatArray, Fraction]] = []
         for k, (part, coefficient) in enumerate(self.parts):  # a handful of parts
             w = checked_weights(part, batch, f"blend part {k}")
             sums = segment_sum(w, batch.offsets)
+            normalised.append((w, sums, Fraction(repr(coefficient))))
             zero = sums <= 0
             if zero.any():
                 s, p = (int(i) for i in np.argwhere(zero)[0])
@@ -1084,4 +1250,70 @@ class Blend(StrategyBase):
                 )
             with np.errstate(divide="ignore", invalid="ignore"):
                 total += coefficient * (w / sums[segment])
-        return total
+        whole, exact = _blend_in_whole_numbers(normalised, batch.offsets)
+        return np.where(np.repeat(exact, np.diff(batch.offsets), axis=0), whole, total)
+
+
+def _whole_per_segment(w: FloatArray, offsets: IntArray) -> tuple[FloatArray, BoolArray]:
+    """Each segment column times the least power of two making its weights whole numbers.
+
+    Every float is a whole number times a power of two, so this is exact; the second value says
+    where the scaled weights stay within ``2**53`` (and so sum exactly in int64 and float).
+    """
+    mantissa, exponent = np.frexp(w)
+    digits = np.ldexp(mantissa, 53).astype(np.int64)  # the 53-bit integer significand
+    trailing = np.frexp((digits & -digits).astype(np.float64))[1] - 1
+    lowest = np.where(w > 0, exponent.astype(np.int64) - 53 + trailing, 0)
+    sizes = np.diff(offsets)
+    nonempty = sizes > 0
+    need = np.zeros((sizes.size, *w.shape[1:]), dtype=np.int64)
+    top = np.zeros((sizes.size, *w.shape[1:]), dtype=np.int64)
+    if nonempty.any():
+        starts = offsets[:-1][nonempty]
+        need[nonempty] = np.minimum.reduceat(lowest, starts, axis=0)
+        top[nonempty] = np.maximum.reduceat(np.where(w > 0, exponent, 0), starts, axis=0)
+    shift = np.maximum(-need, 0)
+    within = top + shift <= 53  # else the scaled weights would not be exact integers anyway
+    shift = np.where(within, shift, 0)
+    scaled: FloatArray = np.ldexp(w, np.repeat(shift, sizes, axis=0).astype(np.int32))
+    fits = within & (segment_sum(scaled, offsets) <= float(2**53))
+    return scaled, fits
+
+
+def _blend_in_whole_numbers(
+    parts: list[tuple[FloatArray, FloatArray, Fraction]], offsets: IntArray
+) -> tuple[FloatArray, BoolArray]:
+    """``sum_k a_k w_k / S_k`` times ``L``, the lcm of the ``S_k x den(a_k)``, where it fits.
+
+    With part weights ``w_k`` that are binary fractions (whole numbers, quarters of capacity: each
+    segment column is first scaled to whole numbers by a power of two), segment sums ``S_k`` and
+    coefficients read as the decimals they were written as (0.7 is 7/10), the blend is a sum of
+    fractions; times their common
+    denominator ``L`` (common to the segment column, so the split is the same) they are whole
+    numbers the kernel reads exactly, where the float sum of shares would let rounding decide
+    ties. Segment columns where anything exceeds ``2**53`` are not exact here (second value
+    False): they keep the float blend.
+    """
+    counts = np.diff(offsets)
+    limit = float(2**53)
+    first_sums = parts[0][1]
+    exact = np.ones(first_sums.shape, dtype=np.bool_)
+    lcm = np.ones(first_sums.shape, dtype=np.int64)
+    # binary fractions (a quarter of capacity, fte 0.5) become whole numbers times a power of two
+    scaled = [(*_whole_per_segment(w, offsets), a) for w, _, a in parts]
+    parts = [(w, segment_sum(w, offsets), a) for w, _, a in scaled]
+    for (_, sums, a), (_, fits, _) in zip(parts, scaled, strict=True):
+        exact &= fits & (sums > 0) & (sums * a.denominator <= limit)
+        d = np.where(exact, sums, 1).astype(np.int64) * a.denominator
+        step = d // np.gcd(lcm, d)
+        exact &= lcm.astype(np.float64) * step.astype(np.float64) <= limit
+        lcm = np.where(exact, lcm * step, 1)  # 1 where it stopped fitting: never overflows
+    # each row's numerator is at most L x sum_k a_k
+    exact &= lcm.astype(np.float64) * float(sum(a for _, _, a in parts)) <= limit
+    rows = np.repeat(exact, counts, axis=0)
+    numerators = np.zeros(rows.shape, dtype=np.int64)
+    for w, sums, a in parts:
+        d = np.where(exact, sums, 1).astype(np.int64) * a.denominator
+        factor = np.where(exact, lcm // d, 0) * a.numerator
+        numerators += np.repeat(factor, counts, axis=0) * np.where(rows, w, 0).astype(np.int64)
+    return numerators.astype(np.float64), exact

@@ -37,6 +37,8 @@ import numpy as np
 import numpy.typing as npt
 
 from targetcascade.allocation._batch import TimeBatch
+from targetcascade.allocation._fallbacks import report
+from targetcascade.allocation._kernel import as_float_weights, integer_weights, rescaled
 from targetcascade.allocation._protocol import TimeStrategy
 from targetcascade.allocation._registry import StrategyBase
 from targetcascade.errors import StrategyError
@@ -69,10 +71,12 @@ def checked_profile(strategy: TimeStrategy, batch: TimeBatch, role: str) -> Floa
         role: How the part is named in errors.
 
     Returns:
-        The profile as float64.
+        The profile as float64; a row whose largest weight is far from 1 (above ``2**400`` or
+        below ``2**-400``) is moved next to 1 by an exact power of two, which keeps its ratios.
 
     Raises:
-        StrategyError: If the profile has the wrong shape, or a NaN, infinite or negative value.
+        StrategyError: If the profile is not numbers, has the wrong shape, or a NaN, infinite or
+            negative value.
 
     Example:
         >>> from targetcascade.synthetic import demo_company
@@ -82,7 +86,7 @@ def checked_profile(strategy: TimeStrategy, batch: TimeBatch, role: str) -> Floa
         >>> checked_profile(Even(), batch, "fallback").shape
         (1, 12)
     """
-    profile = np.asarray(strategy.profile(batch), dtype=np.float64)
+    profile = as_float_weights(strategy.profile(batch), f"{role} {strategy!r}", "profile")
     if profile.shape != batch.shape:
         msg = (
             f"{role} {strategy!r} returned a profile of shape {profile.shape}, expected "
@@ -103,7 +107,9 @@ def checked_profile(strategy: TimeStrategy, batch: TimeBatch, role: str) -> Floa
             node=batch.ids[int(np.flatnonzero(bad)[0])],
             hint="fix the strategy; the conformance suite (check_strategy) shows what it breaks",
         )
-    return profile
+    # one group per row: its months (a column of the transpose, one segment over all months)
+    months = np.array([0, profile.shape[1]], dtype=np.int64)
+    return rescaled(profile.T, months).T if profile.shape[1] else profile
 
 
 # -------------------------------------------------------------------------------------- Even
@@ -285,6 +291,8 @@ def _window_validator(instance: object, attribute: attrs.Attribute[Any], value: 
 
 
 def _fallback_validator(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is None:  # no fallback: a node without usable history is an error
+        return
     if not isinstance(value, TimeStrategy) or isinstance(value, type):
         msg = f"{type(instance).__name__}: fallback={value!r} is not a time strategy"
         raise StrategyError(
@@ -299,11 +307,14 @@ class HistoricalSeasonality(StrategyBase):
 
     ``w_m = sum_years y_m / sum_years sum_months y`` over the last ``window`` history years (a
     month the node was absent, NaN, counts as 0). A node with no history (every month NaN) or
-    whose history sums to zero takes the ``fallback`` profile (normalised to sum 1).
+    whose history sums to zero takes the ``fallback`` profile. The weights returned are the month
+    totals in whole quanta (``sum_years y_m``): only ratios within a row matter, and integers
+    reach the kernel exactly, so a node phases exactly as under ``Seasonal`` with those integers.
 
     Args:
         window: Use only the last ``window`` history years (None: all).
-        fallback: Time strategy for nodes without history.
+        fallback: Time strategy for nodes without history; None makes a node without usable
+            history (none, or all zero) an error naming every such node.
 
     Raises:
         StrategyError: A bad window or fallback.
@@ -319,7 +330,7 @@ class HistoricalSeasonality(StrategyBase):
     may_return_zero: ClassVar[bool] = False
 
     window: int | None = attrs.field(default=None, validator=_window_validator)
-    fallback: TimeStrategy = attrs.field(factory=Even, validator=_fallback_validator)
+    fallback: TimeStrategy | None = attrs.field(factory=Even, validator=_fallback_validator)
 
     def profile(self, batch: TimeBatch) -> FloatArray:
         """Each node's monthly shares of its history years; the fallback where it has none.
@@ -328,11 +339,13 @@ class HistoricalSeasonality(StrategyBase):
             batch: The nodes to phase; ``batch.history`` holds the past years.
 
         Returns:
-            float64 ``(rows, months)``; each row sums to 1.
+            float64 ``(rows, months)``: a node's month totals in quanta (its fallback's profile
+            where it has no usable history).
 
         Raises:
-            StrategyError: A node's summed history of some month is negative (naming it), or
-                the fallback returns an all-zero profile for a node that needs it.
+            StrategyError: A node's summed history of some month is negative (naming it), the
+                fallback returns an all-zero profile for a node that needs it, or there is no
+                fallback and some nodes have no usable history (naming every one of them).
 
         Example:
             >>> from targetcascade.synthetic import demo_company
@@ -341,9 +354,10 @@ class HistoricalSeasonality(StrategyBase):
             >>> batch = TimeBatch(tree=company.tree, calendar=company.calendar,
             ...                   metric=company.metrics[0], rows=[0],
             ...                   history=History(plans=company.history))
-            >>> shares = HistoricalSeasonality().profile(batch)[0]
-            >>> round(float(shares.sum()), 12), bool(shares[11] > 2 * shares[0])  # a big December
-            (1.0, True)
+            >>> months = HistoricalSeasonality().profile(batch)[0]
+            >>> whole = History(plans=company.history).totals("revenue", company.tree, [0]).total
+            >>> bool(months.sum() == whole[0]), bool(months[11] > 2 * months[0])  # a big December
+            (True, True)
         """
         history = batch.history_monthly(self.window)
         n_rows, n_months = batch.shape
@@ -353,8 +367,9 @@ class HistoricalSeasonality(StrategyBase):
             known = np.zeros(n_rows, dtype=bool)
         else:
             known = ~np.asarray(np.isnan(history).all(axis=1), dtype=np.bool_)
-            by_year = np.nan_to_num(history, nan=0.0).reshape(n_rows, years, n_months)
-            totals = by_year.sum(axis=1)
+            # whole quanta, summed exactly in int64 (a float sum over years is not exact)
+            by_year = np.nan_to_num(history, nan=0.0).astype(np.int64)
+            totals = by_year.reshape(n_rows, years, n_months).sum(axis=1)
         negative = _any_row(totals < 0)
         if negative.any():
             msg = (
@@ -369,10 +384,30 @@ class HistoricalSeasonality(StrategyBase):
             )
         year_total = totals.sum(axis=1)
         usable = known & (year_total > 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            shares = np.where(usable[:, None], totals / year_total[:, None], 0.0)
+        # Each node's month totals themselves, not their shares of its year: a row is phased on
+        # its own, so the year is a common denominator that does not change the split, and
+        # integers reach the kernel exactly (the same months as Seasonal with those integers).
+        month_rows = np.arange(0, n_rows * n_months + 1, max(n_months, 1), dtype=np.int64)
+        exact = integer_weights(np.where(usable[:, None], totals, 0).reshape(-1), month_rows)
+        shares = exact.reshape(n_rows, n_months)
         if usable.all():
             return shares
+        if self.fallback is None:
+            unusable = np.flatnonzero(~usable)
+            names = ", ".join(repr(batch.ids[i]) for i in unusable.tolist())
+            msg = (
+                f"historical_seasonality (fallback=None): no usable history of "
+                f"{batch.metric.name!r} (none, or all zero) for {names}"
+            )
+            raise StrategyError(
+                msg,
+                node=batch.ids[int(unusable[0])],
+                metric=batch.metric.name,
+                hint="give them history, or declare a fallback, e.g. fallback=Even()",
+            )
+        # the nodes taking the fallback, for Plan.fallbacks (a no-op outside an engine run)
+        report(batch.rows[~known], "no history", self.name)
+        report(batch.rows[known & ~usable], "zero base", self.name)
         fallback = checked_profile(self.fallback, batch, "fallback of historical_seasonality")
         fallback_total = fallback.sum(axis=1)
         empty = ~usable & (fallback_total <= 0)
@@ -386,9 +421,7 @@ class HistoricalSeasonality(StrategyBase):
                 node=batch.ids[int(np.flatnonzero(empty)[0])],
                 hint="declare a fallback that gives every node some month, e.g. Even()",
             )
-        with np.errstate(divide="ignore", invalid="ignore"):
-            normalised = fallback / fallback_total[:, None]
-        return np.where(usable[:, None], shares, normalised)
+        return np.where(usable[:, None], shares, fallback)
 
 
 # ------------------------------------------------------------------------------- WorkingDays

@@ -30,6 +30,7 @@ import numpy.typing as npt
 
 from targetcascade.allocation._batch import OrgBatch, TimeBatch
 from targetcascade.allocation._history import History
+from targetcascade.allocation._kernel import apportion
 from targetcascade.allocation._registry import (
     Kind,
     StrategyRegistry,
@@ -41,7 +42,7 @@ from targetcascade.allocation._registry import (
 )
 from targetcascade.allocation.org_strategies import segment_sum
 from targetcascade.calendar import FiscalCalendar
-from targetcascade.errors import StrategyError
+from targetcascade.errors import StrategyError, TargetCascadeError
 from targetcascade.metric import Metric
 from targetcascade.org import OrgTree
 from targetcascade.plan import Plan
@@ -50,6 +51,7 @@ from targetcascade.synthetic import demo_company
 __all__ = ["CHECKS", "CheckResult", "check_strategy", "children_batch"]
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 Batch = OrgBatch | TimeBatch
 
 #: The checks :func:`check_strategy` runs, in order. What each one requires:
@@ -83,6 +85,10 @@ Batch = OrgBatch | TimeBatch
 #: * ``picklable``: a pickled copy is equal and gives the same weights.
 #: * ``serialisation_round_trip``: ``to_dict()`` survives JSON unchanged and
 #:   ``registry.from_dict(strategy.to_dict()) == strategy``.
+#: * ``scale_invariant``: the kernel splits the strategy's weights times a power of two (up to
+#:   near the largest float, down to near the smallest normal one) exactly as the weights
+#:   themselves, and equal weights of the largest float exactly as equal weights of 1: a strategy
+#:   may return weights of any finite size, only their ratios within a parent (or node) count.
 CHECKS: Final = (
     "declared",
     "immutable",
@@ -100,6 +106,7 @@ CHECKS: Final = (
     "same_every_period",
     "picklable",
     "serialisation_round_trip",
+    "scale_invariant",
 )
 
 _RTOL: Final = 1e-9
@@ -360,6 +367,7 @@ def _problem(outcome: _Outcome, batch: Batch) -> str | None:
 
 def _zero_groups(value: FloatArray, batch: Batch) -> str | None:
     """Where a valid result has an all-zero segment column (org) or row (time)."""
+    value = (value > 0).astype(np.float64)  # which weights count, not their (finite) size
     if isinstance(batch, TimeBatch):
         empty = np.flatnonzero(value.sum(axis=1) <= 0)
         if empty.size:
@@ -691,6 +699,45 @@ def _check_round_trip(ctx: _Context) -> str | None:
     return None
 
 
+def _groups(batch: Batch, value: FloatArray) -> tuple[FloatArray, IntArray]:
+    """The weights as the kernel splits them: (rows, columns) with CSR segments of rows."""
+    if isinstance(batch, OrgBatch):
+        return value, np.asarray(batch.offsets, dtype=np.int64)
+    # a node's months are one group: one segment over the months, one column per node
+    return value.T, np.array([0, value.shape[1]], dtype=np.int64)
+
+
+def _check_scale_invariant(ctx: _Context) -> str | None:
+    total = 10**6 + 7  # odd, so rounding matters
+    for label, batch, value in ctx.valid():
+        weights, offsets = _groups(batch, value)
+        positive = weights[weights > 0]
+        if positive.size == 0 or offsets.size < 2 or (np.diff(offsets) == 0).any():
+            continue
+        some = segment_sum((weights > 0).astype(np.float64), offsets)  # sums could overflow
+        totals = np.where(some > 0, total, 0)
+        top = int(np.frexp(positive.max())[1])
+        bottom = int(np.frexp(positive.min())[1])
+        scaled = {
+            "times 2**k near the largest float": np.ldexp(weights, 1020 - top),
+            "times 2**-k near the smallest normal float": np.ldexp(weights, -1020 - bottom),
+            "of the largest float where non-zero": np.where(weights > 0, np.finfo(float).max, 0.0),
+        }
+        plain = {
+            "of the largest float where non-zero": np.where(weights > 0, 1.0, 0.0),
+        }
+        for what, big in scaled.items():
+            base = plain.get(what, weights)
+            try:
+                expected = apportion(totals, base, offsets)
+                got = apportion(totals, big, offsets)
+            except TargetCascadeError as exc:
+                return f"{label}: weights {what} were refused: {_describe(exc)}"
+            if not np.array_equal(expected, got):
+                return f"{label}: weights {what} split differently from the weights themselves"
+    return None
+
+
 _CHECKS: Final[dict[str, Check]] = {
     "declared": _check_declared,
     "immutable": _check_immutable,
@@ -708,6 +755,7 @@ _CHECKS: Final[dict[str, Check]] = {
     "same_every_period": _check_same_every_period,
     "picklable": _check_picklable,
     "serialisation_round_trip": _check_round_trip,
+    "scale_invariant": _check_scale_invariant,
 }
 
 
