@@ -252,6 +252,12 @@ CASES: list[Case] = [
         names=("'t' (row 1)", "'company'"),
     ),
     Case(
+        id="door-org-from-records-not-rows",
+        call=lambda: OrgTree.from_records(None),  # type: ignore[arg-type]
+        error=InvalidTreeError,
+        names=("records must be an iterable of mappings", "NoneType"),
+    ),
+    Case(
         id="door-org-from-frame-two-roots",
         call=lambda: OrgTree.from_frame(
             pd.DataFrame(

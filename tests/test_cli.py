@@ -138,6 +138,18 @@ class TestBadInput:
         err = capsys.readouterr().err
         assert f"{path}: cells.deals.values[1][7] (node 'east', FY2027-M03) is 1.9" in err
 
+    def test_many_level_ranks(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """#21.6: a plan file declaring 20,000 level ranks exits 2 at once, naming the limit."""
+        data = small_plan().to_dict()
+        data["tree"]["levels"]["ranks"] = [[f"l{i}"] for i in range(20_000)]
+        path = tmp_path / "plan.json"
+        path.write_text(json.dumps(data))
+        assert main(["check", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert (
+            f"{path}: tree: a level order may declare at most 1,000 ranks (MAX_LEVEL_RANKS)" in err
+        )
+
     def test_demo_negative_seed(self, capsys: pytest.CaptureFixture[str]) -> None:
         """`demo --seed -1` exits 2 with the reason, not numpy's traceback."""
         assert main(["demo", "--seed", "-1"]) == 2

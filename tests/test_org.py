@@ -646,6 +646,12 @@ class TestOrgTree:
             assert f"'{node}'" in str(info.value)
         assert info.value.hint  # type: ignore[attr-defined]
 
+    @pytest.mark.parametrize("records", [None, 5, "acme", {"id": "acme", "level": "company"}])
+    def test_records_not_an_iterable_of_rows(self, records: Any) -> None:
+        """#21: records that are not an iterable of mappings are an InvalidTreeError, not a TypeError."""
+        with pytest.raises(InvalidTreeError, match="records must be an iterable of mappings"):
+            OrgTree.from_records(records)
+
     def test_duplicate_names_both_rows(self) -> None:
         """A duplicate id names the first and the second row."""
         with pytest.raises(DuplicateNodeError, match=r"'east' appears twice \(row 2 and row 10\)"):

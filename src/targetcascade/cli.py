@@ -7,7 +7,9 @@ Sub-commands:
   revenue and new-customer targets (:func:`demo_spec`), and print the tree of annual and quarterly
   targets, the invariant check report and two explanations.
 * ``targetcascade check PLAN.json``: load a plan written by :meth:`Plan.to_dict` (as JSON), check every
-  invariant and print the report; exit status 1 when a rule is broken.
+  invariant and print the report; exit status 1 when a rule is broken, 2 when the file is not a
+  valid plan (the message names the file and the path of the bad field in it, e.g.
+  ``cells.revenue.values[3][7]``).
 
 Example:
     >>> main(["demo", "--seed", "2027", "--depth", "1"])  # doctest: +ELLIPSIS

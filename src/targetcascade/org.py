@@ -739,6 +739,10 @@ class _Raw:
 
 def _transpose(records: Iterable[Mapping[str, Any]]) -> _Raw:
     """Turn records into columns, one C-level pass per key (no Python loop over the rows)."""
+    given: object = records  # user input: the annotation is not yet true
+    if not isinstance(given, Iterable) or isinstance(given, str | bytes | Mapping):
+        msg = f"records must be an iterable of mappings, one per node, got {type(given).__name__}"
+        raise InvalidTreeError(msg, hint="pass a list of dicts with keys id, parent, level, ...")
     rows: list[Any] = records if isinstance(records, list) else list(records)
     kinds = set(map(type, rows))
     for kind in kinds:
