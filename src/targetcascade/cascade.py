@@ -326,12 +326,11 @@ def _to_factor(value: Any) -> Fraction | None:
 
 def _check_amount(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     """An amount (target, lock, absolute bound) is a quantity, a quantity string or a number."""
-    del instance
     if value is None and attribute.default is None:
         return
     if isinstance(value, bool) or not isinstance(value, str | Decimal | numbers.Real | Quantity):
         raise SpecError(
-            f"{attribute.name} {value!r} is not an amount",
+            f"{type(instance).__name__} {attribute.name} {value!r} is not an amount",
             hint="give a quantity string like '120 wan CNY' or a number in the metric's unit",
         )
 
