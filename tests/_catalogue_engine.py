@@ -73,7 +73,10 @@ CASES: list[Case] = [
         call=lambda: _run(
             _PNL,
             "-1 USD",
-            splits={**_EQUAL, "team": Split(strategy=Equal(), bounds=AbsoluteBounds(cap=1))},
+            splits={
+                **_EQUAL,
+                "team": Split(strategy=Equal(), bounds=AbsoluteBounds(cap=1, per="month")),
+            },
         ),
         error=SpecError,
         names=("pnl", "-1.00 USD", "team"),

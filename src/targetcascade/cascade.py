@@ -41,9 +41,13 @@ import enum
 import functools
 import itertools
 import json
+import math
+import numbers
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from fractions import Fraction
 from functools import partial
 from typing import Any, Final, NamedTuple, TypeVar
@@ -51,11 +55,11 @@ from typing import Any, Final, NamedTuple, TypeVar
 import attrs
 import numpy as np
 import numpy.typing as npt
+from pint import Quantity
 
 from targetcascade._rules import (
     as_slice,
     block_index,
-    exact_fraction,
     hedged_period_totals,
     scaled_bounds,
 )
@@ -76,6 +80,7 @@ from targetcascade.allocation._kernel import (
 from targetcascade.allocation._protocol import OrgStrategy, TimeStrategy
 from targetcascade.allocation._registry import (
     StrategyRegistry,
+    _suggest,
     default_registry,
     reads_history,
     same_every_period,
@@ -109,7 +114,7 @@ __all__ = [
 ]
 
 #: Version of the dict / JSON layout written by :meth:`CascadeSpec.to_dict`.
-SPEC_SCHEMA_VERSION: Final = 1
+SPEC_SCHEMA_VERSION: Final = 2
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -133,47 +138,277 @@ class Mode(enum.Enum):
     BALANCED = "balanced"
 
 
-def _to_fraction(value: Any) -> Fraction:
+#: Deepest nesting of objects and lists a spec may have. A spec written by
+#: :meth:`CascadeSpec.to_json` nests about ten deep (blends of strategies add a level or two each);
+#: the limit keeps a hostile file from exhausting the interpreter's stack while it is read.
+_MAX_SPEC_DEPTH: Final = 64
+
+#: Numerators and denominators of a dimensionless spec number (hedge, bound factor) stay below
+#: ``10**_MAX_DIGITS``: reading ``"1e999999999"`` exactly would otherwise build a billion-digit
+#: integer.
+_MAX_DIGITS: Final = 100
+_MAX_NUMBER_CHARS: Final = 2 * _MAX_DIGITS + 3
+
+
+def _json_type(value: Any) -> str:
+    """What a value is, in the words of JSON, for messages about a spec's shape."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, int | float | Decimal | Fraction):
+        return f"the number {value!r}"
+    return type(value).__name__
+
+
+def _join(path: str, key: Any) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def _keys(cls: type) -> tuple[str, ...]:
+    """The keys a spec object of ``cls`` may have: its attrs fields, so a new field needs no list."""
+    return tuple(field.name for field in attrs.fields(cls))
+
+
+def _object(
+    data: Any, path: str, keys: Sequence[str], required: Iterable[str] = ()
+) -> Mapping[str, Any]:
+    """``data`` as an object holding only ``keys`` and every ``required`` one, naming the key path."""
+    where = path or "the cascade spec"
+    if not isinstance(data, Mapping):
+        raise SpecError(
+            f"{where} must be an object, got {_json_type(data)}",
+            hint=f"write it as {{...}} with the keys {', '.join(keys)}",
+        )
+    for key in data:
+        if key not in keys:
+            raise SpecError(
+                f"unknown key {_join(path, key)!r}{_suggest(str(key), keys)}",
+                hint=f"the keys of {where} are {', '.join(keys)}",
+            )
+    for key in required:
+        if key not in data:
+            raise SpecError(f"{_join(path, key)!r} is missing", hint=f"give {key!r} in {where}")
+    return data
+
+
+def _mapping(data: Any, path: str, what: str) -> Mapping[str, Any]:
+    """``data`` as an object whose keys are names (levels, node ids), naming the key path."""
+    if not isinstance(data, Mapping):
+        raise SpecError(
+            f"{path!r} must be an object ({what}), got {_json_type(data)}",
+            hint=f"write it as {{name: ...}}, one entry per {what.split(maxsplit=1)[0]}",
+        )
+    return data
+
+
+def _list(data: Any, path: str, what: str) -> Sequence[Any]:
+    if not isinstance(data, list | tuple):
+        raise SpecError(
+            f"{path!r} must be a list of {what}, got {_json_type(data)}",
+            hint=f"write it as [...], one entry per {what.rstrip('s')}",
+        )
+    return data
+
+
+@contextlib.contextmanager
+def _reading(path: str) -> Iterator[None]:
+    """Errors raised while building the part of a spec at ``path`` name the path, keeping their type."""
     try:
-        return exact_fraction(value)
-    except ValueError as exc:
-        raise SpecError(f"{value!r} is not a number", hint="write e.g. '0.05'") from exc
+        yield
+    except TargetCascadeError as exc:
+        raise _restated(exc, problem=f"{path}: {exc.problem}") from exc
 
 
-def _to_optional_fraction(value: Any) -> Fraction | None:
-    return None if value is None else _to_fraction(value)
+def _restated(
+    exc: TargetCascadeError, *, problem: str | None = None, hint: str | None = None
+) -> TargetCascadeError:
+    """``exc`` again, of its type and fields, with more said in its problem or hint."""
+    fields = {
+        name: getattr(exc, name)
+        for name in ("node", "period", "metric", "row", "expected", "actual")
+    }
+    problem = exc.problem if problem is None else problem
+    hint = exc.hint if hint is None else hint
+    try:
+        return type(exc)(problem, hint=hint, **fields)
+    except TypeError:  # a subclass with its own signature: what was said still leads
+        return SpecError(problem, hint=hint)
+
+
+def _check_depth(data: Any) -> None:
+    """Refuse a spec nested deeper than :data:`_MAX_SPEC_DEPTH` before any recursion reads it."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > _MAX_SPEC_DEPTH:
+            raise SpecError(
+                f"the cascade spec nests objects and lists more than {_MAX_SPEC_DEPTH} deep "
+                f"(the limit for a spec)",
+                hint="a spec from CascadeSpec.to_json() nests about ten deep; check the file",
+            )
+        children = value.values() if isinstance(value, Mapping) else value
+        stack.extend(
+            (child, depth + 1) for child in children if isinstance(child, Mapping | list | tuple)
+        )
+
+
+# text of JSON strings (escapes included) and every character that is not a bracket
+_NOT_BRACKETS: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[^\[\]{}"]+')
+
+
+def _json_depth(text: str) -> int:
+    """How deep the objects and lists of JSON ``text`` nest, without parsing it (so no recursion)."""
+    brackets = _NOT_BRACKETS.sub("", text)
+    return max(
+        itertools.accumulate(1 if c in "[{" else -1 for c in brackets if c != '"'), default=0
+    )
+
+
+def _dimensionless(value: Any, what: str) -> Fraction:
+    """Read a dimensionless spec number (a hedge, a bound factor) exactly.
+
+    The one float rule: a float is read as the decimal of its shortest repr (``1/30`` is
+    ``Fraction("0.03333333333333333")``), the number its user saw, so what the spec stores and
+    writes back is exactly what was accepted. Ints, Decimals, Fractions and decimal or ``"p/q"``
+    strings are taken as they are.
+
+    Raises:
+        SpecError: If the value is not a finite number, or its numerator or denominator has more
+            than :data:`_MAX_DIGITS` digits.
+    """
+    shown = value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise SpecError(
+                f"{what} {value!r} is not a finite number", hint="give e.g. '0.05' or '1/20'"
+            )
+        value = Decimal(repr(value))
+    elif isinstance(value, str):
+        text = value.strip()
+        if len(text) > _MAX_NUMBER_CHARS:
+            raise SpecError(
+                f"{what} {text[:20]!r}... is {len(text)} characters long (the limit for a "
+                f"number in a spec is {_MAX_NUMBER_CHARS})",
+                hint="give e.g. '0.05' or '1/20'",
+            )
+        try:
+            value = Fraction(text) if "/" in text else Decimal(text)
+        except (ValueError, ArithmeticError):
+            raise SpecError(
+                f"{what} {shown!r} is not a number", hint="give e.g. '0.05' or '1/20'"
+            ) from None
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise SpecError(
+                f"{what} {shown!r} is not a finite number", hint="give e.g. '0.05' or '1/20'"
+            )
+        if abs(value.adjusted()) >= _MAX_DIGITS:
+            value = Fraction(10**_MAX_DIGITS)  # refused below, without building the number
+    if isinstance(value, bool) or not isinstance(value, int | Decimal | Fraction):
+        raise SpecError(f"{what} {shown!r} is not a number", hint="give e.g. '0.05' or '1/20'")
+    fraction = Fraction(value)
+    if max(abs(fraction.numerator), fraction.denominator) >= 10**_MAX_DIGITS:
+        raise SpecError(
+            f"{what} {str(shown)[:20]!r}... has more than {_MAX_DIGITS} digits (the limit for a "
+            "dimensionless number in a spec)",
+            hint="give e.g. '0.05' or '1/20'",
+        )
+    return fraction
+
+
+def _to_hedge(value: Any) -> Fraction:
+    return _dimensionless(value, "over-assignment (hedge)")
+
+
+def _to_factor(value: Any) -> Fraction | None:
+    return None if value is None else _dimensionless(value, "relative bound")
+
+
+def _check_amount(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """An amount (target, lock, absolute bound) is a quantity, a quantity string or a number."""
+    if value is None and attribute.default is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, str | Decimal | numbers.Real | Quantity):
+        raise SpecError(
+            f"{type(instance).__name__} {attribute.name} {value!r} is not an amount",
+            hint="give a quantity string like '120 wan CNY' or a number in the metric's unit",
+        )
+
+
+def _exact_amount(metric: Metric, value: Any) -> Any:
+    """An amount as the spec stores it: exactly what :meth:`Metric.to_quanta` accepted.
+
+    Strings, ints and Decimals are exact already and kept as given (they write back as they were
+    written). A float, or a quantity, is accepted as its whole number of quanta (a float within 4 ulps
+    of one, the one float rule) and stored as the exact Decimal of those quanta, so the spec's JSON
+    reads back as the same amount.
+    """
+    if value is None or isinstance(value, str | Decimal) or type(value) is int:
+        return value
+    return metric.from_quanta(metric.to_quanta(value))
+
+
+def _to_per(value: Any) -> str:
+    if isinstance(value, PeriodLevel):
+        value = value.name.lower()
+    if value in ("month", "year"):
+        return str(value)
+    if value in ("quarter", "week"):
+        raise SpecError(
+            f"absolute bounds per {value}: no cascade mode splits {value}s",
+            hint="give per='month' (time_first mode) or per='year' (org_first and balanced modes)",
+        )
+    raise SpecError(
+        f"absolute bounds per {value!r}: not a period a cascade splits",
+        hint="give per='month' (time_first mode) or per='year' (org_first and balanced modes)",
+    )
 
 
 @attrs.frozen(kw_only=True)
 class AbsoluteBounds:
-    """Floors and caps in the metric's unit, for each child cell being split.
+    """Floors and caps in the metric's unit, for each child cell being split, per month or year.
 
-    The bounds apply to the periods the org strategy splits: months in ``time_first`` mode, years in
-    ``org_first`` and ``balanced`` modes.
+    The bounds apply to the periods the org strategy splits, and ``per`` says which: months in
+    ``time_first`` mode (``per="month"``), years in ``org_first`` and ``balanced`` modes
+    (``per="year"``). A :class:`MetricCascade` refuses bounds per a period its mode does not split.
 
     Args:
-        floor: Smallest value a child may get (a quantity string or number in the metric's unit).
-        cap: Largest value a child may get.
+        floor: Smallest value a child may get per ``per`` (a quantity string or number in the
+            metric's unit).
+        cap: Largest value a child may get per ``per``.
+        per: ``"month"`` or ``"year"``: the period the floor and cap are for.
+
+    Raises:
+        SpecError: If ``per`` is not ``"month"`` or ``"year"``, or a bound is not an amount.
 
     Example:
-        >>> AbsoluteBounds(floor="2 wan CNY", cap="30 wan CNY").to_dict()
-        {'type': 'absolute', 'floor': '2 wan CNY', 'cap': '30 wan CNY'}
+        >>> AbsoluteBounds(floor="2 wan CNY", cap="30 wan CNY", per="month").to_dict()
+        {'type': 'absolute', 'floor': '2 wan CNY', 'cap': '30 wan CNY', 'per': 'month'}
     """
 
-    floor: Any = None
-    cap: Any = None
+    floor: Any = attrs.field(default=None, validator=_check_amount)
+    cap: Any = attrs.field(default=None, validator=_check_amount)
+    per: str = attrs.field(converter=_to_per)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe description (values as text).
 
         Example:
-            >>> AbsoluteBounds(cap=5).to_dict()["cap"]
+            >>> AbsoluteBounds(cap=5, per="year").to_dict()["cap"]
             '5'
         """
         return {
             "type": "absolute",
             "floor": None if self.floor is None else str(self.floor),
             "cap": None if self.cap is None else str(self.cap),
+            "per": self.per,
         }
 
 
@@ -189,15 +424,15 @@ class RelativeBounds:
         cap: Fraction of last year's value a child may at most get (rounded down to the quantum).
 
     Raises:
-        SpecError: If a fraction is negative or the floor exceeds the cap.
+        SpecError: If a fraction is not a finite number, is negative, or the floor exceeds the cap.
 
     Example:
         >>> RelativeBounds(floor="0.8", cap="1.5").to_dict()
         {'type': 'relative', 'floor': '4/5', 'cap': '3/2'}
     """
 
-    floor: Fraction | None = attrs.field(default=None, converter=_to_optional_fraction)
-    cap: Fraction | None = attrs.field(default=None, converter=_to_optional_fraction)
+    floor: Fraction | None = attrs.field(default=None, converter=_to_factor)
+    cap: Fraction | None = attrs.field(default=None, converter=_to_factor)
 
     def __attrs_post_init__(self) -> None:
         for name in ("floor", "cap"):
@@ -222,19 +457,32 @@ class RelativeBounds:
 
 
 Bounds = AbsoluteBounds | RelativeBounds
+_BOUNDS: Final[dict[str, type[AbsoluteBounds] | type[RelativeBounds]]] = {
+    "absolute": AbsoluteBounds,
+    "relative": RelativeBounds,
+}
 
 
-def _bounds_from_dict(data: Mapping[str, Any] | None) -> Bounds | None:
+def _bounds_from(data: Any, path: str, per: str | None) -> Bounds | None:
+    """Bounds from their dict; ``per`` is what a spec of schema version 1 meant (None: required)."""
     if data is None:
         return None
-    kind = data.get("type")
-    if kind == "absolute":
-        return AbsoluteBounds(floor=data.get("floor"), cap=data.get("cap"))
-    if kind == "relative":
-        return RelativeBounds(floor=data.get("floor"), cap=data.get("cap"))
-    raise SerializationError(
-        f"bounds of unknown type {kind!r}", hint="use 'absolute' or 'relative'"
-    )
+    kind = data.get("type") if isinstance(data, Mapping) else None
+    if not isinstance(kind, str) or kind not in _BOUNDS:
+        _object(data, path, ("type",))  # names a bounds value that is no object at all
+        raise SpecError(
+            f"{_join(path, 'type')!r} is {_json_type(kind)}{_suggest(str(kind), _BOUNDS)}",
+            hint="bounds are {'type': 'absolute', ...} or {'type': 'relative', ...}",
+        )
+    cls = _BOUNDS[kind]
+    fields = _keys(cls)
+    required = ("per",) if "per" in fields and per is None else ()
+    _object(data, path, ("type", *fields), required)
+    values = {key: value for key, value in data.items() if key != "type"}
+    if "per" in fields and per is not None:
+        values.setdefault("per", per)
+    with _reading(path):
+        return cls(**values)
 
 
 def _check_org_strategy(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -243,6 +491,16 @@ def _check_org_strategy(instance: object, attribute: attrs.Attribute[Any], value
         raise SpecError(
             f"{value!r} is not an org strategy",
             hint="use e.g. Equal(), CapacityWeighted() or ProportionOfAverages()",
+        )
+
+
+def _check_bounds(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    del instance, attribute
+    if value is not None and not isinstance(value, AbsoluteBounds | RelativeBounds):
+        raise SpecError(
+            f"bounds {value!r} are not bounds",
+            hint="use AbsoluteBounds(floor=..., cap=..., per=...) or "
+            "RelativeBounds(floor=..., cap=...), or None",
         )
 
 
@@ -270,14 +528,16 @@ class Split:
     Args:
         strategy: The org strategy giving the children's weights.
         hedge: Over-assignment: the children carry ``round(parent x (1 + hedge))`` in the year, and
-            the floor or ceiling of ``parent x (1 + hedge)`` in every quarter and month.
+            the floor or ceiling of ``parent x (1 + hedge)`` in every quarter and month. A float is
+            read as the decimal it prints as (``1/30`` is ``0.03333333333333333``).
         bounds: Floors and caps for the children, or None.
         rounding: A divisor method (``Webster()``, ``Jefferson()``, ``Adams()``) instead of the
             default largest remainder, for splits that must never show the Alabama paradox. Divisor
             methods take no floors or caps, and each period is rounded on its own (no carry).
 
     Raises:
-        SpecError: If the strategy is not an org strategy or the hedge is not above -1.
+        SpecError: If the strategy is not an org strategy, the hedge is not a finite number above
+            -1, or the bounds are not bounds.
 
     Example:
         >>> from targetcascade.allocation import Equal
@@ -286,8 +546,8 @@ class Split:
     """
 
     strategy: OrgStrategy = attrs.field(validator=_check_org_strategy)
-    hedge: Fraction = attrs.field(default=Fraction(0), converter=_to_fraction)
-    bounds: Bounds | None = None
+    hedge: Fraction = attrs.field(default=Fraction(0), converter=_to_hedge)
+    bounds: Bounds | None = attrs.field(default=None, validator=_check_bounds)
     rounding: Divisor | None = attrs.field(default=None, validator=_check_rounding)
 
     def __attrs_post_init__(self) -> None:
@@ -338,22 +598,44 @@ class Split:
         Returns:
             The split.
 
+        Raises:
+            SpecError: On an unknown key or a value of the wrong kind, naming its key path.
+
         Example:
             >>> from targetcascade.allocation import Equal
             >>> Split.from_dict(Split(strategy=Equal()).to_dict()) == Split(strategy=Equal())
             True
         """
-        reg = registry or default_registry()
-        rounding = data.get("rounding")
-        if rounding is not None and rounding not in _DIVISORS:
-            raise SerializationError(
-                f"unknown rounding {rounding!r}", hint=f"use one of {sorted(_DIVISORS)}"
-            )
-        return cls(
-            strategy=reg.from_dict(data["strategy"], kind="org"),
-            hedge=data.get("hedge", "0"),
-            bounds=_bounds_from_dict(data.get("bounds")),
-            rounding=None if rounding is None else _DIVISORS[rounding](),
+        return _split_from(data, "", registry or default_registry(), per=None)
+
+
+def _split_from(data: Any, path: str, registry: StrategyRegistry, per: str | None) -> Split:
+    _object(data, path, _keys(Split), required=("strategy",))
+    rounding = data.get("rounding")
+    if rounding is not None and (not isinstance(rounding, str) or rounding not in _DIVISORS):
+        raise SpecError(
+            f"{_join(path, 'rounding')!r} is {_json_type(rounding)}, not a divisor method"
+            f"{_suggest(str(rounding), _DIVISORS)}",
+            hint=f"use one of {sorted(_DIVISORS)}, or null for largest remainder",
+        )
+    with _reading(_join(path, "strategy")):
+        strategy = registry.from_dict(data["strategy"], kind="org")
+    values = dict(data)
+    values.update(
+        strategy=strategy,
+        bounds=_bounds_from(data.get("bounds"), _join(path, "bounds"), per),
+        rounding=None if rounding is None else _DIVISORS[rounding](),
+    )
+    with _reading(path or "split"):
+        return Split(**values)
+
+
+def _check_text(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    del instance
+    if not isinstance(value, str) or not value:
+        raise SpecError(
+            f"lock {attribute.name} {value!r} is not text (a node id or a period label)",
+            hint="give the node id and the period label as text, e.g. 'FY2027-Q1'",
         )
 
 
@@ -364,16 +646,21 @@ class Lock:
     Args:
         node: Node id.
         period: Period label (a month, quarter or year).
-        value: The value (quantity string or number in the metric's unit).
+        value: The value (quantity string or number in the metric's unit). A float is accepted as
+            the whole number of quanta it is within 4 ulps of, when the lock joins a
+            :class:`MetricCascade`.
+
+    Raises:
+        SpecError: If the node or period is not text or the value is not an amount.
 
     Example:
         >>> Lock(node="east-1-1", period="FY2027", value="120 wan CNY").to_dict()
         {'node': 'east-1-1', 'period': 'FY2027', 'value': '120 wan CNY'}
     """
 
-    node: str
-    period: str
-    value: Any
+    node: str = attrs.field(validator=_check_text)
+    period: str = attrs.field(validator=_check_text)
+    value: Any = attrs.field(validator=_check_amount)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe description.
@@ -385,16 +672,42 @@ class Lock:
         return {"node": self.node, "period": self.period, "value": str(self.value)}
 
 
-def _splits(value: Mapping[str, Split] | None) -> dict[str, Split]:
-    return dict(value or {})
+def _splits(value: Any) -> Any:
+    return dict(value) if isinstance(value, Mapping) else {} if value is None else value
 
 
-def _time_overrides(value: Mapping[str, TimeStrategy] | None) -> dict[str, TimeStrategy]:
-    return dict(value or {})
+def _locks(value: Any) -> Any:
+    if value is None:
+        return ()
+    return tuple(value) if isinstance(value, list | tuple) else value
 
 
-def _locks(value: Iterable[Lock] | None) -> tuple[Lock, ...]:
-    return tuple(value or ())
+def _check_splits(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    del instance
+    if not isinstance(value, dict):
+        raise SpecError(
+            f"{attribute.name} must map names to Split(...), got {_json_type(value)}",
+            hint=f"write {attribute.name}={{'region': Split(strategy=Equal())}}",
+        )
+    for name, split in value.items():
+        if not isinstance(name, str) or not isinstance(split, Split):
+            raise SpecError(
+                f"{attribute.name}[{name!r}] is {split!r}, not a Split under a name",
+                hint="give Split(strategy=...) under each level name or node id",
+            )
+
+
+def _check_locks(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    del instance, attribute
+    if not isinstance(value, tuple) or not all(isinstance(lock, Lock) for lock in value):
+        raise SpecError(
+            f"locks must be a list of Lock(...), got {value!r}"[:200],
+            hint="give locks=[Lock(node=..., period=..., value=...), ...]",
+        )
+
+
+def _time_overrides(value: Any) -> Any:
+    return dict(value) if isinstance(value, Mapping) else {} if value is None else value
 
 
 def _check_time_strategy(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -406,23 +719,60 @@ def _check_time_strategy(instance: object, attribute: attrs.Attribute[Any], valu
         )
 
 
+def _check_time_overrides(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, dict):
+        raise SpecError(
+            f"time_overrides must map node ids to time strategies, got {_json_type(value)}",
+            hint="write time_overrides={'east': Seasonal(...)}",
+        )
+    for strategy in value.values():
+        _check_time_strategy(instance, attribute, strategy)
+
+
+def _check_metric(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    del instance, attribute
+    if not isinstance(value, Metric):
+        raise SpecError(f"metric {value!r} is not a Metric", hint="give Metric(name=..., unit=...)")
+
+
+def _to_mode(value: Any) -> Mode:
+    if isinstance(value, Mode):
+        return value
+    try:
+        return Mode(value)
+    except (ValueError, TypeError):
+        modes = [mode.value for mode in Mode]
+        raise SpecError(
+            f"mode {value!r} is not a cascade mode{_suggest(str(value), modes)}",
+            hint=f"use one of {', '.join(repr(mode) for mode in modes)}",
+        ) from None
+
+
+#: The period each mode's org split works on, which absolute bounds must be given per.
+_PER_OF_MODE: Final = {Mode.TIME_FIRST: "month", Mode.ORG_FIRST: "year", Mode.BALANCED: "year"}
+
+
 @attrs.frozen(kw_only=True, eq=False)
 class MetricCascade:
     """What to cascade for one metric.
 
     Args:
         metric: A sum metric.
-        target: The company's annual target (quantity string, Decimal, int or float in the unit).
+        target: The company's annual target (quantity string, Decimal, int or float in the unit). A
+            float (or a quantity) is accepted only as a whole number of quanta (within 4 ulps of one)
+            and stored as the exact Decimal of those quanta, so ``0.1 + 0.2`` CNY is ``0.30``.
         splits: Split per parent level name (``{"company": ..., "region": ..., "team": ...}``).
         overrides: Split per parent node id, replacing its level's split for its children.
         time: Time strategy phasing the year over the months.
         time_overrides: Time strategy per node id (used where a node's own year is phased: the root in
             ``time_first`` and ``balanced`` modes, every leaf in ``org_first`` mode).
-        locks: Pinned cells.
+        locks: Pinned cells. Float values are stored as their exact quanta, as for the target.
         mode: :class:`Mode`.
 
     Raises:
-        SpecError: If the metric is not a sum metric.
+        SpecError: If the metric is not a sum metric, the mode is unknown, a part is of the wrong
+            kind, or absolute bounds are per a period the mode does not split.
+        QuantumError: If a float amount is not within 4 ulps of a whole quantum.
 
     Example:
         >>> from targetcascade import Metric
@@ -430,16 +780,22 @@ class MetricCascade:
         >>> MetricCascade(metric=Metric(name="deals", unit="deal"), target=120,
         ...               splits={"company": Split(strategy=Equal())}).mode
         <Mode.TIME_FIRST: 'time_first'>
+        >>> MetricCascade(metric=Metric(name="revenue", unit="CNY"), target=0.1 + 0.2).target
+        Decimal('0.30')
     """
 
-    metric: Metric
-    target: Any
-    splits: dict[str, Split] = attrs.field(factory=dict, converter=_splits)
-    overrides: dict[str, Split] = attrs.field(factory=dict, converter=_splits)
+    metric: Metric = attrs.field(validator=_check_metric)
+    target: Any = attrs.field(validator=_check_amount)
+    splits: dict[str, Split] = attrs.field(factory=dict, converter=_splits, validator=_check_splits)
+    overrides: dict[str, Split] = attrs.field(
+        factory=dict, converter=_splits, validator=_check_splits
+    )
     time: TimeStrategy = attrs.field(factory=Even, validator=_check_time_strategy)
-    time_overrides: dict[str, TimeStrategy] = attrs.field(factory=dict, converter=_time_overrides)
-    locks: tuple[Lock, ...] = attrs.field(factory=tuple, converter=_locks)
-    mode: Mode = attrs.field(default=Mode.TIME_FIRST, converter=Mode)
+    time_overrides: dict[str, TimeStrategy] = attrs.field(
+        factory=dict, converter=_time_overrides, validator=_check_time_overrides
+    )
+    locks: tuple[Lock, ...] = attrs.field(factory=tuple, converter=_locks, validator=_check_locks)
+    mode: Mode = attrs.field(default=Mode.TIME_FIRST, converter=_to_mode)
 
     def __attrs_post_init__(self) -> None:
         if self.metric.rollup is not Rollup.SUM:
@@ -450,10 +806,48 @@ class MetricCascade:
                 hint="cascade the numerator and denominator of a ratio metric instead, and "
                 "give the ratio in CascadeSpec(derived=[...])",
             )
-        for split in (*self.splits.values(), *self.overrides.values()):
-            _check_org_strategy(self, attrs.fields(MetricCascade).splits, split.strategy)
-        for strategy in self.time_overrides.values():
-            _check_time_strategy(self, attrs.fields(MetricCascade).time, strategy)
+        self._check_bounds_period()
+        self._store_exact_amounts()
+
+    def _check_bounds_period(self) -> None:
+        per = _PER_OF_MODE[self.mode]
+        for where, splits in (("splits", self.splits), ("overrides", self.overrides)):
+            for name, split in splits.items():
+                bounds = split.bounds
+                if isinstance(bounds, AbsoluteBounds) and bounds.per != per:
+                    modes = [m.value for m, p in _PER_OF_MODE.items() if p == bounds.per]
+                    raise SpecError(
+                        f"{self.metric.name!r}: the absolute bounds of {where}[{name!r}] are per "
+                        f"{bounds.per}, but {self.mode.value} mode splits each {per}",
+                        metric=self.metric.name,
+                        hint=f"use mode={' or '.join(repr(m) for m in modes)} for bounds per "
+                        f"{bounds.per}, or give the bounds per={per!r}",
+                    )
+
+    def _store_exact_amounts(self) -> None:
+        """Floats and quantities become the exact amounts they were accepted as (the one float rule)."""
+        metric = self.metric
+        with _reading(f"{metric.name!r} target"):
+            object.__setattr__(self, "target", _exact_amount(metric, self.target))
+        for name in ("splits", "overrides"):
+            splits: dict[str, Split] = getattr(self, name)
+            for key, split in splits.items():
+                bounds = split.bounds
+                if isinstance(bounds, AbsoluteBounds):
+                    with _reading(f"{metric.name!r} {name}[{key!r}] bounds"):
+                        floor = _exact_amount(metric, bounds.floor)
+                        cap = _exact_amount(metric, bounds.cap)
+                    if floor is not bounds.floor or cap is not bounds.cap:
+                        exact = attrs.evolve(bounds, floor=floor, cap=cap)
+                        splits[key] = attrs.evolve(split, bounds=exact)
+        locks = self.locks
+        if any(type(lock.value) not in (str, int, Decimal) for lock in locks):
+            exact_locks = []
+            for lock in locks:
+                with _reading(f"{metric.name!r} lock on {lock.node!r} {lock.period}"):
+                    value = _exact_amount(metric, lock.value)
+                exact_locks.append(lock if value is lock.value else attrs.evolve(lock, value=value))
+            object.__setattr__(self, "locks", tuple(exact_locks))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, MetricCascade):
@@ -495,29 +889,82 @@ class MetricCascade:
         Returns:
             The metric cascade.
 
+        Raises:
+            SpecError: On an unknown key or a value of the wrong kind, naming its key path.
+
         Example:
             >>> from targetcascade import Metric
             >>> m = MetricCascade(metric=Metric(name="deals", unit="deal"), target=12)
             >>> MetricCascade.from_dict(m.to_dict()) == m
             True
         """
-        reg = registry or default_registry()
-        return cls(
-            metric=Metric.from_dict(data["metric"]),
-            target=data["target"],
-            splits={k: Split.from_dict(v, reg) for k, v in data.get("splits", {}).items()},
-            overrides={k: Split.from_dict(v, reg) for k, v in data.get("overrides", {}).items()},
-            time=reg.from_dict(data["time"], kind="time") if "time" in data else Even(),
-            time_overrides={
-                k: reg.from_dict(v, kind="time") for k, v in data.get("time_overrides", {}).items()
-            },
-            locks=[Lock(**lock) for lock in data.get("locks", [])],
-            mode=data.get("mode", Mode.TIME_FIRST.value),
+        return _metric_cascade_from(
+            data, "", registry or default_registry(), version=SPEC_SCHEMA_VERSION
         )
 
 
-def _metric_cascades(value: Iterable[MetricCascade]) -> tuple[MetricCascade, ...]:
-    return tuple(value)
+def _metric_cascade_from(
+    data: Any, path: str, registry: StrategyRegistry, version: int
+) -> MetricCascade:
+    _object(data, path, _keys(MetricCascade), required=("metric", "target"))
+    with _reading(_join(path, "mode")):
+        mode = _to_mode(data.get("mode", Mode.TIME_FIRST.value))
+    # before version 2, absolute bounds had no ``per``: they were per the period the mode splits
+    per = _PER_OF_MODE[mode] if version < 2 else None
+    metric_path = _join(path, "metric")
+    _object(data["metric"], metric_path, _keys(Metric))
+    with _reading(metric_path):
+        metric = Metric.from_dict(dict(data["metric"]))
+    splits = {}
+    for where in ("splits", "overrides"):
+        named = _mapping(data.get(where, {}), _join(path, where), "level name → split")
+        splits[where] = {
+            name: _split_from(value, _join(_join(path, where), name), registry, per)
+            for name, value in named.items()
+        }
+    times = _mapping(
+        data.get("time_overrides", {}), _join(path, "time_overrides"), "node id → time strategy"
+    )
+    time_overrides = {}
+    for node, value in times.items():
+        with _reading(_join(_join(path, "time_overrides"), node)):
+            time_overrides[node] = registry.from_dict(value, kind="time")
+    with _reading(_join(path, "time")):
+        time = registry.from_dict(data["time"], kind="time") if "time" in data else Even()
+    locks = []
+    for i, lock in enumerate(_list(data.get("locks", []), _join(path, "locks"), "locks")):
+        lock_path = f"{_join(path, 'locks')}[{i}]"
+        _object(lock, lock_path, _keys(Lock), required=_keys(Lock))
+        with _reading(lock_path):
+            locks.append(Lock(**lock))
+    values = dict(data)
+    values.update(
+        metric=metric,
+        time=time,
+        time_overrides=time_overrides,
+        locks=locks,
+        mode=mode,
+        **splits,
+    )
+    with _reading(path or "metric cascade"):
+        return MetricCascade(**values)
+
+
+def _metric_cascades(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
+def _check_metric_cascades(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    del instance, attribute
+    if not isinstance(value, tuple) or not all(isinstance(m, MetricCascade) for m in value):
+        raise SpecError(
+            f"metrics must be a list of MetricCascade(...), got {value!r}"[:200],
+            hint="give metrics=[MetricCascade(metric=..., target=..., splits=...), ...]",
+        )
+
+
+#: Schema versions :meth:`CascadeSpec.from_dict` reads: 1 had absolute bounds without ``per``.
+_READABLE_VERSIONS: Final = (1, SPEC_SCHEMA_VERSION)
 
 
 def _derived_metrics(value: Iterable[Metric] | None) -> tuple[Metric, ...]:
@@ -593,7 +1040,9 @@ class CascadeSpec:
         derived metric 'win' needs its denominator 'proposals' cascaded in this spec (cascaded: ['deals'])
     """
 
-    metrics: tuple[MetricCascade, ...] = attrs.field(converter=_metric_cascades)
+    metrics: tuple[MetricCascade, ...] = attrs.field(
+        converter=_metric_cascades, validator=_check_metric_cascades
+    )
     derived: tuple[Metric, ...] = attrs.field(factory=tuple, converter=_derived_metrics)
 
     def __attrs_post_init__(self) -> None:
@@ -616,7 +1065,7 @@ class CascadeSpec:
 
         Example:
             >>> CascadeSpec(metrics=[]).to_dict()
-            {'schema_version': 1, 'metrics': []}
+            {'schema_version': 2, 'metrics': []}
         """
         data: dict[str, Any] = {
             "schema_version": SPEC_SCHEMA_VERSION,
@@ -631,7 +1080,7 @@ class CascadeSpec:
 
         Example:
             >>> CascadeSpec(metrics=[]).to_json()
-            '{"metrics": [], "schema_version": 1}'
+            '{"metrics": [], "schema_version": 2}'
         """
         return json.dumps(self.to_dict(), sort_keys=True)
 
@@ -639,7 +1088,12 @@ class CascadeSpec:
     def from_dict(
         cls, data: Mapping[str, Any], registry: StrategyRegistry | None = None
     ) -> CascadeSpec:
-        """Rebuild from :meth:`to_dict` output.
+        """Rebuild from :meth:`to_dict` output, of this or an older schema version.
+
+        Every key is checked: an unknown key (a typo such as ``"lcoks"``) or a value of the wrong
+        kind is an error naming its key path (``metrics[0].splits.region.hegde``) and the nearest
+        valid key. A spec of schema version 1 has no ``per`` in its absolute bounds; they are read
+        as per the period the metric's mode splits (a month in ``time_first``, a year otherwise).
 
         Args:
             data: The dict.
@@ -649,31 +1103,54 @@ class CascadeSpec:
             The spec.
 
         Raises:
-            SerializationError: On an unknown schema version or a malformed field.
+            SerializationError: On an unknown schema version.
+            SpecError: On an unknown key or a value of the wrong kind (naming the key path), or
+                objects and lists nested more than 64 deep.
 
         Example:
-            >>> CascadeSpec.from_dict({"schema_version": 1, "metrics": []}).metrics
+            >>> CascadeSpec.from_dict({"schema_version": 2, "metrics": []}).metrics
             ()
+            >>> CascadeSpec.from_dict({"schema_version": 2, "metrcs": []})
+            Traceback (most recent call last):
+            ...
+            targetcascade.errors.SpecError: unknown key 'metrcs' (did you mean 'metrics'?); ...
         """
-        if data.get("schema_version") != SPEC_SCHEMA_VERSION:
+        if not isinstance(data, Mapping):
+            _object(data, "", ("schema_version", *_keys(cls)))
+        version = data.get("schema_version")
+        if version not in _READABLE_VERSIONS:
             raise SerializationError(
-                f"cascade spec schema version {data.get('schema_version')!r} is not supported "
-                f"(this library reads {SPEC_SCHEMA_VERSION})",
+                f"cascade spec schema version {version!r} is not supported "
+                f"(this library reads {', '.join(map(str, _READABLE_VERSIONS))})",
                 hint="upgrade targetcascade, or re-export the spec",
             )
+        _check_depth(data)
+        _object(data, "", ("schema_version", *_keys(cls)), required=("metrics",))
+        reg = registry or default_registry()
         try:
-            return cls(
-                metrics=[MetricCascade.from_dict(m, registry) for m in data["metrics"]],
-                derived=[Metric.from_dict(m) for m in data.get("derived", [])],
-            )
+            metrics = [
+                _metric_cascade_from(item, f"metrics[{i}]", reg, version)
+                for i, item in enumerate(_list(data["metrics"], "metrics", "metric cascades"))
+            ]
+            values = {key: value for key, value in data.items() if key != "schema_version"}
+            values["metrics"] = metrics
+            if "derived" in values:
+                derived = []
+                for i, item in enumerate(_list(values["derived"], "derived", "ratio metrics")):
+                    _object(item, f"derived[{i}]", _keys(Metric))
+                    with _reading(f"derived[{i}]"):
+                        derived.append(Metric.from_dict(dict(item)))
+                values["derived"] = derived
+            with _reading("the cascade spec"):
+                return cls(**values)
         except TargetCascadeError:
             raise
         except (KeyError, TypeError, ValueError) as exc:
             raise SerializationError(f"malformed cascade spec: {exc!r}") from exc
 
     @classmethod
-    def from_json(cls, text: str, registry: StrategyRegistry | None = None) -> CascadeSpec:
-        """Rebuild from :meth:`to_json` output.
+    def from_json(cls, text: str | bytes, registry: StrategyRegistry | None = None) -> CascadeSpec:
+        """Rebuild from :meth:`to_json` output (see :meth:`from_dict` for what is checked).
 
         Args:
             text: The JSON text.
@@ -682,11 +1159,40 @@ class CascadeSpec:
         Returns:
             The spec.
 
+        Raises:
+            SpecError: If the text is not JSON, or nests objects and lists more than 64 deep (the
+                limit for a spec), or as :meth:`from_dict`.
+
         Example:
-            >>> CascadeSpec.from_json('{"schema_version": 1, "metrics": []}').metrics
+            >>> CascadeSpec.from_json('{"schema_version": 2, "metrics": []}').metrics
             ()
         """
-        return cls.from_dict(json.loads(text), registry)
+        if isinstance(text, bytes | bytearray):
+            try:
+                text = text.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise SpecError(f"the cascade spec is not UTF-8 text: {exc.reason}") from None
+        if not isinstance(text, str):
+            raise SpecError(
+                f"a cascade spec is JSON text, got {type(text).__name__}",
+                hint="pass the file's text, or use CascadeSpec.from_dict for a dict",
+            )
+        depth = _json_depth(text)
+        if depth > _MAX_SPEC_DEPTH:
+            raise SpecError(
+                f"the cascade spec nests objects and lists {depth} deep, more than "
+                f"{_MAX_SPEC_DEPTH} (the limit for a spec)",
+                hint="a spec from CascadeSpec.to_json() nests about ten deep; check the file",
+            )
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SpecError(
+                f"the cascade spec is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+            ) from None
+        except ValueError as exc:  # e.g. an integer of more digits than Python converts
+            raise SpecError(f"the cascade spec is not readable JSON: {exc}") from None
+        return cls.from_dict(data, registry)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1432,7 +1938,26 @@ class _Engine:
             if parents.size == 0:
                 continue
             for members, split in self._by_split(parents):
-                self._split_parents(members, split, columns)
+                with self._saying_per(split.bounds):
+                    self._split_parents(members, split, columns)
+
+    @contextlib.contextmanager
+    def _saying_per(self, bounds: Bounds | None) -> Iterator[None]:
+        """Floors or caps that cannot be met say which period they are per (a month is no year)."""
+        try:
+            yield
+        except InfeasibleAllocationError as exc:
+            if not isinstance(bounds, AbsoluteBounds):
+                raise
+            shown = {
+                name: "none" if value is None else self.metric.format(self.metric.to_quanta(value))
+                for name, value in (("floor", bounds.floor), ("cap", bounds.cap))
+            }
+            said = (
+                f"the absolute bounds (floor {shown['floor']}, cap {shown['cap']}) are per "
+                f"{bounds.per}"
+            )
+            raise _restated(exc, hint=said if exc.hint is None else f"{said}; {exc.hint}") from exc
 
     def _by_split(self, parents: IntArray) -> list[tuple[IntArray, Split]]:
         """``parents`` grouped by the :class:`Split` that splits them, in order of first parent.
