@@ -97,7 +97,15 @@ from targetcascade.errors import (
 )
 from targetcascade.metric import Metric, Rollup
 from targetcascade.org import OrgTree
-from targetcascade.plan import Fallback, Origin, Plan, Provenance, Source, _ratio_of, check_limit
+from targetcascade.plan import (
+    Fallback,
+    Origin,
+    Plan,
+    Provenance,
+    Source,
+    check_limit,
+    ratio_of_grids,
+)
 
 _T = TypeVar("_T")
 
@@ -1375,7 +1383,7 @@ def _derive(
     num, den = names.index(metric.numerator or ""), names.index(metric.denominator or "")
     present = (origins[num] != Origin.MISSING) & (origins[den] != Origin.MISSING)
     try:
-        quanta, known = _ratio_of(
+        quanta, known = ratio_of_grids(
             metric, metrics[num], metrics[den], num=values[num], den=values[den], present=present
         )
         too_large = np.abs(quanta) > MAX_QUANTA

@@ -34,7 +34,7 @@ import numpy.typing as npt
 from targetcascade._rules import hedged_period_totals
 from targetcascade.errors import PlanError
 from targetcascade.metric import Metric, Rollup
-from targetcascade.plan import Origin, Plan, Source, _ratio_of
+from targetcascade.plan import Origin, Plan, Source, ratio_of_grids
 
 __all__ = ["Explanation", "Step", "explain"]
 
@@ -374,7 +374,7 @@ def _derived(plan: Plan, m: Metric, n: int, p: int) -> Explanation:
         present &= known
         texts.append(f"{name} {plan.metric(name).format(amount) if known else 'no value'}")
     quotient = " / ".join(texts)
-    wanted, defined = _ratio_of(
+    wanted, defined = ratio_of_grids(
         m,
         plan.metric(m.numerator or ""),
         plan.metric(m.denominator or ""),

@@ -1359,7 +1359,7 @@ def ratio_quanta(plan: Plan, metric: Metric) -> tuple[npt.NDArray[Any], npt.NDAr
     """
     num_metric = plan.metric(metric.numerator or "")
     den_metric = plan.metric(metric.denominator or "")
-    return _ratio_of(
+    return ratio_of_grids(
         metric,
         num_metric,
         den_metric,
@@ -1369,7 +1369,7 @@ def ratio_quanta(plan: Plan, metric: Metric) -> tuple[npt.NDArray[Any], npt.NDAr
     )
 
 
-def _ratio_of(
+def ratio_of_grids(
     metric: Metric,
     num_metric: Metric,
     den_metric: Metric,
