@@ -469,7 +469,8 @@ def _bounds_from(data: Any, path: str, per: str | None) -> Bounds | None:
         return None
     kind = data.get("type") if isinstance(data, Mapping) else None
     if not isinstance(kind, str) or kind not in _BOUNDS:
-        _object(data, path, ("type",))  # names a bounds value that is no object at all
+        # names a bounds value that is no object at all
+        _object(data, path, ("type", *dict.fromkeys(_keys(AbsoluteBounds) + _keys(RelativeBounds))))
         raise SpecError(
             f"{_join(path, 'type')!r} is {_json_type(kind)}{_suggest(str(kind), _BOUNDS)}",
             hint="bounds are {'type': 'absolute', ...} or {'type': 'relative', ...}",
