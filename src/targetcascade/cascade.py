@@ -44,7 +44,6 @@ import json
 import math
 import numbers
 import os
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -80,10 +79,10 @@ from targetcascade.allocation._kernel import (
 from targetcascade.allocation._protocol import OrgStrategy, TimeStrategy
 from targetcascade.allocation._registry import (
     StrategyRegistry,
-    _suggest,
     default_registry,
     reads_history,
     same_every_period,
+    suggest_name,
 )
 from targetcascade.allocation.org_strategies import checked_weights, segment_sum
 from targetcascade.allocation.time_strategies import Even, checked_profile
@@ -185,10 +184,17 @@ def _keys(cls: type) -> tuple[str, ...]:
 
 
 def _object(
-    data: Any, path: str, keys: Sequence[str], required: Iterable[str] = ()
+    data: Any,
+    path: str,
+    keys: Sequence[str],
+    required: Iterable[str] = (),
+    name: str = "the cascade spec",
 ) -> Mapping[str, Any]:
-    """``data`` as an object holding only ``keys`` and every ``required`` one, naming the key path."""
-    where = path or "the cascade spec"
+    """``data`` as an object holding only ``keys`` and every ``required`` one, naming the key path.
+
+    ``name`` says what a top-level ``data`` (empty ``path``) is.
+    """
+    where = path or name
     if not isinstance(data, Mapping):
         raise SpecError(
             f"{where} must be an object, got {_json_type(data)}",
@@ -197,7 +203,7 @@ def _object(
     for key in data:
         if key not in keys:
             raise SpecError(
-                f"unknown key {_join(path, key)!r}{_suggest(str(key), keys)}",
+                f"unknown key {_join(path, key)!r}{suggest_name(str(key), keys)}",
                 hint=f"the keys of {where} are {', '.join(keys)}",
             )
     for key in required:
@@ -250,32 +256,33 @@ def _restated(
         return SpecError(problem, hint=hint)
 
 
+_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
+
+
 def _check_depth(data: Any) -> None:
     """Refuse a spec nested deeper than :data:`_MAX_SPEC_DEPTH` before any recursion reads it."""
-    stack = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > _MAX_SPEC_DEPTH:
-            raise SpecError(
-                f"the cascade spec nests objects and lists more than {_MAX_SPEC_DEPTH} deep "
-                f"(the limit for a spec)",
-                hint="a spec from CascadeSpec.to_json() nests about ten deep; check the file",
+    level = [data]
+    for _ in range(_MAX_SPEC_DEPTH):
+        # one level at a time; the scalars that fill a spec are passed over by type alone
+        deeper: list[Any] = []
+        for value in level:
+            children = value.values() if isinstance(value, Mapping) else value
+            deeper.extend(
+                child
+                for child in children
+                if type(child) not in _SCALARS and isinstance(child, Mapping | list | tuple)
             )
-        children = value.values() if isinstance(value, Mapping) else value
-        stack.extend(
-            (child, depth + 1) for child in children if isinstance(child, Mapping | list | tuple)
-        )
+        if not deeper:
+            return
+        level = deeper
+    raise _too_deep()
 
 
-# text of JSON strings (escapes included) and every character that is not a bracket
-_NOT_BRACKETS: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[^\[\]{}"]+')
-
-
-def _json_depth(text: str) -> int:
-    """How deep the objects and lists of JSON ``text`` nest, without parsing it (so no recursion)."""
-    brackets = _NOT_BRACKETS.sub("", text)
-    return max(
-        itertools.accumulate(1 if c in "[{" else -1 for c in brackets if c != '"'), default=0
+def _too_deep() -> SpecError:
+    return SpecError(
+        f"the cascade spec nests objects and lists more than {_MAX_SPEC_DEPTH} deep "
+        "(the limit for a spec)",
+        hint="a spec from CascadeSpec.to_json() nests about ten deep; check the file",
     )
 
 
@@ -477,9 +484,10 @@ def _bounds_from(data: Any, path: str, per: str | None) -> Bounds | None:
         return None
     kind = data.get("type") if isinstance(data, Mapping) else None
     if not isinstance(kind, str) or kind not in _BOUNDS:
-        _object(data, path, ("type",))  # names a bounds value that is no object at all
+        # names a bounds value that is no object at all
+        _object(data, path, ("type", *dict.fromkeys(_keys(AbsoluteBounds) + _keys(RelativeBounds))))
         raise SpecError(
-            f"{_join(path, 'type')!r} is {_json_type(kind)}{_suggest(str(kind), _BOUNDS)}",
+            f"{_join(path, 'type')!r} is {_json_type(kind)}{suggest_name(str(kind), _BOUNDS)}",
             hint="bounds are {'type': 'absolute', ...} or {'type': 'relative', ...}",
         )
     cls = _BOUNDS[kind]
@@ -618,12 +626,12 @@ class Split:
 
 
 def _split_from(data: Any, path: str, registry: StrategyRegistry, per: str | None) -> Split:
-    _object(data, path, _keys(Split), required=("strategy",))
+    _object(data, path, _keys(Split), required=("strategy",), name="the split")
     rounding = data.get("rounding")
     if rounding is not None and (not isinstance(rounding, str) or rounding not in _DIVISORS):
         raise SpecError(
             f"{_join(path, 'rounding')!r} is {_json_type(rounding)}, not a divisor method"
-            f"{_suggest(str(rounding), _DIVISORS)}",
+            f"{suggest_name(str(rounding), _DIVISORS)}",
             hint=f"use one of {sorted(_DIVISORS)}, or null for largest remainder",
         )
     with _reading(_join(path, "strategy")):
@@ -751,7 +759,7 @@ def _to_mode(value: Any) -> Mode:
     except (ValueError, TypeError):
         modes = [mode.value for mode in Mode]
         raise SpecError(
-            f"mode {value!r} is not a cascade mode{_suggest(str(value), modes)}",
+            f"mode {value!r} is not a cascade mode{suggest_name(str(value), modes)}",
             hint=f"use one of {', '.join(repr(mode) for mode in modes)}",
         ) from None
 
@@ -914,7 +922,7 @@ class MetricCascade:
 def _metric_cascade_from(
     data: Any, path: str, registry: StrategyRegistry, version: int
 ) -> MetricCascade:
-    _object(data, path, _keys(MetricCascade), required=("metric", "target"))
+    _object(data, path, _keys(MetricCascade), ("metric", "target"), name="the metric cascade")
     with _reading(_join(path, "mode")):
         mode = _to_mode(data.get("mode", Mode.TIME_FIRST.value))
     # before version 2, absolute bounds had no ``per``: they were per the period the mode splits
@@ -939,12 +947,18 @@ def _metric_cascade_from(
             time_overrides[node] = registry.from_dict(value, kind="time")
     with _reading(_join(path, "time")):
         time = registry.from_dict(data["time"], kind="time") if "time" in data else Even()
+    locks_path = _join(path, "locks")
     locks = []
-    for i, lock in enumerate(_list(data.get("locks", []), _join(path, "locks"), "locks")):
-        lock_path = f"{_join(path, 'locks')}[{i}]"
-        _object(lock, lock_path, _keys(Lock), required=_keys(Lock))
-        with _reading(lock_path):
+    keys = _keys(Lock)
+    every = set(keys)
+    # locks come by the ten thousand: a lock's path is only spelt out when it is refused
+    for i, lock in enumerate(_list(data.get("locks", []), locks_path, "locks")):
+        if type(lock) is not dict or lock.keys() != every:
+            _object(lock, f"{locks_path}[{i}]", keys, required=keys)
+        try:
             locks.append(Lock(**lock))
+        except TargetCascadeError as exc:
+            raise _restated(exc, problem=f"{locks_path}[{i}]: {exc.problem}") from exc
     values = dict(data)
     values.update(
         metric=metric,
@@ -1185,13 +1199,6 @@ class CascadeSpec:
                 f"a cascade spec is JSON text, got {type(text).__name__}",
                 hint="pass the file's text, or use CascadeSpec.from_dict for a dict",
             )
-        depth = _json_depth(text)
-        if depth > _MAX_SPEC_DEPTH:
-            raise SpecError(
-                f"the cascade spec nests objects and lists {depth} deep, more than "
-                f"{_MAX_SPEC_DEPTH} (the limit for a spec)",
-                hint="a spec from CascadeSpec.to_json() nests about ten deep; check the file",
-            )
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -1200,6 +1207,8 @@ class CascadeSpec:
             ) from None
         except ValueError as exc:  # e.g. an integer of more digits than Python converts
             raise SpecError(f"the cascade spec is not readable JSON: {exc}") from None
+        except RecursionError:
+            raise _too_deep() from None
         return cls.from_dict(data, registry)
 
 

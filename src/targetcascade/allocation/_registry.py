@@ -372,7 +372,7 @@ class StrategyBase:
 # ------------------------------------------------------------------------------ the registry
 
 
-def _suggest(word: str, candidates: Iterable[str]) -> str:
+def suggest_name(word: str, candidates: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(candidates), n=3, cutoff=0.6)
     return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
 
@@ -589,7 +589,7 @@ class StrategyRegistry:
         checked: object = name  # user input: a non-string name is simply unknown
         cls = self._classes.get(name) if isinstance(checked, str) else None
         if cls is None:
-            msg = f"unknown strategy {name!r}{_suggest(str(name), self._classes)}"
+            msg = f"unknown strategy {name!r}{suggest_name(str(name), self._classes)}"
             raise StrategyError(
                 msg,
                 hint=f"registered strategies: {', '.join(self.names(kind=kind))}",
@@ -665,7 +665,7 @@ class StrategyRegistry:
             known = [f.alias for f in attrs.fields(cls) if f.init]
             for key in params:
                 if key not in known:
-                    msg = f"strategy {name!r} has no parameter {key!r}{_suggest(key, known)}"
+                    msg = f"strategy {name!r} has no parameter {key!r}{suggest_name(key, known)}"
                     raise StrategyError(
                         msg,
                         hint=f"its parameters: {', '.join(known) or 'none'}",
