@@ -1,15 +1,39 @@
-"""Catalogue rows for the strategy registry's doors (lookups, registration, plug-in classes) and
-for the two-margin kernel (``fit_ipf``, ``round_matrix``)."""
+"""Catalogue rows for the strategy registry's doors (lookups, registration, plug-in classes), the
+kernels (``apportion``, ``fit_ipf``, ``round_matrix``), strategy parameters, history, and the
+cascade spec's value types (bounds, splits, metric cascades)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any, ClassVar
 
 import attrs
+import numpy as np
+import pandas as pd
 
 from _catalogue import Case
-from targetcascade.allocation import Equal, fit_ipf, round_matrix
+from targetcascade import (
+    CascadeSpec,
+    FiscalCalendar,
+    Lock,
+    Metric,
+    MetricCascade,
+    OrgTree,
+    RelativeBounds,
+    Split,
+    cascade,
+)
+from targetcascade.allocation import (
+    Equal,
+    HistoricalSeasonality,
+    History,
+    Proportional,
+    WorkingDays,
+    apportion,
+    fit_ipf,
+    round_matrix,
+)
 from targetcascade.allocation._registry import (
     StrategyBase,
     StrategyRegistry,
@@ -17,7 +41,48 @@ from targetcascade.allocation._registry import (
     strategy_to_dict,
     validate_strategy_class,
 )
-from targetcascade.errors import InfeasibleAllocationError, SerializationError, StrategyError
+from targetcascade.errors import (
+    InfeasibleAllocationError,
+    InvalidAttributeError,
+    InvalidTreeError,
+    PlanError,
+    SerializationError,
+    SpecError,
+    StrategyError,
+)
+
+_TREE_ROWS = [
+    {"id": "acme", "level": "company"},
+    {"id": "east", "parent": "acme", "level": "region"},
+    {"id": "west", "parent": "acme", "level": "region"},
+]
+_DEALS = Metric(name="deals", unit="deal")
+
+
+def _item(**fields: Any) -> MetricCascade:
+    fields.setdefault("splits", {"company": Split(strategy=Equal())})
+    return MetricCascade(metric=_DEALS, target=1200, **fields)
+
+
+def _run(calendar: FiscalCalendar | None = None, **fields: Any) -> object:
+    """Cascade 1,200 deals from acme to east and west (equal) with the given fields."""
+    spec = CascadeSpec(metrics=[_item(**fields)])
+    return cascade(
+        spec, OrgTree.from_records(_TREE_ROWS), calendar or FiscalCalendar(fiscal_year=2027)
+    )
+
+
+_FRAME = pd.DataFrame(
+    {"id": ["acme", "east"], "parent": [None, "acme"], "level": ["company", "region"]}
+)
+_UTC_DAYS = pd.to_datetime(["2027-01-01", "2027-02-01"]).tz_localize("UTC")
+
+# a year whose only weekday not in the weekend (Sunday) is a holiday every week
+_NO_WORKING_DAY = FiscalCalendar(
+    fiscal_year=2027,
+    weekend=[0, 1, 2, 3, 4, 5],
+    holidays=[dt.date(2027, 1, 3) + dt.timedelta(weeks=i) for i in range(53)],
+)
 
 
 class _NoName:
@@ -184,5 +249,182 @@ CASES: list[Case] = [
         call=lambda: default_registry().from_dict(["equal"]),
         error=SerializationError,
         names=("mapping", "list"),
+    ),
+    Case(
+        id="door-relative-bounds-negative-floor",
+        call=lambda: RelativeBounds(floor="-0.1"),
+        error=SpecError,
+        names=("relative floor", "-1/10", "negative"),
+    ),
+    Case(
+        id="door-relative-bounds-floor-above-cap",
+        call=lambda: RelativeBounds(floor="2", cap="1.5"),
+        error=SpecError,
+        names=("floor 2", "cap 3/2"),
+    ),
+    Case(
+        id="door-split-dict-unknown-bounds-type",
+        call=lambda: Split.from_dict(
+            {"strategy": {"strategy": "equal"}, "bounds": {"type": "pct"}}
+        ),
+        error=SerializationError,
+        names=("'pct'", "'absolute'", "'relative'"),
+    ),
+    Case(
+        id="door-split-dict-unknown-rounding",
+        call=lambda: Split.from_dict({"strategy": {"strategy": "equal"}, "rounding": "banker"}),
+        error=SerializationError,
+        names=("'banker'", "webster"),
+    ),
+    Case(
+        id="door-split-strategy-name-string",
+        call=lambda: Split(strategy="equal"),
+        error=SpecError,
+        names=("'equal'", "not an org strategy", "Equal()"),
+    ),
+    Case(
+        id="door-split-rounding-string",
+        call=lambda: Split(strategy=Equal(), rounding="webster"),
+        error=SpecError,
+        names=("'webster'", "Webster()"),
+    ),
+    Case(
+        id="door-split-hedge-minus-one",
+        call=lambda: Split(strategy=Equal(), hedge=-1),
+        error=SpecError,
+        names=("-1", "nothing"),
+    ),
+    Case(
+        id="door-metric-cascade-org-strategy-as-time",
+        call=lambda: _item(time=Equal()),
+        error=SpecError,
+        names=("Equal()", "not a time strategy"),
+    ),
+    Case(
+        id="door-metric-cascade-org-strategy-as-time-override",
+        call=lambda: _item(time_overrides={"east": Equal()}),
+        error=SpecError,
+        names=("Equal()", "not a time strategy"),
+    ),
+    Case(
+        id="door-spec-metric-twice",
+        call=lambda: CascadeSpec(metrics=[_item(), _item()]),
+        error=SpecError,
+        names=("'deals'", "twice"),
+    ),
+    Case(
+        id="door-cascade-split-for-unknown-level",
+        call=lambda: _run(
+            splits={"company": Split(strategy=Equal()), "regoin": Split(strategy=Equal())}
+        ),
+        error=SpecError,
+        names=("'deals'", "'regoin'", "'region'"),
+    ),
+    Case(
+        id="door-cascade-override-for-unknown-node",
+        call=lambda: _run(overrides={"esat": Split(strategy=Equal())}),
+        error=SpecError,
+        names=("'esat'",),
+    ),
+    Case(
+        id="door-cascade-override-hedge-differs-from-level",
+        call=lambda: _run(
+            splits={"company": Split(strategy=Equal(), hedge="0.1")},
+            overrides={"acme": Split(strategy=Equal(), hedge="0.2")},
+        ),
+        error=SpecError,
+        names=("'acme'", "1/5", "'company'", "1/10"),
+    ),
+    Case(
+        id="door-cascade-balanced-month-lock",
+        call=lambda: _run(mode="balanced", locks=[Lock(node="east", period="FY2027-M01", value=5)]),
+        error=SpecError,
+        names=("balanced", "annual locks"),
+    ),
+    Case(
+        id="door-cascade-working-days-without-a-working-day",
+        call=lambda: _run(calendar=_NO_WORKING_DAY, time=WorkingDays()),
+        error=StrategyError,
+        names=("working_days", "FY2027", "no working day"),
+    ),
+    Case(
+        id="door-apportion-string-weights",
+        call=lambda: apportion([[10]], np.array([["a"], ["b"]]), [0, 2]),
+        error=StrategyError,
+        names=("numbers", "<U1"),
+    ),
+    Case(
+        id="door-apportion-totals-wrong-shape",
+        call=lambda: apportion([[10, 5]], [[1.0], [1.0]], [0, 2]),
+        error=InfeasibleAllocationError,
+        names=("totals", "(1, 1)", "(1, 2)"),
+    ),
+    Case(
+        id="door-apportion-child-labels-count",
+        call=lambda: apportion([[10]], [[1.0], [1.0]], [0, 2], child_labels=["a"]),
+        error=InfeasibleAllocationError,
+        names=("child_labels", "1 entries", "expected 2"),
+    ),
+    Case(
+        id="door-apportion-lock-mask-not-bool",
+        call=lambda: apportion(
+            [[10]], [[1.0], [1.0]], [0, 2], locked=[[1], [0]], lock_mask=[[1], [0]]
+        ),
+        error=InfeasibleAllocationError,
+        names=("lock_mask", "bool", "int64"),
+    ),
+    Case(
+        id="door-apportion-uint64-total-beyond-int64",
+        call=lambda: apportion(np.array([[2**63 + 5]], dtype=np.uint64), [[1.0], [1.0]], [0, 2]),
+        error=InfeasibleAllocationError,
+        names=("totals", "int64"),
+    ),
+    Case(
+        id="door-history-not-a-plan",
+        call=lambda: History(plans=[5]),
+        error=PlanError,
+        names=("Plan", "int"),
+    ),
+    Case(
+        id="door-history-target-plan",
+        call=lambda: History(plans=[_run()]),
+        error=PlanError,
+        names=("FY2027", "'target'", "'history'"),
+    ),
+    Case(
+        id="door-historical-seasonality-window-zero",
+        call=lambda: HistoricalSeasonality(window=0),
+        error=StrategyError,
+        names=("window=0", "positive"),
+    ),
+    Case(
+        id="door-proportional-empty-node-key",
+        call=lambda: Proportional(values={"": 1}),
+        error=StrategyError,
+        names=("''", "node id"),
+    ),
+    Case(
+        id="door-proportional-node-twice",
+        call=lambda: Proportional(values=[("a", 1), ("a", 2)]),
+        error=StrategyError,
+        names=("'a'", "twice"),
+    ),
+    Case(
+        id="door-tree-frame-repeated-column",
+        call=lambda: OrgTree.from_frame(pd.concat([_FRAME, _FRAME[["level"]]], axis=1)),
+        error=InvalidTreeError,
+        names=("repeated column names",),
+    ),
+    Case(
+        id="door-tree-frame-time-zone-dates",
+        call=lambda: OrgTree.from_frame(_FRAME.assign(start_date=_UTC_DAYS)),
+        error=InvalidAttributeError,
+        names=("'start_date'", "time-zone"),
+    ),
+    Case(
+        id="door-tree-frame-column-not-a-string",
+        call=lambda: OrgTree.from_frame(_FRAME.assign(x=[1, 2]).rename(columns={"x": 5})),
+        error=InvalidAttributeError,
+        names=("column 5", "string"),
     ),
 ]

@@ -94,7 +94,27 @@ class NotAttrs:
         return {"strategy": self.name}
 
 
-ALL = (AsList, Float32, ByPosition, ClaimsFlatButIsNot, BadRepr, WrongName, NotAttrs)
+@attrs.frozen(kw_only=True, eq=False)
+class EqualsOnlyItself(StrategyBase):
+    """Compared by identity: a copy of it is not equal to it."""
+
+    name: ClassVar[str] = "equals_only_itself"
+    needs_history: ClassVar[bool] = False
+
+    def weights(self, batch: Any) -> Any:
+        return np.ones(batch.shape)
+
+
+ALL = (
+    AsList,
+    Float32,
+    ByPosition,
+    ClaimsFlatButIsNot,
+    BadRepr,
+    WrongName,
+    NotAttrs,
+    EqualsOnlyItself,
+)
 
 # strategy class -> {check that must fail: words its detail must contain}
 EXPECTED = {
@@ -105,6 +125,7 @@ EXPECTED = {
     BadRepr: {"repr": "'Something()' does not start with 'BadRepr('"},
     WrongName: {"serialisation_round_trip": "{'strategy': 'another'}"},
     NotAttrs: {"immutable": "not an attrs class"},
+    EqualsOnlyItself: {"immutable": "a copy is not equal to the original"},
 }
 # checks each of them keeps (none of them is broken there)
 KEPT = ("declared", "finite", "non_negative", "history_declared")
@@ -135,3 +156,25 @@ def test_failure_raises_naming_every_failed_check():
 
     with pytest.raises(StrategyError, match=r"fails 1 of \d+ conformance checks \(repr\)"):
         check_strategy(BadRepr(), kind="org", registry=registry())
+
+
+@attrs.frozen(kw_only=True)
+class SilentMonths(StrategyBase):
+    """A time strategy giving every node an all-zero profile: nothing to phase by."""
+
+    name: ClassVar[str] = "silent_months"
+    kind: ClassVar[str] = "time"
+    needs_history: ClassVar[bool] = False
+
+    def profile(self, batch: Any) -> Any:
+        return np.zeros(batch.shape)
+
+
+def test_all_zero_time_profile_is_named():
+    """A time profile of all zeros fails all_zero_handled, naming the first node it hit."""
+    reg = StrategyRegistry()
+    reg.register(SilentMonths)
+    results = check_strategy(SilentMonths(), kind="time", registry=reg, raise_on_failure=False)
+    failed = {r.check: r.detail for r in results if not r.passed}
+    assert "got an all-zero profile" in failed["all_zero_handled"]
+    assert "shape" not in failed
