@@ -20,6 +20,7 @@ from targetcascade import (
     Metric,
     MetricCascade,
     OrgTree,
+    Plan,
     RelativeBounds,
     Split,
     cascade,
@@ -76,6 +77,45 @@ _FRAME = pd.DataFrame(
     {"id": ["acme", "east"], "parent": [None, "acme"], "level": ["company", "region"]}
 )
 _UTC_DAYS = pd.to_datetime(["2027-01-01", "2027-02-01"]).tz_localize("UTC")
+
+_TWO = OrgTree.from_records(_TREE_ROWS[:2])
+_CAL = FiscalCalendar(fiscal_year=2027)
+_REV = Metric(name="rev", unit="CNY")
+_N = len(_CAL.periods)
+
+
+def _plan(**fields: Any) -> Plan:
+    """A raw plan of acme and east, deals only, all zero (fields override the arrays)."""
+    fields.setdefault("values", np.zeros((1, 2, _N), np.int64))
+    fields.setdefault("origins", np.zeros((1, 2, _N), np.uint8))
+    return Plan(tree=_TWO, calendar=_CAL, metrics=[_DEALS], **fields)
+
+
+def _cell(**extra: Any) -> dict[str, Any]:
+    return {"node": "east", "period": "FY2027-M01", "metric": "deals", "value": 1, **extra}
+
+
+@attrs.frozen(kw_only=True)
+class _ThreeMonths(StrategyBase):
+    """A time strategy returning three months' profile for a twelve-month year."""
+
+    name: ClassVar[str] = "three_months"
+    kind: ClassVar[str] = "time"
+    needs_history: ClassVar[bool] = False
+
+    def profile(self, batch: Any) -> Any:
+        return np.ones((batch.shape[0], 3))
+
+
+def _history_2026() -> Plan:
+    rows = [
+        {"node": "east", "period": f"FY2026-M{m:02d}", "metric": "deals", "value": 1}
+        for m in range(1, 13)
+    ]
+    return Plan.from_leaf_values(
+        _TWO, FiscalCalendar(fiscal_year=2026), [_DEALS], rows, kind="history"
+    )
+
 
 # a year whose only weekday not in the weekend (Sunday) is a holiday every week
 _NO_WORKING_DAY = FiscalCalendar(
@@ -426,5 +466,99 @@ CASES: list[Case] = [
         call=lambda: OrgTree.from_frame(_FRAME.assign(x=[1, 2]).rename(columns={"x": 5})),
         error=InvalidAttributeError,
         names=("column 5", "string"),
+    ),
+    Case(
+        id="door-plan-arrays-wrong-shape",
+        call=lambda: _plan(
+            values=np.zeros((1, 2, 3), np.int64), origins=np.zeros((1, 2, 3), np.uint8)
+        ),
+        error=PlanError,
+        names=("(1, 2, 3)", "(1, 2, 17)"),
+    ),
+    Case(
+        id="door-plan-origin-code-unknown",
+        call=lambda: _plan(origins=np.full((1, 2, _N), 200, np.uint8)),
+        error=PlanError,
+        names=("origin",),
+    ),
+    Case(
+        id="door-plan-hedge-for-unknown-metric",
+        call=lambda: _plan(hedges={"dael": {"company": "0.1"}}),
+        error=PlanError,
+        names=("'dael'", "'deals'"),
+    ),
+    Case(
+        id="door-plan-hedge-minus-one",
+        call=lambda: _plan(hedges={"deals": {"company": "-1"}}),
+        error=PlanError,
+        names=("-1", "'company'"),
+    ),
+    Case(
+        id="door-plan-leaf-arrays-unknown-metric",
+        call=lambda: Plan.from_leaf_arrays(_TWO, _CAL, [_DEALS], {"dael": np.zeros((1, 12))}),
+        error=PlanError,
+        names=("'dael'",),
+    ),
+    Case(
+        id="door-plan-leaf-arrays-missing-metric",
+        call=lambda: Plan.from_leaf_arrays(
+            _TWO, _CAL, [_DEALS, _REV], {"deals": np.zeros((1, 12))}
+        ),
+        error=PlanError,
+        names=("'rev'",),
+    ),
+    Case(
+        id="door-plan-leaf-arrays-bool",
+        call=lambda: Plan.from_leaf_arrays(_TWO, _CAL, [_DEALS], {"deals": np.ones((1, 12), bool)}),
+        error=PlanError,
+        names=("'deals'", "bool"),
+    ),
+    Case(
+        id="door-with-values-cell-twice",
+        call=lambda: _plan().with_values([_cell(), _cell()]),
+        error=PlanError,
+        names=("row 1", "'east'", "FY2027-M01"),
+    ),
+    Case(
+        id="door-with-values-row-not-a-mapping",
+        call=lambda: _plan().with_values([5]),
+        error=PlanError,
+        names=("row 0", "int"),
+    ),
+    Case(
+        id="door-with-values-unknown-key",
+        call=lambda: _plan().with_values([_cell(vlaue=2)]),
+        error=PlanError,
+        names=("row 0", "'vlaue'"),
+    ),
+    Case(
+        id="door-with-arrays-wrong-shape",
+        call=lambda: _plan().with_arrays("deals", np.zeros((2, 3)), np.zeros((2, 3))),
+        error=PlanError,
+        names=("'deals'", "(2, 3)", "(2, 17)"),
+    ),
+    Case(
+        id="door-with-arrays-values-in-missing-cells",
+        call=lambda: _plan().with_arrays("deals", np.ones((2, _N)), np.zeros((2, _N))),
+        error=PlanError,
+        names=("'deals'", "missing"),
+    ),
+    Case(
+        id="door-plan-hedge-without-metric-of-two",
+        call=lambda: Plan.empty(_TWO, _CAL, [_DEALS, _REV]).hedge("company"),
+        error=PlanError,
+        names=("'deals'", "'rev'"),
+    ),
+    Case(
+        id="door-history-year-twice",
+        call=lambda: History(plans=[_history_2026(), _history_2026()]),
+        error=PlanError,
+        names=("2026", "repeats"),
+    ),
+    Case(
+        id="door-cascade-time-profile-wrong-shape",
+        call=lambda: _run(time=_ThreeMonths()),
+        error=StrategyError,
+        names=("_ThreeMonths()", "(1, 3)", "(1, 12)"),
     ),
 ]
