@@ -1,7 +1,9 @@
 """Test configuration: hypothesis profiles.
 
 ``default`` keeps the local loop fast; ``ci`` (selected when the ``CI`` environment variable is set, as
-``.ci/run`` does, or with ``HYPOTHESIS_PROFILE=ci``) runs at least 200 examples per property.
+``.ci/run`` does, or with ``HYPOTHESIS_PROFILE=ci``) runs at least 200 examples per property. ``fuzz``
+(``HYPOTHESIS_PROFILE=fuzz``) is a long random search, meant for ``tests/test_fuzz.py`` alone: 20,000
+examples per property, not derandomised (see that module's docstring).
 """
 
 from __future__ import annotations
@@ -18,6 +20,13 @@ settings.register_profile(
     derandomize=True,
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "fuzz",
+    max_examples=20_000,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default")

@@ -144,3 +144,12 @@ class TestBrokenPlugins:
             pytest.raises(StrategyError, match=r"'z_god'.*'z_good'"),
         ):
             registry.get("z_god")
+
+
+def test_same_class_from_two_entry_points_registers_once_quietly(plugins):
+    """A class reached through two entry points (a package on sys.path twice) is one strategy."""
+    install(plugins, "tc_load_bad", "from tc_load_good import Good\n", "z_good_again", "Good")
+    registry = fresh_registry()
+    names = registry.names()  # the suite turns any warning into an error
+    assert names.count("z_good") == 1
+    assert "z_good_again" not in names

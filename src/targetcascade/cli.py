@@ -231,7 +231,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     return status
 
 
-if (
-    __name__ == "__main__"
-):  # pragma: no cover - run as a script only; python -m targetcascade uses __main__.py
+if __name__ == "__main__":  # pragma: no cover - script use only; python -m runs __main__.py
     sys.exit(main())
