@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import numpy as np
 import pytest
 
 from targetcascade import (
@@ -22,6 +23,7 @@ from targetcascade import (
 )
 from targetcascade.allocation import Equal, Even, Seasonal, Webster
 from targetcascade.calendar import PeriodLevel
+from targetcascade.cascade import _CellLabels, _Labels
 from targetcascade.errors import SpecError
 
 DEALS = Metric(name="deals", unit="deal")
@@ -95,7 +97,7 @@ class TestBounds:
 
     def test_per_accepts_a_period_level(self) -> None:
         """per=PeriodLevel.MONTH is read as 'month'."""
-        assert AbsoluteBounds(floor=1, per=PeriodLevel.MONTH).per == "month"  # type: ignore[arg-type]
+        assert AbsoluteBounds(floor=1, per=PeriodLevel.MONTH).per == "month"
 
     def test_per_that_is_no_period(self) -> None:
         """per='decade' is refused as not a period a cascade splits."""
@@ -149,9 +151,9 @@ class TestMetricCascade:
             deals(time_overrides={"east": Equal()})
 
     def test_time_override_phases_its_node(self) -> None:
-        """org_first, 120 deals: east's 40 follow its own 1:1:1:2 profile, 8 a month in Q1-Q3
-        and 16 in Q4 (40 x 1/5 per quarter = 8, 8, 8, 16 over three months each: Q4 16/3 is
-        not whole), while north stays even at 40/12."""
+        """A node's time override phases its year by its own profile; the others stay even."""
+        # org_first, 120 deals in thirds: east's 40 by 1:1:1:2 is 8, 8, 8, 16 a quarter;
+        # north's 40 even is 10 a quarter
         spec = one(
             mode="org_first",
             time_overrides={"east": Seasonal(profile=(1, 1, 1, 2))},
@@ -159,7 +161,11 @@ class TestMetricCascade:
         plan = cascade(spec, regions(), CAL)
         quarters = [plan.quanta("east", f"FY2027-Q{q}", "deals") for q in range(1, 5)]
         assert quarters == [8, 8, 8, 16]
-        assert sum(plan.quanta("east", m, "deals") for m in MONTHS) == 40
+        assert [plan.quanta("north", f"FY2027-Q{q}", "deals") for q in range(1, 5)] == [10] * 4
+        # each quarter's months share it evenly, the leftover to the earliest: 8 -> 3, 3, 2
+        # and 16 -> 6, 5, 5
+        months = [plan.quanta("east", m, "deals") for m in MONTHS]
+        assert months == [3, 3, 2] * 3 + [6, 5, 5]
         assert check(plan).ok
 
     def test_time_override_survives_json(self) -> None:
@@ -206,22 +212,22 @@ class TestMetricCascade:
 
 class TestLock:
     def test_month_lock_on_a_leaf_in_org_first(self) -> None:
-        """org_first, 120 deals in thirds: east's 40 is 10 a quarter; M01 locked at 10 leaves M02
-        and M03 nothing, and each other quarter's 10 goes 4, 3, 3 (the tied leftover to the
-        earliest month)."""
+        """org_first: a leaf's month lock is kept and its quarter's other months share the rest."""
+        # 120 deals in thirds: east's 40 is 10 a quarter; M01 locked at 10 leaves M02 and M03
+        # nothing; each other quarter's 10 goes 4, 3, 3 (the tied leftover to the earliest month)
         spec = one(mode="org_first", locks=[Lock(node="east", period="FY2027-M01", value=10)])
         plan = cascade(spec, regions(), CAL)
         assert [plan.quanta("east", m, "deals") for m in MONTHS] == [10, 0, 0] + [4, 3, 3] * 3
         assert check(plan).ok
 
     def test_month_lock_splits_the_rest_of_its_quarter(self) -> None:
-        """org_first, 240 deals in thirds: east's 80, 20 a quarter; M01 locked at 15 leaves 5 for
-        M02 and M03, a tie that goes to the earlier month: 3 and 2."""
+        """A month lock's quarter leftover, tied between two months, goes to the earlier one."""
+        # 240 deals in thirds: east's 80 is 20 a quarter; M01 locked at 15 leaves 5 for M02, M03
         spec = one(240, mode="org_first", locks=[Lock(node="east", period="FY2027-M01", value=15)])
         plan = cascade(spec, regions(), CAL)
         got = [plan.quanta("east", m, "deals") for m in MONTHS]
-        assert got[:3] == [15, 3, 2]
-        assert sum(got) == 80
+        # the other quarters' 20 go 7, 7, 6
+        assert got == [15, 3, 2] + [7, 7, 6] * 3
         assert check(plan).ok
 
 
@@ -250,3 +256,21 @@ class TestCascadeSpec:
         """A dict (not text) is refused, pointing at from_dict."""
         with pytest.raises(SpecError, match="a cascade spec is JSON text, got dict"):
             CascadeSpec.from_json({"metrics": []})  # type: ignore[arg-type]
+
+
+class TestLabels:
+    def test_node_labels_slice_like_a_list(self) -> None:
+        """Labels of positions [3, 1] (west, north) slice as a list does, prefix included."""
+        labels = _Labels(regions(), np.array([3, 1]), prefix="child ")
+        assert labels[:] == ["child west", "child north"]
+        assert labels[1:] == ["child north"]
+        assert list(labels) == ["child west", "child north"]
+
+    def test_cell_labels_are_node_major(self) -> None:
+        """north and west x M01 and M02 read node by node; a slice equals indexing one by one."""
+        labels = _CellLabels(regions(), CAL, np.array([1, 3]), np.array([5, 6]))
+        expected = ["north FY2027-M01", "north FY2027-M02", "west FY2027-M01", "west FY2027-M02"]
+        assert len(labels) == 4
+        assert [labels[i] for i in range(4)] == expected
+        assert labels[1:3] == expected[1:3]
+        assert labels[::-1] == expected[::-1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
@@ -39,15 +40,20 @@ def broken() -> Plan:
 
 class TestCheck:
     def test_edit_in_a_complete_row_of_a_partly_missing_grid(self) -> None:
-        """east's year 1 over quarters of 0 is a time violation though west has a missing month;
-        acme's year 0 under children 1 + 0 an org one; west's cleared month a missing child."""
+        """A time violation in a complete row is found though another row has a missing month."""
+        # east's year 1 over quarters of 0: time; acme's 0 under 1 + 0: org; west's M01: missing
         report = check(broken())
         assert report.counts[Rule.TIME_ADDITIVITY] == 1
         assert report.counts[Rule.ORG_ADDITIVITY] == 1
         assert report.counts[Rule.MISSING_CHILD] == 1
         time = next(v for v in report.violations if v.rule is Rule.TIME_ADDITIVITY)
         # expected is the stored year, actual the quarters' sum
-        assert (time.node, time.period, time.expected, time.actual) == ("east", "FY2027", 1, 0)
+        assert (time.node, time.period, time.expected, time.actual) == (
+            "east",
+            "FY2027",
+            Decimal(1),
+            Decimal(0),
+        )
         assert report.cells_checked == 3 * 17
 
 

@@ -61,8 +61,8 @@ class TestExplain:
         assert step.bound is None
 
     def test_a_child_of_no_weight_is_held_by_its_floor(self) -> None:
-        """west (weight 0) holds 30 because of its floor, not as 0 % of the rest plus 30 of
-        rounding (regression: it was explained as a share when no weighted sibling was left)."""
+        """A weight-0 child raised to its floor is explained by the floor, not as 0 % + rounding."""
+        # regression: west was explained as 0.00 % of the rest plus 30 deal of rounding
         step = explain(bounded_plan(), "west", "FY2027", "deals").steps[0]
         assert step.bound == "floor"
         assert step.rounding is None

@@ -65,8 +65,8 @@ class TestHistory:
         assert history.grain("revenue") == Fraction(0)
 
     def test_totals_of_two_metrics_of_one_plan(self) -> None:
-        """Month sums per node: revenue 400 x 12 = 4,800 at acme, 1,200 east, 3,600 west; deals
-        3 x 12 = 36, 12, 24, each metric its own answer from the same cached plan."""
+        """Two metrics of one plan get their own month sums from the same cache entry."""
+        # revenue 400 x 12 = 4,800 at acme, 100 x 12 east, 300 x 12 west; deals 36, 12, 24
         plan = year(2026)
         revenue = _history._month_totals(plan, "revenue")
         deals = _history._month_totals(plan, "deals")
@@ -75,8 +75,7 @@ class TestHistory:
         assert _history._month_totals(plan, "revenue")[0] is revenue[0]
 
     def test_a_stale_callback_keeps_a_newer_entry(self) -> None:
-        """The cache forgets a plan when it is collected, but a callback for an older plan that
-        had the same id leaves the newer plan's entry in place."""
+        """A collected plan's callback does not evict a newer plan cached under the same id."""
         plan = year(2026)
         _history._month_totals(plan, "revenue")
         key = id(plan)

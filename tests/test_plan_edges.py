@@ -153,7 +153,7 @@ class TestWithValues:
     def test_a_row_that_is_no_mapping(self) -> None:
         """A row given as a list is refused, naming the row and the type."""
         with pytest.raises(PlanError, match="row 1: expected a mapping, got list"):
-            empty().with_values([cell(), ["east", "FY2027", "deals", 3]])
+            empty().with_values([cell(), ["east", "FY2027", "deals", 3]])  # type: ignore[list-item]
 
     def test_a_row_with_an_unknown_key(self) -> None:
         """A row with key 'vaule' is refused, naming it."""
