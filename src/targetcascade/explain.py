@@ -479,6 +479,9 @@ def _took_the_rest(
     held: npt.NDArray[np.bool_],
 ) -> bool:
     """Whether cell ``me`` is the only weighted child left sharing, and took all that was left."""
+    if not weights[me] > 0:
+        # a child of no weight takes nothing by its share: what it holds is its bound's doing
+        return False
     others = ~locked & ~held
     others[me] = False
     rest = total - int(values[locked].sum()) - int(values[held].sum()) + int(values[me])
