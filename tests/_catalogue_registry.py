@@ -307,14 +307,14 @@ CASES: list[Case] = [
         call=lambda: Split.from_dict(
             {"strategy": {"strategy": "equal"}, "bounds": {"type": "pct"}}
         ),
-        error=SerializationError,
-        names=("'pct'", "'absolute'", "'relative'"),
+        error=SpecError,
+        names=("bounds.type", "'pct'", "'absolute'", "'relative'"),
     ),
     Case(
         id="door-split-dict-unknown-rounding",
         call=lambda: Split.from_dict({"strategy": {"strategy": "equal"}, "rounding": "banker"}),
-        error=SerializationError,
-        names=("'banker'", "webster"),
+        error=SpecError,
+        names=("rounding", "'banker'", "webster"),
     ),
     Case(
         id="door-split-strategy-name-string",

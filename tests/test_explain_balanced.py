@@ -52,12 +52,12 @@ class TestBalancedStep:
 
     def test_to_dict_is_json_safe(self):
         """to_dict() writes numbers as strings and tuples as lists, so json.dumps takes it."""
-        data = explain(plan_in("balanced"), "east", "FY2027", "deals").to_dict()
+        data = explain(plan_in("balanced"), "east", "FY2027-Q1", "deals").to_dict()
         assert json.loads(json.dumps(data)) == data
-        (step,) = data["steps"]
-        assert step["value"] == "300"
+        step = data["steps"][0]
+        assert step["value"] == "75"  # three months of 25
         assert step["source"] == "rolled_up"
-        assert step["parts"] == ["FY2027-Q1", "FY2027-Q2", "FY2027-Q3", "FY2027-Q4"]
+        assert step["parts"] == ["FY2027-M01", "FY2027-M02", "FY2027-M03"]
         assert data["metric"] == "deals"
         assert data["unit"] == "deal"
 

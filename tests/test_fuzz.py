@@ -82,29 +82,7 @@ LIMIT: Final = 2**53
 
 #: Generator dimensions held back while a known defect is being fixed. Each name says what is not
 #: drawn; empty the set once the fixes are merged, and run the ``fuzz`` profile.
-KNOWN_DEFECTS_EXCLUDED: Final[frozenset[str]] = frozenset(
-    {
-        # hedges with a large exact numerator (1/30 as a float is 0.03333333333333333) overflow
-        # int64 in the hedged totals: wrong sums or a raw OverflowError (issue 21, item 1)
-        "float_hedges",
-        "many_digit_hedges",
-        # an over-assigned (hedged) total beyond MAX_QUANTA is returned instead of refused
-        # (issue 21, items 2 and 5): targets stay below a quarter of the limit where a hedge is set
-        "hedged_totals_near_limit",
-        # org_first phases every leaf's year by the time strategy alone, so a person hired in
-        # August carries a target in January; balanced hands a team's month to its people even
-        # when all of them are absent then (time_first refuses): dates only in time_first mode
-        "dates_outside_time_first",
-        # negative totals are not mirrored: a year lock under a negative target in time_first
-        # mode is phased with negative weights (StrategyError), and balanced mode refuses any
-        # negative target (a raw kernel message): no such locks, and no negative balanced target
-        "negative_targets_locked_time_first",
-        "negative_targets_balanced",
-        # balanced mode with a hedge puts a child's quantum in a month where its parent has none
-        # (children sum to 1 where parent x (1 + h) is 0): no hedge in balanced mode
-        "balanced_hedges",
-    }
-)
+KNOWN_DEFECTS_EXCLUDED: Final[frozenset[str]] = frozenset()
 
 #: How many fixed examples the regression set runs (every profile but ``fuzz``).
 REGRESSION_EXAMPLES: Final = 300
@@ -252,6 +230,7 @@ def _splits(draw: st.DrawFn, metric: Metric, target: int, fan: int, mode: Mode) 
         bounds = AbsoluteBounds(
             floor=None if floor is None else _amount(metric, floor),
             cap=None if cap is None else _amount(metric, cap),
+            per="month" if mode is Mode.TIME_FIRST else "year",  # the periods the mode splits
         )
         return Split(strategy=strategy, hedge=hedge, bounds=bounds)
     return Split(strategy=strategy, hedge=hedge)
