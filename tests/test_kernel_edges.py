@@ -79,6 +79,26 @@ class TestApportion:
         got = apportion(np.zeros((1, 0), dtype=np.int64), np.ones((2, 0)), [0, 2])
         assert got.shape == (2, 0)
 
+    def test_zero_periods_with_locks_give_an_empty_split(self) -> None:
+        """A split over no periods with (empty) locks gives one empty row per child."""
+        none = np.zeros((2, 0), dtype=np.int64)
+        got = apportion(
+            np.zeros((1, 0), dtype=np.int64),
+            np.ones((2, 0)),
+            [0, 2],
+            locked=none,
+            lock_mask=none.astype(bool),
+        )
+        assert got.shape == (2, 0)
+
+    def test_zero_periods_with_floors_and_caps_give_an_empty_split(self) -> None:
+        """A bounded split over no periods gives an empty split, not a raw numpy error."""
+        none = np.zeros((2, 0), dtype=np.int64)
+        got = apportion(
+            np.zeros((1, 0), dtype=np.int64), np.ones((2, 0)), [0, 2], floors=none, caps=none + 5
+        )
+        assert got.shape == (2, 0)
+
     def test_method_returning_the_wrong_shape_is_refused(self) -> None:
         """A rounding method that returns too few values is refused, naming the method."""
         with pytest.raises(StrategyError, match=r"_WrongShape.split returned shape"):
@@ -101,6 +121,24 @@ class TestApportionDetailed:
         assert got.values.tolist() == [6, 0, 1]
         assert got.values.tolist() == ref.apportion_group(7, weights, floors=floors, caps=caps)
         assert got.at_floor.tolist() == [False, False, True]
+
+    def test_cap_binds_at_the_size_limit_beside_a_tiny_weight(self) -> None:
+        """At 2**53 quanta with weights 1e-300 : 1 : 1, a cap of a third holds; the rest goes on."""
+        total = 2**53  # 9,007,199,254,740,992
+        third = total // 3  # 3,002,399,751,580,330 (2**53 / 3 = ...330.67)
+        weights, floors, caps = [1e-300, 1.0, 1.0], [0, 0, 0], [total, third, total]
+        got = apportion_detailed(
+            np.array([total]),
+            np.array(weights),
+            np.array([0, 3]),
+            floors=np.array(floors),
+            caps=np.array(caps),
+        )
+        # lambda * 1 = total / 2 > cap: the second child is held at the cap; the first child's
+        # share of the rest (~6e-285) rounds to nothing, the third child takes all of it
+        assert got.values.tolist() == [0, third, total - third]
+        assert got.values.tolist() == ref.apportion_group(total, weights, floors=floors, caps=caps)
+        assert got.at_cap.tolist() == [False, True, False]
 
 
 class TestRescaled:

@@ -90,6 +90,24 @@ class TestAverageOfProportions:
         got = AverageOfProportions(relative_to="top").weights(_regions(company))
         assert got.ravel().tolist() == [1.0, 1.0, 1.0, 1.0]
 
+    def test_shares_relative_to_top_without_the_top_history_are_zero(
+        self, company: SyntheticCompany
+    ) -> None:
+        """Shares of a top node whose history is unknown are 0 for every child (it never sold)."""
+        batch = OrgBatch(
+            tree=company.tree,
+            calendar=company.calendar,
+            metric=company.metrics[0],
+            rows=[1, 2],
+            offsets=[0, 2],
+            parents=[0],
+            periods=[0],
+        )
+        history = np.array([[1.0, 3.0, 0.0], [1.0, 1.0, 0.0]])
+        assert AverageOfProportions(relative_to="top").shares(history, batch).tolist() == [0.0, 0.0]
+        # relative to the parent the same history gives 1/2 and 3/4 over two months: 5 : 3
+        assert AverageOfProportions().shares(history, batch).tolist() == [5.0, 3.0]
+
     def test_relative_to_top_without_history_or_fallback_is_refused(
         self, company: SyntheticCompany
     ) -> None:
