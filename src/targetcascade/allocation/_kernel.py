@@ -1792,6 +1792,8 @@ def _water_fill(
     """
     at_floor = np.zeros(w.shape, dtype=np.bool_)
     at_cap = np.zeros(w.shape, dtype=np.bool_)
+    if totals.size == 0:  # no period to split: nothing is held
+        return at_floor, at_cap
     # Overflow here only misguides the classification, which is verified exactly afterwards.
     with np.errstate(all="ignore"):
         _fill(w, floors, caps, totals, free_cells, offsets, at_floor, at_cap)
