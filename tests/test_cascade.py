@@ -1648,6 +1648,37 @@ def _quarters(plan: Plan, node: str) -> list[int]:
 class TestEmployedMonths:
     """Nobody carries a target in a month they are not employed, whatever the strategy (#12.7)."""
 
+    @pytest.mark.parametrize(
+        "bounds",
+        [RelativeBounds(floor="0.5", cap="2"), AbsoluteBounds(floor="10 CNY", per="month")],
+        ids=["relative", "absolute"],
+    )
+    def test_a_floor_does_not_follow_a_leaver_out(self, bounds: object) -> None:
+        """cy leaves 30 June: last year's floor (or a floor per month) gives her nothing after."""
+        tree = OrgTree.from_records(
+            [
+                {"id": "t", "level": "company"},
+                {"id": "ann", "parent": "t", "level": "individual"},
+                {"id": "cy", "parent": "t", "level": "individual", "end_date": "2027-06-30"},
+            ]
+        )
+        rows = [
+            {"node": n, "period": f"FY2026-M{m:02d}", "metric": "revenue", "value": "100 CNY"}
+            for n in ("ann", "cy")
+            for m in range(1, 13)
+        ]
+        history = Plan.from_leaf_values(
+            tree, FiscalCalendar(fiscal_year=2026), [REVENUE], rows, kind="history"
+        )
+        spec = one(REVENUE, "2400 CNY", splits={"company": Split(strategy=Equal(), bounds=bounds)})
+        plan = cascade(spec, tree, FiscalCalendar(fiscal_year=2027), history=[history])
+        # 200.00 CNY a month: halves while both work (Q1, Q2: 300.00 each), all to ann after
+        quarters = [plan.quanta("cy", f"FY2027-Q{q}", "revenue") for q in range(1, 5)]
+        assert quarters == [30_000, 30_000, 0, 0]
+        assert plan.quanta("ann", "FY2027-Q4", "revenue") == 60_000
+        assert plan.origin_of("cy", "FY2027-M09", "revenue") is Origin.ALLOCATED
+        assert check(plan).ok
+
     @pytest.mark.parametrize("strategy", [Equal(), CapacityWeighted(ramp=())])
     def test_time_first_months_go_to_those_employed(self, strategy: object) -> None:
         """12,000,000.00 CNY evenly: 1 M a month, split between those employed that month."""

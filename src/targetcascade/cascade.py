@@ -2029,6 +2029,7 @@ class _Engine:
         totals = self._hedged_totals(parents, split.hedge, columns)
         active = self._active_in(rows, columns)
         locked, mask = self._org_locks(rows, columns)
+        user_mask = mask
         if active is not None:
             # whatever the strategy says, nobody carries a period they are not employed in
             weights = np.where(active, weights, 0.0)
@@ -2036,6 +2037,15 @@ class _Engine:
             self._nobody_active(
                 parents, offsets, active if mask is None else active | mask, totals, columns
             )
+            if split.bounds is not None:
+                # a floor binds only where its child is employed: elsewhere the child is held at 0,
+                # the way a lock holds its cell (so last year's floor cannot follow a leaver out)
+                idle = ~active if mask is None else ~active & ~mask
+                if idle.any():
+                    if mask is None:
+                        locked = np.zeros((columns.size, rows.size), dtype=np.int64).T
+                        mask = np.zeros((columns.size, rows.size), dtype=bool).T
+                    mask |= idle
         limits = _Limits(locked, mask, *self._bounds(split.bounds, rows, columns))
         carried = split.rounding is None and columns.size > 1
         if not carried:
@@ -2101,7 +2111,7 @@ class _Engine:
             g.bound[cells] = np.where(
                 detail.at_floor, np.uint8(_AT_FLOOR), np.where(detail.at_cap, np.uint8(_AT_CAP), 0)
             )
-        mask = limits.mask
+        mask = user_mask  # the idle cells held at 0 are allocated (0), not locked
         if mask is None:
             g.source[cells] = Source.ORG_SPLIT
             g.origins[cells] = Origin.ALLOCATED
