@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from fractions import Fraction
@@ -338,15 +339,34 @@ def explain(plan: Plan, node: str, period: str, metric: str) -> Explanation:
 
 
 def _fallback_notes(plan: Plan, metric: str, steps: list[Step]) -> tuple[str, ...]:
-    """A note per fallback taken by a node whose split is a step of the chain."""
+    """A note per fallback taken by a node whose split is a step of the chain, in plan order."""
     if not plan.fallbacks:
         return ()
+    index = _fallback_index(plan)
     split = {step.node for step in steps if step.source in ("org_split", "time_split")}
+    positions = sorted(i for node in split for i in index.get((metric, node), ()))
     return tuple(
         f"{f.node} has its weight from the fallback of {f.strategy} ({f.reason})"
-        for f in plan.fallbacks
-        if f.metric == metric and f.node in split
+        for f in (plan.fallbacks[i] for i in positions)
     )
+
+
+# A plan's fallback records by (metric, node), built once per plan and dropped with it: a large
+# organisation has tens of thousands of them, and explain looks up the few nodes of one chain.
+_FALLBACK_INDEX: dict[int, dict[tuple[str, str], tuple[int, ...]]] = {}
+
+
+def _fallback_index(plan: Plan) -> dict[tuple[str, str], tuple[int, ...]]:
+    key = id(plan)
+    index = _FALLBACK_INDEX.get(key)
+    if index is None:
+        grouped: dict[tuple[str, str], list[int]] = {}
+        for i, f in enumerate(plan.fallbacks):
+            grouped.setdefault((f.metric, f.node), []).append(i)
+        index = {k: tuple(v) for k, v in grouped.items()}
+        _FALLBACK_INDEX[key] = index
+        weakref.finalize(plan, _FALLBACK_INDEX.pop, key, None)
+    return index
 
 
 def _weight(x: float) -> str:
