@@ -97,7 +97,7 @@ from targetcascade.errors import (
 from targetcascade.metric import Metric, Rollup
 from targetcascade.org import OrgTree
 from targetcascade.plan import (
-    Fallback,
+    FallbackRecords,
     Origin,
     Plan,
     Provenance,
@@ -1316,7 +1316,7 @@ def cascade(
     labels: list[str] = []
     grids: dict[str, _Grid] = {}
     hedges: dict[str, dict[str, Fraction]] = {}
-    fallbacks: list[Fallback] = []
+    fallbacks: list[tuple[str, npt.NDArray[np.int64], str, str]] = []
     # each metric's engine fills its slice of the plan's arrays in place: no copies at the end
     values = np.zeros((len(metrics), *shape), dtype=np.int64)
     origins = np.zeros((len(metrics), *shape), dtype=np.uint8)
@@ -1329,7 +1329,7 @@ def cascade(
         engine = _Engine(item, tree, calendar, history=past, grid=grid, labels=labels)
         with collecting() as reported:
             engine.run()
-        fallbacks.extend(_fallback_records(item.metric.name, tree, reported))
+        fallbacks.extend(_fallback_rows(item.metric.name, reported))
         grids[item.metric.name] = grid
     for k, metric in enumerate(spec.derived, start=len(spec.metrics)):
         _derive(
@@ -1358,7 +1358,7 @@ def cascade(
         time_strategy={k: g.time_strategy for k, g in grids.items()},
         labels=tuple(labels),
         mode=",".join(sorted({m.mode.value for m in spec.metrics})),
-        fallbacks=tuple(fallbacks),
+        fallbacks=FallbackRecords(tree, fallbacks) if fallbacks else (),
     )
     for k, metric in enumerate(metrics):
         check_limit(values[k], metric, tree, calendar)  # the size limit holds at the way out too
@@ -1414,28 +1414,22 @@ def _derive(
     origins[k] = np.where(known, np.uint8(Origin.ROLLED_UP), np.uint8(Origin.MISSING))
 
 
-def _fallback_records(metric: str, tree: OrgTree, reported: Reported) -> list[Fallback]:
-    """One record per node, reason and strategy, in the order the strategies reported them."""
-    compiled = tree.compiled
-    names = tree.levels.names
-    seen: set[tuple[int, str, str]] = set()
-    out: list[Fallback] = []
+def _fallback_rows(
+    metric: str, reported: Reported
+) -> list[tuple[str, npt.NDArray[np.int64], str, str]]:
+    """Each report's rows without the ones already reported for the same reason and strategy."""
+    seen: dict[tuple[str, str], set[int]] = {}
+    out: list[tuple[str, npt.NDArray[np.int64], str, str]] = []
     for rows, reason, strategy in reported:
-        for row in rows.tolist():
-            key = (row, reason, strategy)
-            if key in seen:
-                continue
-            seen.add(key)
-            level = names[int(compiled.level_code[row])]
-            out.append(
-                Fallback(
-                    metric=metric,
-                    node=compiled.ids[row],
-                    level=level,
-                    reason=reason,
-                    strategy=strategy,
-                )
-            )
+        done = seen.setdefault((reason, strategy), set())
+        # first occurrences in report order: a large organisation reports thousands of rows
+        unique, first = np.unique(rows, return_index=True)
+        fresh = [
+            row for row in unique[np.argsort(first, kind="stable")].tolist() if row not in done
+        ]
+        done.update(fresh)
+        if fresh:
+            out.append((metric, np.array(fresh, dtype=np.int64), reason, strategy))
     return out
 
 

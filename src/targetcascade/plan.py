@@ -31,7 +31,7 @@ import hashlib
 import itertools
 import numbers
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Final, NoReturn, TypeVar
@@ -62,7 +62,7 @@ from targetcascade.errors import (
 from targetcascade.metric import Metric, Rollup, Rounding
 from targetcascade.org import OrgTree
 
-__all__ = ["SCHEMA_VERSION", "Fallback", "Origin", "Plan", "PlanKind"]
+__all__ = ["SCHEMA_VERSION", "Fallback", "FallbackRecords", "Origin", "Plan", "PlanKind"]
 
 #: Version of the dict / JSON layout written by :meth:`Plan.to_dict`.
 SCHEMA_VERSION: Final = 1
@@ -183,6 +183,75 @@ class Fallback:
     strategy: str
 
 
+class FallbackRecords(Sequence[Fallback]):
+    """A plan's :class:`Fallback` records, made when first read from the rows the engine noted.
+
+    A large organisation has tens of thousands of members without history; the engine keeps their
+    rows as arrays and the records are built on first use, then kept. Compares equal to any
+    sequence of the same records.
+
+    Args:
+        tree: The plan's tree (ids and levels of the rows).
+        blocks: ``(metric, rows, reason, strategy)`` per report, rows without repeats, in order.
+
+    Example:
+        >>> from targetcascade import OrgTree
+        >>> import numpy as np
+        >>> tree = OrgTree.from_records([{"id": "acme", "level": "company"},
+        ...                              {"id": "east", "parent": "acme", "level": "region"}])
+        >>> records = FallbackRecords(tree, [("deals", np.array([1]), "no history", "equal")])
+        >>> len(records), records[0].node, records[0].level
+        (1, 'east', 'region')
+    """
+
+    __slots__ = ("_blocks", "_records", "_tree")
+
+    def __init__(
+        self, tree: OrgTree, blocks: Iterable[tuple[str, npt.NDArray[np.int64], str, str]]
+    ) -> None:
+        self._tree = tree
+        self._blocks = tuple(blocks)
+        self._records: tuple[Fallback, ...] | None = None
+
+    def _all(self) -> tuple[Fallback, ...]:
+        if self._records is None:
+            compiled = self._tree.compiled
+            names = self._tree.levels.names
+            self._records = tuple(
+                Fallback(
+                    metric=metric,
+                    node=compiled.ids[row],
+                    level=names[level],
+                    reason=reason,
+                    strategy=strategy,
+                )
+                for metric, rows, reason, strategy in self._blocks
+                for row, level in zip(
+                    rows.tolist(), compiled.level_code[rows].tolist(), strict=True
+                )
+            )
+        return self._records
+
+    def __len__(self) -> int:
+        return sum(int(rows.size) for _, rows, _, _ in self._blocks)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._all()[index]
+
+    def __iter__(self) -> Iterator[Fallback]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return self._all() == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]  # equal to tuples, so not hashable like them
+
+    def __repr__(self) -> str:
+        return repr(self._all())
+
+
 @attrs.frozen(kw_only=True, eq=False)
 class Provenance:
     """How each cell of an engine-built plan was derived; what ``explain`` reads.
@@ -221,7 +290,7 @@ class Provenance:
     time_strategy: Mapping[str, npt.NDArray[np.int64]]
     labels: tuple[str, ...]
     mode: str
-    fallbacks: tuple[Fallback, ...] = ()
+    fallbacks: Sequence[Fallback] = ()
 
 
 def _to_fraction(value: Any) -> Fraction:
@@ -290,7 +359,7 @@ class Plan:
     provenance: Provenance | None = attrs.field(default=None, repr=False)
 
     @property
-    def fallbacks(self) -> tuple[Fallback, ...]:
+    def fallbacks(self) -> Sequence[Fallback]:
         """The members whose weight came from a declared fallback (empty unless engine-built).
 
         Part of the provenance: like it, not part of equality or of :meth:`to_dict`.
