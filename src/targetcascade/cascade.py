@@ -75,6 +75,7 @@ from targetcascade.allocation._kernel import (
     _hamilton,
     apportion,
     apportion_detailed,
+    exact_rational_split,
 )
 from targetcascade.allocation._protocol import OrgStrategy, TimeStrategy
 from targetcascade.allocation._registry import (
@@ -84,7 +85,11 @@ from targetcascade.allocation._registry import (
     same_every_period,
     suggest_name,
 )
-from targetcascade.allocation.org_strategies import checked_weights, segment_sum
+from targetcascade.allocation.org_strategies import (
+    checked_weights,
+    exact_segment_weights,
+    segment_sum,
+)
 from targetcascade.allocation.time_strategies import Even, checked_profile
 from targetcascade.calendar import FiscalCalendar, PeriodLevel
 from targetcascade.errors import (
@@ -2090,6 +2095,15 @@ class _Engine:
                 caps=limits.caps,
                 column_labels=self._column_labels(columns),
             )
+            if limits.unbounded:
+                detail = _exact_segments(
+                    detail,
+                    exact_segment_weights(split.strategy, batch),
+                    totals,
+                    weights,
+                    offsets,
+                    limits=limits,
+                )
         cells = block_index(rows, columns)
         if in_place is None or detail.values is not in_place[0]:  # else written in place
             g.values[cells] = detail.values
@@ -2462,6 +2476,47 @@ def _divisor_split(
         at_floor=none,
         at_cap=none,
     )
+
+
+def _exact_segments(
+    detail: Apportionment,
+    exact: dict[int, list[Fraction]],
+    totals: IntArray,
+    weights: FloatArray,
+    offsets: IntArray,
+    *,
+    limits: _Limits,
+) -> Apportionment:
+    """Redo, in exact rationals, the segments whose strategy gave exact weights (#12.1).
+
+    Their float weights are roundings of rationals whose common denominator overflows int64, so
+    the float split could let rounding decide a tie; these few segments are split again by
+    largest remainder on the exact weights, locks kept (an unbounded split only). A child whose
+    float weight is 0 (not employed in the period) keeps weight 0.
+    """
+    if not exact:
+        return detail
+    values = np.array(detail.values, order="F")
+    quota = np.array(detail.quota, order="F")
+    adjustment = np.array(detail.adjustment, order="F")
+    for s, w in exact.items():
+        lo, hi = int(offsets[s]), int(offsets[s + 1])
+        for j in range(values.shape[1]):
+            held: dict[int, int] = {}
+            if limits.mask is not None and limits.locked is not None:
+                held = {r: int(limits.locked[r, j]) for r in range(lo, hi) if limits.mask[r, j]}
+            free = [r for r in range(lo, hi) if r not in held and weights[r, j] > 0]
+            rest = int(totals[s, j]) - sum(held.values())
+            split, exact_quota = exact_rational_split(rest, [w[r - lo] for r in free])
+            for r in range(lo, hi):
+                if r not in held:
+                    values[r, j], quota[r, j], adjustment[r, j] = 0, 0.0, 0
+            for r, v, q in zip(free, split, exact_quota, strict=True):
+                values[r, j], quota[r, j] = v, float(q)
+                adjustment[r, j] = v - int(q)  # int() truncates toward zero, as the kernel's
+    for a in (values, quota, adjustment):
+        a.flags.writeable = False
+    return attrs.evolve(detail, values=values, quota=quota, adjustment=adjustment)
 
 
 def _carried_split(

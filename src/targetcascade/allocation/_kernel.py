@@ -1546,6 +1546,40 @@ def _exact_hamilton(
     return values, floors, [total * m / weight_sum for m in scaled]
 
 
+def exact_rational_split(
+    total: int, weights: Sequence[Fraction]
+) -> tuple[list[int], list[Fraction]]:
+    """Largest remainder on exact rational weights: the values and the exact quotas.
+
+    For weights whose common denominator overflows int64 (an average of proportions, a blend):
+    quotas, floors and the ranking are exact, ties go to the larger weight, then to the earlier
+    child, as on the float path; a negative total is split by symmetry.
+
+    Args:
+        total: The whole quanta to split.
+        weights: Non-negative Fractions, one per child.
+
+    Returns:
+        The split (summing to ``total``) and each child's exact quota ``total * w / sum(w)``.
+
+    Example:
+        >>> exact_rational_split(4, [Fraction(1, 10), Fraction(3, 10), Fraction(6, 10)])[0]
+        [0, 1, 3]
+    """
+    if total < 0:
+        values, quota = exact_rational_split(-total, weights)
+        return [-v for v in values], [-q for q in quota]
+    weight_sum = sum(weights, Fraction(0))
+    if weight_sum == 0:
+        return [0] * len(weights), [Fraction(0)] * len(weights)
+    quota = [total * w / weight_sum for w in weights]
+    values = [q.numerator // q.denominator for q in quota]
+    order = sorted(range(len(weights)), key=lambda i: (-(quota[i] - values[i]), -weights[i], i))
+    for i in order[: total - sum(values)]:
+        values[i] += 1
+    return values, quota
+
+
 # ---------------------------------------------------------------------------------------------
 # Floors and caps
 

@@ -1,0 +1,115 @@
+"""Ties between exact rational weights whose common denominator overflows int64 (#12.1)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+import _reference as ref
+from targetcascade import (
+    CascadeSpec,
+    FiscalCalendar,
+    Metric,
+    MetricCascade,
+    OrgTree,
+    Plan,
+    Split,
+    cascade,
+)
+from targetcascade.allocation import AverageOfProportions, Blend, Proportional
+
+DEALS = Metric(name="deals", unit="deal")
+CAL = FiscalCalendar(fiscal_year=2027)
+# three primes just below 2**22: their lcm (product) is above 2**66, past int64 and 2**53
+P1, P2, P3 = 4194301, 4194287, 4194277
+TREE = OrgTree.from_records(
+    [{"id": "acme", "level": "company"}]
+    + [{"id": n, "parent": "acme", "level": "region"} for n in "abc"]
+)
+
+
+def _history(monthly: dict[str, list[int]]) -> Plan:
+    grid = np.array([monthly[n] + [0] * (12 - len(monthly[n])) for n in "abc"], dtype=np.int64)
+    return Plan.from_leaf_arrays(
+        TREE, FiscalCalendar(fiscal_year=2026), [DEALS], {"deals": grid}, kind="history"
+    )
+
+
+def _year(strategy: object, target: int, history: Plan) -> list[int]:
+    spec = CascadeSpec(
+        metrics=[
+            MetricCascade(
+                metric=DEALS,
+                target=target,
+                mode="org_first",
+                splits={"company": Split(strategy=strategy)},
+            )
+        ]
+    )
+    plan = cascade(spec, TREE, CAL, history=[history])
+    return [plan.quanta(n, "FY2027", "deals") for n in "abc"]
+
+
+def _monthly(x: int, a2: int, b2: int, z: int) -> dict[str, list[int]]:
+    """a and b sell alike in months 1 and 3; c makes each month's total P1, P2, P3."""
+    a, b = [x, a2, z], [x, b2, z]
+    return {"a": a, "b": b, "c": [p - u - v for p, u, v in zip((P1, P2, P3), a, b, strict=True)]}
+
+
+def _average_of_proportions(monthly: dict[str, list[int]]) -> list[Fraction]:
+    return [
+        sum((Fraction(u, p) for u, p in zip(monthly[n], (P1, P2, P3), strict=True)), Fraction(0))
+        / 3
+        for n in "abc"
+    ]
+
+
+def test_average_of_proportions_tie_goes_to_the_larger_weight():
+    """Quotas 867048.48.., 867047.48.., 10848765.03.. tie a and b on .48..: a (the larger) gets it."""
+    # T = 3 x P2: a's quota is 2 + F, b's 1 + F with F = P2 (800876 / P1 + 66173 / P3), so their
+    # fractional parts are equal; the floors sum to T - 1 and the one leftover deal goes to the
+    # larger weight, a (c's remainder .03 is smaller)
+    monthly = _monthly(800876, 2, 1, 66173)
+    assert _year(AverageOfProportions(), 3 * P2, _history(monthly)) == [867049, 867047, 10848765]
+
+
+@given(
+    st.integers(1, 10**6),
+    st.integers(1, 10**6),
+    st.integers(1, 1000),
+    st.integers(1, 1000),
+    st.integers(1, 20),
+)
+def test_average_of_proportions_matches_the_fraction_reference(x, z, a2, b2, k):
+    """AverageOfProportions with an lcm past int64 splits as exact Hamilton on its Fractions."""
+    assume(a2 != b2)
+    monthly = _monthly(x, a2, b2, z)
+    target = 3 * P2 * k  # a multiple of 3 x P2: a and b's quotas tie on their fractional parts
+    expected = ref.hamilton(target, _average_of_proportions(monthly))
+    assert _year(AverageOfProportions(), target, _history(monthly)) == expected
+
+
+@given(
+    st.integers(1, 10**6),
+    st.integers(1, 10**6),
+    st.integers(1, 1000),
+    st.integers(1, 1000),
+    st.sampled_from([0.1, 0.25, 0.5, 0.7, 1.0, 3.0]),
+    st.integers(1, 20),
+)
+def test_blend_matches_the_fraction_reference(x, z, a2, b2, coefficient, k):
+    """A Blend with an AverageOfProportions part splits as exact Hamilton on its exact blend."""
+    assume(a2 != b2)
+    monthly = _monthly(x, a2, b2, z)
+    even = Proportional(values={"a": 1, "b": 1, "c": 2})
+    blend = Blend(parts=((AverageOfProportions(), coefficient), (even, 1.0)))
+    share = _average_of_proportions(monthly)
+    exact = [
+        Fraction(repr(coefficient)) * s / sum(share) + Fraction(v, 4)
+        for s, v in zip(share, (1, 1, 2), strict=True)
+    ]
+    target = 3 * P2 * k
+    assert _year(blend, target, _history(monthly)) == ref.hamilton(target, exact)
