@@ -10,8 +10,10 @@ from hypothesis import strategies as st
 
 import _reference as ref
 from targetcascade import (
+    AbsoluteBounds,
     CascadeSpec,
     FiscalCalendar,
+    Lock,
     Metric,
     MetricCascade,
     OrgTree,
@@ -38,14 +40,22 @@ def _history(monthly: dict[str, list[int]]) -> Plan:
     )
 
 
-def _year(strategy: object, target: int, history: Plan) -> list[int]:
+def _year(
+    strategy: object,
+    target: int,
+    history: Plan,
+    *,
+    bounds: AbsoluteBounds | None = None,
+    locks: list[Lock] | None = None,
+) -> list[int]:
     spec = CascadeSpec(
         metrics=[
             MetricCascade(
                 metric=DEALS,
                 target=target,
                 mode="org_first",
-                splits={"company": Split(strategy=strategy)},
+                splits={"company": Split(strategy=strategy, bounds=bounds)},
+                locks=locks or [],
             )
         ]
     )
@@ -113,3 +123,33 @@ def test_blend_matches_the_fraction_reference(x, z, a2, b2, coefficient, k):
     ]
     target = 3 * P2 * k
     assert _year(blend, target, _history(monthly)) == ref.hamilton(target, exact)
+
+
+@given(
+    st.integers(1, 10**6),
+    st.integers(1, 10**6),
+    st.integers(1, 1000),
+    st.integers(1, 1000),
+    st.integers(1, 20),
+    st.one_of(st.none(), st.integers(0, 10**7)),
+    st.one_of(st.none(), st.integers(0, 10**6)),
+)
+def test_bounded_and_locked_splits_match_the_fraction_reference(x, z, a2, b2, k, cap, lock):
+    """With a cap on every child or a lock on c, the split is the exact reference's on Fractions."""
+    assume(a2 != b2)
+    monthly = _monthly(x, a2, b2, z)
+    target = 3 * P2 * k
+    share = _average_of_proportions(monthly)
+    pins = [None, None, lock]
+    caps = None if cap is None else [cap] * 3
+    assume(cap is None or cap * (3 if lock is None else 2) + (lock or 0) >= target)
+    assume(lock is None or cap is None or lock <= cap)
+    expected = ref.apportion_group(target, share, locked=pins, caps=caps)
+    got = _year(
+        AverageOfProportions(),
+        target,
+        _history(monthly),
+        bounds=None if cap is None else AbsoluteBounds(cap=cap, per="year"),
+        locks=None if lock is None else [Lock(node="c", period="FY2027", value=lock)],
+    )
+    assert got == expected

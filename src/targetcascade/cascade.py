@@ -70,6 +70,7 @@ from targetcascade.allocation._kernel import (
     _INT_LIMIT,
     MAX_QUANTA,
     Apportionment,
+    _exact_bounded,
     _gather,
     _grid_hamilton,
     _hamilton,
@@ -2095,15 +2096,14 @@ class _Engine:
                 caps=limits.caps,
                 column_labels=self._column_labels(columns),
             )
-            if limits.unbounded:
-                detail = _exact_segments(
-                    detail,
-                    exact_segment_weights(split.strategy, batch),
-                    totals,
-                    weights,
-                    offsets,
-                    limits=limits,
-                )
+            detail = _exact_segments(
+                detail,
+                exact_segment_weights(split.strategy, batch),
+                totals,
+                weights,
+                offsets,
+                limits=limits,
+            )
         cells = block_index(rows, columns)
         if in_place is None or detail.values is not in_place[0]:  # else written in place
             g.values[cells] = detail.values
@@ -2490,33 +2490,50 @@ def _exact_segments(
     """Redo, in exact rationals, the segments whose strategy gave exact weights (#12.1).
 
     Their float weights are roundings of rationals whose common denominator overflows int64, so
-    the float split could let rounding decide a tie; these few segments are split again by
-    largest remainder on the exact weights, locks kept (an unbounded split only). A child whose
-    float weight is 0 (not employed in the period) keeps weight 0.
+    the float split could let rounding decide a tie; these few segments are split again on the
+    exact weights by the same rules (locks kept, floors and caps by water-filling, the rest by
+    largest remainder). A child whose float weight is 0 (not employed in the period) keeps weight
+    0. The float split ran first, so the inputs are known to be feasible.
     """
     if not exact:
         return detail
     values = np.array(detail.values, order="F")
     quota = np.array(detail.quota, order="F")
     adjustment = np.array(detail.adjustment, order="F")
+    at_floor = np.array(detail.at_floor, order="F")
+    at_cap = np.array(detail.at_cap, order="F")
     for s, w in exact.items():
         lo, hi = int(offsets[s]), int(offsets[s + 1])
         for j in range(values.shape[1]):
             held: dict[int, int] = {}
             if limits.mask is not None and limits.locked is not None:
                 held = {r: int(limits.locked[r, j]) for r in range(lo, hi) if limits.mask[r, j]}
-            free = [r for r in range(lo, hi) if r not in held and weights[r, j] > 0]
+            free = [r for r in range(lo, hi) if r not in held]
             rest = int(totals[s, j]) - sum(held.values())
-            split, exact_quota = exact_rational_split(rest, [w[r - lo] for r in free])
-            for r in range(lo, hi):
-                if r not in held:
-                    values[r, j], quota[r, j], adjustment[r, j] = 0, 0.0, 0
-            for r, v, q in zip(free, split, exact_quota, strict=True):
-                values[r, j], quota[r, j] = v, float(q)
-                adjustment[r, j] = v - int(q)  # int() truncates toward zero, as the kernel's
-    for a in (values, quota, adjustment):
+            ws = [w[r - lo] if weights[r, j] > 0 else Fraction(0) for r in free]
+            floors = [0 if limits.floors is None else int(limits.floors[r, j]) for r in free]
+            caps = [max(rest, 0) if limits.caps is None else int(limits.caps[r, j]) for r in free]
+            got = _exact_bounded(rest, ws, floors, caps) if not limits.unbounded else None
+            if got is None:
+                split, exact_quota = exact_rational_split(rest, ws)
+                for r, v, q in zip(free, split, exact_quota, strict=True):
+                    values[r, j], quota[r, j] = v, float(q)
+                    adjustment[r, j] = v - int(q)  # int() truncates toward zero, as the kernel's
+                continue
+            for k, r in enumerate(free):
+                values[r, j], quota[r, j] = got.values[k], got.quota[k]
+                adjustment[r, j] = got.adjustment[k]
+                at_floor[r, j], at_cap[r, j] = got.at_floor[k], got.at_cap[k]
+    for a in (values, quota, adjustment, at_floor, at_cap):
         a.flags.writeable = False
-    return attrs.evolve(detail, values=values, quota=quota, adjustment=adjustment)
+    return attrs.evolve(
+        detail,
+        values=values,
+        quota=quota,
+        adjustment=adjustment,
+        at_floor=at_floor,
+        at_cap=at_cap,
+    )
 
 
 def _carried_split(

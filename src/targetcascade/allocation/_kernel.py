@@ -34,6 +34,7 @@ so it never receives a leftover quantum. The float classification is verified ex
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any, Final, NamedTuple, NoReturn, Protocol, runtime_checkable
@@ -1521,15 +1522,22 @@ def _rank_in_group(marked: BoolArray, offsets: IntArray) -> IntArray:
     return rank
 
 
-def _integer_weights(weights: Sequence[float]) -> list[int]:
-    """The weights times a common power of two, as exact Python integers."""
-    ratios = [float(x).as_integer_ratio() for x in weights]
-    common = max((den for _, den in ratios), default=1)
+def _integer_weights(weights: Sequence[float | Fraction]) -> list[int]:
+    """The weights times their common denominator, as exact Python integers.
+
+    Floats are read as the binary fractions they are (the common denominator is a power of two);
+    Fractions (a strategy's exact weights, see ``exact_segment_weights``) as they are.
+    """
+    ratios = [
+        x.as_integer_ratio() if isinstance(x, Fraction) else float(x).as_integer_ratio()
+        for x in weights
+    ]
+    common = math.lcm(*(den for _, den in ratios)) if ratios else 1
     return [num * (common // den) for num, den in ratios]
 
 
 def _exact_hamilton(
-    total: int, weights: Sequence[float]
+    total: int, weights: Sequence[float | Fraction]
 ) -> tuple[list[int], list[int], list[float]]:
     """Largest remainder in Python integers: the cold path for groups numpy could not settle."""
     scaled = _integer_weights(weights)
@@ -1919,7 +1927,7 @@ class _Bounded(NamedTuple):
 
 
 def _exact_bounded(
-    total: int, weights: list[float], floors: list[int], caps: list[int]
+    total: int, weights: Sequence[float | Fraction], floors: list[int], caps: list[int]
 ) -> _Bounded:
     """Water-filling and largest remainder in exact rationals for one group (the cold path)."""
     n = len(weights)
