@@ -153,3 +153,60 @@ def test_bounded_and_locked_splits_match_the_fraction_reference(x, z, a2, b2, k,
         locks=None if lock is None else [Lock(node="c", period="FY2027", value=lock)],
     )
     assert got == expected
+
+
+def _carried_reference(monthly_totals: list[int], weights: list[Fraction]) -> list[list[int]]:
+    """The carried monthly split in Fractions: each month, largest remainder on the carried quotas.
+
+    Month m's carried quota is the exact share plus what earlier months' rounding owes the child
+    (never below 0), counted in whole steps of 1/1024 quantum (half to even, at least one step).
+    """
+    carry = [Fraction(0)] * len(weights)
+    months = []
+    for total in monthly_totals:
+        share = [total * w / sum(weights) for w in weights]
+        steps = [
+            max(round(max(q + c, Fraction(0)) * 1024), 1) for q, c in zip(share, carry, strict=True)
+        ]
+        got = ref.hamilton(total, steps)
+        carry = [c + q - v for c, q, v in zip(carry, share, got, strict=True)]
+        months.append(got)
+    return months
+
+
+@given(
+    st.integers(1, 10**6),
+    st.integers(1, 10**6),
+    st.integers(1, 1000),
+    st.integers(1, 1000),
+    st.integers(1, 20),
+    st.booleans(),
+)
+def test_time_first_months_match_the_carried_fraction_reference(x, z, a2, b2, k, blend):
+    """time_first: every month of a, b, c is the carried rule's on the exact (Fraction) weights."""
+    assume(a2 != b2)
+    monthly = _monthly(x, a2, b2, z)
+    share = _average_of_proportions(monthly)
+    strategy: object = AverageOfProportions()
+    if blend:
+        even = Proportional(values={"a": 1, "b": 1, "c": 2})
+        strategy = Blend(parts=((AverageOfProportions(), 0.7), (even, 1.0)))
+        share = [
+            Fraction(7, 10) * s / sum(share) + Fraction(v, 4)
+            for s, v in zip(share, (1, 1, 2), strict=True)
+        ]
+    target = 12 * 3 * P2 * k  # Even months of 3 x P2 x k: a and b's shares tie every month
+    spec = CascadeSpec(
+        metrics=[
+            MetricCascade(
+                metric=DEALS,
+                target=target,
+                mode="time_first",
+                splits={"company": Split(strategy=strategy)},
+            )
+        ]
+    )
+    plan = cascade(spec, TREE, CAL, history=[_history(monthly)])
+    expected = _carried_reference([3 * P2 * k] * 12, share)
+    got = [[plan.quanta(n, f"FY2027-M{m:02d}", "deals") for n in "abc"] for m in range(1, 13)]
+    assert got == expected

@@ -2085,6 +2085,10 @@ class _Engine:
                     "child_labels": _Labels(self.tree, rows[cells]),
                 },
             )
+            if limits.none:
+                detail = _exact_carried(
+                    detail, exact_segment_weights(split.strategy, batch), totals, weights, offsets
+                )
         else:
             detail = split_one(
                 totals,
@@ -2534,6 +2538,59 @@ def _exact_segments(
         at_floor=at_floor,
         at_cap=at_cap,
     )
+
+
+def _exact_carried(
+    detail: Apportionment,
+    exact: dict[int, list[Fraction]],
+    totals: IntArray,
+    weights: FloatArray,
+    offsets: IntArray,
+) -> Apportionment:
+    """Redo, in exact rationals, the carried split of the segments with exact weights (#12.1).
+
+    The rule of :func:`_carried_one` without locks or bounds, with the shares and carries as
+    Fractions: the carried quotas are put on the grid exactly, so a tie between exact weights is
+    decided by the rule, not by float rounding. Segments with a negative month keep the float
+    split (the kernel's symmetry path).
+    """
+    todo = {s: w for s, w in exact.items() if (totals[s] >= 0).all()}
+    if not todo:
+        return detail
+    values = np.array(detail.values, order="F")
+    quota = np.array(detail.quota, order="F")
+    adjustment = np.array(detail.adjustment, order="F")
+    for s, w in todo.items():
+        lo, hi = int(offsets[s]), int(offsets[s + 1])
+        carry = [Fraction(0)] * (hi - lo)
+        for j in range(values.shape[1]):
+            free = [weights[r, j] > 0 for r in range(lo, hi)]
+            ws = [x if f else Fraction(0) for x, f in zip(w, free, strict=True)]
+            w_sum = sum(ws, Fraction(0))
+            total = int(totals[s, j])
+            share = [total * x / w_sum if w_sum else Fraction(0) for x in ws]
+            carried = [
+                max(q + c, Fraction(0)) if f else Fraction(0)
+                for q, c, f in zip(share, carry, free, strict=True)
+            ]
+            use = (
+                carried
+                if sum(carried) > 0
+                else [Fraction(float(weights[r, j])) for r in range(lo, hi)]
+            )
+            # whole steps of the grid, as _grid_steps rounds them (half to even, at least one)
+            steps = [max(round(u * int(_CARRY_GRID)), 1) if u > 0 else 0 for u in use]
+            got, _ = exact_rational_split(total, [Fraction(k) for k in steps])
+            for k, r in enumerate(range(lo, hi)):
+                values[r, j], quota[r, j] = got[k], float(share[k])
+                adjustment[r, j] = got[k] - int(float(share[k]))  # truncated, as the float path
+            carry = [
+                c + q - v if f else Fraction(0)
+                for c, q, v, f in zip(carry, share, got, free, strict=True)
+            ]
+    for a in (values, quota, adjustment):
+        a.flags.writeable = False
+    return attrs.evolve(detail, values=values, quota=quota, adjustment=adjustment)
 
 
 def _carried_split(
