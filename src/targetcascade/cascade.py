@@ -2087,7 +2087,11 @@ class _Engine:
             )
             if limits.none:
                 detail = _exact_carried(
-                    detail, exact_segment_weights(split.strategy, batch), totals, weights, offsets
+                    detail,
+                    _inexact_segments(split.strategy, batch, weights),
+                    totals,
+                    weights,
+                    offsets,
                 )
         else:
             detail = split_one(
@@ -2102,7 +2106,7 @@ class _Engine:
             )
             detail = _exact_segments(
                 detail,
-                exact_segment_weights(split.strategy, batch),
+                _inexact_segments(split.strategy, batch, weights),
                 totals,
                 weights,
                 offsets,
@@ -2480,6 +2484,21 @@ def _divisor_split(
         at_floor=none,
         at_cap=none,
     )
+
+
+def _inexact_segments(
+    strategy: OrgStrategy, batch: OrgBatch, weights: FloatArray
+) -> dict[int, list[Fraction]]:
+    """:func:`exact_segment_weights`, skipped where every weight is a float64-exact whole number.
+
+    Whole numbers up to ``2**53`` are what the strategies hand over when they could make a level
+    exact (the common case), and asking them again for Fractions would weigh the level twice.
+    """
+    if not getattr(strategy, "has_exact_weights", False):
+        return {}
+    if bool(((weights == np.floor(weights)) & (weights <= float(2**53))).all()):
+        return {}
+    return exact_segment_weights(strategy, batch)
 
 
 def _exact_segments(
