@@ -210,3 +210,34 @@ def test_time_first_months_match_the_carried_fraction_reference(x, z, a2, b2, k,
     expected = _carried_reference([3 * P2 * k] * 12, share)
     got = [[plan.quanta(n, f"FY2027-M{m:02d}", "deals") for n in "abc"] for m in range(1, 13)]
     assert got == expected
+
+
+@given(
+    st.integers(1, 10**6),
+    st.integers(1, 10**6),
+    st.integers(1, 1000),
+    st.integers(1, 1000),
+    st.integers(1, 20),
+)
+def test_a_new_member_mixes_in_exactly(x, z, a2, b2, k):
+    """d has no history: it keeps Equal's 1/4, a, b, c share 3/4 as their exact averages say."""
+    assume(a2 != b2)
+    monthly = _monthly(x, a2, b2, z)
+    tree = OrgTree.from_records(
+        [{"id": "acme", "level": "company"}]
+        + [{"id": n, "parent": "acme", "level": "region"} for n in "abcd"]
+    )
+    target = 4 * P2 * k  # 3/4 x (a2 - b2) / (3 P2) x T whole: a and b's quotas tie
+    spec = CascadeSpec(
+        metrics=[
+            MetricCascade(
+                metric=DEALS,
+                target=target,
+                mode="org_first",
+                splits={"company": Split(strategy=AverageOfProportions())},
+            )
+        ]
+    )
+    plan = cascade(spec, tree, CAL, history=[_history(monthly)])
+    exact = [Fraction(3, 4) * s for s in _average_of_proportions(monthly)] + [Fraction(1, 4)]
+    assert [plan.quanta(n, "FY2027", "deals") for n in "abcd"] == ref.hamilton(target, exact)

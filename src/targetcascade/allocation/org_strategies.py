@@ -1065,8 +1065,8 @@ class AverageOfProportions(HistoricalShare):
     def exact_weights(self, batch: OrgBatch) -> dict[int, list[Fraction]]:
         """The exact shares (Fractions) of the segments :meth:`shares` could not make whole.
 
-        Only segments where every child has history are given (elsewhere the fallback mixes in
-        and the float weights decide); see :func:`exact_segment_weights`.
+        Children without history take their fallback share, the others share the rest, exactly
+        as :func:`mix_fallback` mixes them; see :func:`exact_segment_weights`.
 
         Args:
             batch: The children to weigh.
@@ -1092,11 +1092,15 @@ class AverageOfProportions(HistoricalShare):
             return {}  # refused by weights()
         parent = self._denominators(values, batch)
         _, exact = _common_numerators(values, batch.offsets, parent)
-        none = np.asarray(absent.all(axis=1), dtype=np.float64)
-        known = segment_sum(none, batch.offsets) == 0
-        return _exact_average_of_proportions(
-            values, parent, batch.offsets, np.flatnonzero(~exact & known)
-        )
+        base = _exact_average_of_proportions(values, parent, batch.offsets, np.flatnonzero(~exact))
+        known = ~np.asarray(absent.all(axis=1), dtype=np.bool_)
+        if known.all() or not base:
+            return base
+        if self.fallback is None or (
+            batch.shape[1] != 1 and not getattr(self.fallback, "same_every_period", False)
+        ):
+            return {}  # refused by weights(), or a fallback varying by period: float weights
+        return _exact_mix(batch, base, known, self.fallback, self.name)
 
     def _denominators(self, history: FloatArray, batch: OrgBatch) -> FloatArray:
         """``y_p,t`` per segment and month: the children's sum, or the top node's history."""
@@ -1463,5 +1467,31 @@ def _exact_average_of_proportions(
             )
             / len(months)
             for r in range(lo, hi)
+        ]
+    return out
+
+
+def _exact_mix(
+    batch: OrgBatch,
+    base: dict[int, list[Fraction]],
+    known: BoolArray,
+    fallback: OrgStrategy,
+    owner: str,
+) -> dict[int, list[Fraction]]:
+    """:func:`mix_fallback`'s rule on exact bases (segments whose bases all vanish are left out)."""
+    f = checked_weights(fallback, batch, f"fallback of {owner}")[:, 0]
+    f_exact = exact_segment_weights(fallback, batch)
+    out: dict[int, list[Fraction]] = {}
+    for s, shares in base.items():
+        lo, hi = int(batch.offsets[s]), int(batch.offsets[s + 1])
+        has = known[lo:hi].tolist()
+        b_sum = sum((x for x, k in zip(shares, has, strict=True) if k), Fraction(0))
+        fs = f_exact.get(s) or [Fraction(float(x)) for x in f[lo:hi]]
+        f_sum = sum(fs, Fraction(0))
+        if b_sum == 0 or f_sum == 0:
+            continue  # the fallback outright: its float weights are exact as given
+        rest = 1 - sum((x for x, k in zip(fs, has, strict=True) if not k), Fraction(0)) / f_sum
+        out[s] = [
+            rest * x / b_sum if k else y / f_sum for x, y, k in zip(shares, fs, has, strict=True)
         ]
     return out
