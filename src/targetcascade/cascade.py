@@ -70,11 +70,13 @@ from targetcascade.allocation._kernel import (
     _INT_LIMIT,
     MAX_QUANTA,
     Apportionment,
+    _exact_bounded,
     _gather,
     _grid_hamilton,
     _hamilton,
     apportion,
     apportion_detailed,
+    exact_rational_split,
 )
 from targetcascade.allocation._protocol import OrgStrategy, TimeStrategy
 from targetcascade.allocation._registry import (
@@ -84,7 +86,11 @@ from targetcascade.allocation._registry import (
     same_every_period,
     suggest_name,
 )
-from targetcascade.allocation.org_strategies import checked_weights, segment_sum
+from targetcascade.allocation.org_strategies import (
+    checked_weights,
+    exact_segment_weights,
+    segment_sum,
+)
 from targetcascade.allocation.time_strategies import Even, checked_profile
 from targetcascade.calendar import FiscalCalendar, PeriodLevel
 from targetcascade.errors import (
@@ -2083,6 +2089,14 @@ class _Engine:
                     "child_labels": _Labels(self.tree, rows[cells]),
                 },
             )
+            if limits.none:
+                detail = _exact_carried(
+                    detail,
+                    _inexact_segments(split.strategy, batch, weights),
+                    totals,
+                    weights,
+                    offsets,
+                )
         else:
             detail = split_one(
                 totals,
@@ -2093,6 +2107,14 @@ class _Engine:
                 floors=limits.floors,
                 caps=limits.caps,
                 column_labels=self._column_labels(columns),
+            )
+            detail = _exact_segments(
+                detail,
+                _inexact_segments(split.strategy, batch, weights),
+                totals,
+                weights,
+                offsets,
+                limits=limits,
             )
         cells = block_index(rows, columns)
         if in_place is None or detail.values is not in_place[0]:  # else written in place
@@ -2466,6 +2488,132 @@ def _divisor_split(
         at_floor=none,
         at_cap=none,
     )
+
+
+def _inexact_segments(
+    strategy: OrgStrategy, batch: OrgBatch, weights: FloatArray
+) -> dict[int, list[Fraction]]:
+    """:func:`exact_segment_weights`, skipped where every weight is a float64-exact whole number.
+
+    Whole numbers up to ``2**53`` are what the strategies hand over when they could make a level
+    exact (the common case), and asking them again for Fractions would weigh the level twice.
+    """
+    if not getattr(strategy, "has_exact_weights", False):
+        return {}
+    if bool(((weights == np.floor(weights)) & (weights <= float(2**53))).all()):
+        return {}
+    return exact_segment_weights(strategy, batch)
+
+
+def _exact_segments(
+    detail: Apportionment,
+    exact: dict[int, list[Fraction]],
+    totals: IntArray,
+    weights: FloatArray,
+    offsets: IntArray,
+    *,
+    limits: _Limits,
+) -> Apportionment:
+    """Redo, in exact rationals, the segments whose strategy gave exact weights (#12.1).
+
+    Their float weights are roundings of rationals whose common denominator overflows int64, so
+    the float split could let rounding decide a tie; these few segments are split again on the
+    exact weights by the same rules (locks kept, floors and caps by water-filling, the rest by
+    largest remainder). A child whose float weight is 0 (not employed in the period) keeps weight
+    0. The float split ran first, so the inputs are known to be feasible.
+    """
+    if not exact:
+        return detail
+    values = np.array(detail.values, order="F")
+    quota = np.array(detail.quota, order="F")
+    adjustment = np.array(detail.adjustment, order="F")
+    at_floor = np.array(detail.at_floor, order="F")
+    at_cap = np.array(detail.at_cap, order="F")
+    for s, w in exact.items():
+        lo, hi = int(offsets[s]), int(offsets[s + 1])
+        for j in range(values.shape[1]):
+            held: dict[int, int] = {}
+            if limits.mask is not None and limits.locked is not None:
+                held = {r: int(limits.locked[r, j]) for r in range(lo, hi) if limits.mask[r, j]}
+            free = [r for r in range(lo, hi) if r not in held]
+            rest = int(totals[s, j]) - sum(held.values())
+            ws = [w[r - lo] if weights[r, j] > 0 else Fraction(0) for r in free]
+            floors = [0 if limits.floors is None else int(limits.floors[r, j]) for r in free]
+            caps = [max(rest, 0) if limits.caps is None else int(limits.caps[r, j]) for r in free]
+            got = _exact_bounded(rest, ws, floors, caps) if not limits.unbounded else None
+            if got is None:
+                split, exact_quota = exact_rational_split(rest, ws)
+                for r, v, q in zip(free, split, exact_quota, strict=True):
+                    values[r, j], quota[r, j] = v, float(q)
+                    adjustment[r, j] = v - int(q)  # int() truncates toward zero, as the kernel's
+                continue
+            for k, r in enumerate(free):
+                values[r, j], quota[r, j] = got.values[k], got.quota[k]
+                adjustment[r, j] = got.adjustment[k]
+                at_floor[r, j], at_cap[r, j] = got.at_floor[k], got.at_cap[k]
+    for a in (values, quota, adjustment, at_floor, at_cap):
+        a.flags.writeable = False
+    return attrs.evolve(
+        detail,
+        values=values,
+        quota=quota,
+        adjustment=adjustment,
+        at_floor=at_floor,
+        at_cap=at_cap,
+    )
+
+
+def _exact_carried(
+    detail: Apportionment,
+    exact: dict[int, list[Fraction]],
+    totals: IntArray,
+    weights: FloatArray,
+    offsets: IntArray,
+) -> Apportionment:
+    """Redo, in exact rationals, the carried split of the segments with exact weights (#12.1).
+
+    The rule of :func:`_carried_one` without locks or bounds, with the shares and carries as
+    Fractions: the carried quotas are put on the grid exactly, so a tie between exact weights is
+    decided by the rule, not by float rounding. Segments with a negative month keep the float
+    split (the kernel's symmetry path).
+    """
+    todo = {s: w for s, w in exact.items() if (totals[s] >= 0).all()}
+    if not todo:
+        return detail
+    values = np.array(detail.values, order="F")
+    quota = np.array(detail.quota, order="F")
+    adjustment = np.array(detail.adjustment, order="F")
+    for s, w in todo.items():
+        lo, hi = int(offsets[s]), int(offsets[s + 1])
+        carry = [Fraction(0)] * (hi - lo)
+        for j in range(values.shape[1]):
+            free = [weights[r, j] > 0 for r in range(lo, hi)]
+            ws = [x if f else Fraction(0) for x, f in zip(w, free, strict=True)]
+            w_sum = sum(ws, Fraction(0))
+            total = int(totals[s, j])
+            share = [total * x / w_sum if w_sum else Fraction(0) for x in ws]
+            carried = [
+                max(q + c, Fraction(0)) if f else Fraction(0)
+                for q, c, f in zip(share, carry, free, strict=True)
+            ]
+            use = (
+                carried
+                if sum(carried) > 0
+                else [Fraction(float(weights[r, j])) for r in range(lo, hi)]
+            )
+            # whole steps of the grid, as _grid_steps rounds them (half to even, at least one)
+            steps = [max(round(u * int(_CARRY_GRID)), 1) if u > 0 else 0 for u in use]
+            got, _ = exact_rational_split(total, [Fraction(k) for k in steps])
+            for k, r in enumerate(range(lo, hi)):
+                values[r, j], quota[r, j] = got[k], float(share[k])
+                adjustment[r, j] = got[k] - int(float(share[k]))  # truncated, as the float path
+            carry = [
+                c + q - v if f else Fraction(0)
+                for c, q, v, f in zip(carry, share, got, free, strict=True)
+            ]
+    for a in (values, quota, adjustment):
+        a.flags.writeable = False
+    return attrs.evolve(detail, values=values, quota=quota, adjustment=adjustment)
 
 
 def _carried_split(

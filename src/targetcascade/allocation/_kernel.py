@@ -34,6 +34,7 @@ so it never receives a leftover quantum. The float classification is verified ex
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any, Final, NamedTuple, NoReturn, Protocol, runtime_checkable
@@ -1521,15 +1522,22 @@ def _rank_in_group(marked: BoolArray, offsets: IntArray) -> IntArray:
     return rank
 
 
-def _integer_weights(weights: Sequence[float]) -> list[int]:
-    """The weights times a common power of two, as exact Python integers."""
-    ratios = [float(x).as_integer_ratio() for x in weights]
-    common = max((den for _, den in ratios), default=1)
+def _integer_weights(weights: Sequence[float | Fraction]) -> list[int]:
+    """The weights times their common denominator, as exact Python integers.
+
+    Floats are read as the binary fractions they are (the common denominator is a power of two);
+    Fractions (a strategy's exact weights, see ``exact_segment_weights``) as they are.
+    """
+    ratios = [
+        x.as_integer_ratio() if isinstance(x, Fraction) else float(x).as_integer_ratio()
+        for x in weights
+    ]
+    common = math.lcm(*(den for _, den in ratios)) if ratios else 1
     return [num * (common // den) for num, den in ratios]
 
 
 def _exact_hamilton(
-    total: int, weights: Sequence[float]
+    total: int, weights: Sequence[float | Fraction]
 ) -> tuple[list[int], list[int], list[float]]:
     """Largest remainder in Python integers: the cold path for groups numpy could not settle."""
     scaled = _integer_weights(weights)
@@ -1544,6 +1552,40 @@ def _exact_hamilton(
     for i in order[: total - sum(floors)]:
         values[i] += 1
     return values, floors, [total * m / weight_sum for m in scaled]
+
+
+def exact_rational_split(
+    total: int, weights: Sequence[Fraction]
+) -> tuple[list[int], list[Fraction]]:
+    """Largest remainder on exact rational weights: the values and the exact quotas.
+
+    For weights whose common denominator overflows int64 (an average of proportions, a blend):
+    quotas, floors and the ranking are exact, ties go to the larger weight, then to the earlier
+    child, as on the float path; a negative total is split by symmetry.
+
+    Args:
+        total: The whole quanta to split.
+        weights: Non-negative Fractions, one per child.
+
+    Returns:
+        The split (summing to ``total``) and each child's exact quota ``total * w / sum(w)``.
+
+    Example:
+        >>> exact_rational_split(4, [Fraction(1, 10), Fraction(3, 10), Fraction(6, 10)])[0]
+        [0, 1, 3]
+    """
+    if total < 0:
+        values, quota = exact_rational_split(-total, weights)
+        return [-v for v in values], [-q for q in quota]
+    weight_sum = sum(weights, Fraction(0))
+    if weight_sum == 0:
+        return [0] * len(weights), [Fraction(0)] * len(weights)
+    quota = [total * w / weight_sum for w in weights]
+    values = [q.numerator // q.denominator for q in quota]
+    order = sorted(range(len(weights)), key=lambda i: (-(quota[i] - values[i]), -weights[i], i))
+    for i in order[: total - sum(values)]:
+        values[i] += 1
+    return values, quota
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1885,7 +1927,7 @@ class _Bounded(NamedTuple):
 
 
 def _exact_bounded(
-    total: int, weights: list[float], floors: list[int], caps: list[int]
+    total: int, weights: Sequence[float | Fraction], floors: list[int], caps: list[int]
 ) -> _Bounded:
     """Water-filling and largest remainder in exact rationals for one group (the cold path)."""
     n = len(weights)

@@ -1007,6 +1007,7 @@ class AverageOfProportions(HistoricalShare):
     """
 
     name: ClassVar[str] = "average_of_proportions"
+    has_exact_weights: ClassVar[bool] = True  # see exact_segment_weights
 
     relative_to: Literal["parent", "top"] = attrs.field(
         default="parent", validator=_relative_to_validator
@@ -1060,6 +1061,46 @@ class AverageOfProportions(HistoricalShare):
         shares: FloatArray = proportions * np.repeat(per_month, sizes)
         numerators, exact = _common_numerators(history, batch.offsets, parent)
         return np.where(np.repeat(exact, sizes), numerators, shares)
+
+    def exact_weights(self, batch: OrgBatch) -> dict[int, list[Fraction]]:
+        """The exact shares (Fractions) of the segments :meth:`shares` could not make whole.
+
+        Children without history take their fallback share, the others share the rest, exactly
+        as :func:`mix_fallback` mixes them; see :func:`exact_segment_weights`.
+
+        Args:
+            batch: The children to weigh.
+
+        Returns:
+            Segment index -> each child's ``mean_t (y_c,t / y_p,t)`` as a Fraction.
+
+        Example:
+            >>> from targetcascade.synthetic import demo_company
+            >>> company = demo_company()
+            >>> batch = OrgBatch(tree=company.tree, calendar=company.calendar,
+            ...                  metric=company.metrics[0], rows=[1, 2], offsets=[0, 2],
+            ...                  parents=[0], periods=[0])
+            >>> AverageOfProportions().exact_weights(batch)   # no history: nothing to make exact
+            {}
+        """
+        history = batch.history_monthly(self.window)
+        if history.shape[1] == 0:
+            return {}
+        absent = np.isnan(history)
+        values = np.where(absent, 0.0, history)
+        if (values < 0).any():
+            return {}  # refused by weights()
+        parent = self._denominators(values, batch)
+        _, exact = _common_numerators(values, batch.offsets, parent)
+        base = _exact_average_of_proportions(values, parent, batch.offsets, np.flatnonzero(~exact))
+        known = ~np.asarray(absent.all(axis=1), dtype=np.bool_)
+        if known.all() or not base:
+            return base
+        if self.fallback is None or (
+            batch.shape[1] != 1 and not getattr(self.fallback, "same_every_period", False)
+        ):
+            return {}  # refused by weights(), or a fallback varying by period: float weights
+        return _exact_mix(batch, base, known, self.fallback, self.name)
 
     def _denominators(self, history: FloatArray, batch: OrgBatch) -> FloatArray:
         """``y_p,t`` per segment and month: the children's sum, or the top node's history."""
@@ -1184,6 +1225,7 @@ class Blend(StrategyBase):
     """
 
     name: ClassVar[str] = "blend"
+    has_exact_weights: ClassVar[bool] = True  # see exact_segment_weights
     kind: ClassVar[Literal["org"]] = "org"
     same_every_period: ClassVar[bool] = True
     needs_history: ClassVar[bool] = False  # the parts declare their own: see reads_history
@@ -1253,6 +1295,59 @@ class Blend(StrategyBase):
         whole, exact = _blend_in_whole_numbers(normalised, batch.offsets)
         return np.where(np.repeat(exact, np.diff(batch.offsets), axis=0), whole, total)
 
+    def exact_weights(self, batch: OrgBatch) -> dict[int, list[Fraction]]:
+        """The exact blend (Fractions) of the segments :meth:`weights` could not make whole.
+
+        Each part's weights are read exactly (its own exact weights where it has them, else its
+        floats as the binary fractions they are), normalised per segment and weighted by the
+        coefficients read as the decimals they were written as; see :func:`exact_segment_weights`.
+        Given where the weights are the same in every period of the batch.
+
+        Args:
+            batch: The children to weigh.
+
+        Returns:
+            Segment index -> each child's blended weight as a Fraction.
+
+        Example:
+            >>> from targetcascade.synthetic import demo_company
+            >>> company = demo_company()
+            >>> batch = OrgBatch(tree=company.tree, calendar=company.calendar,
+            ...                  metric=company.metrics[0], rows=[1, 2], offsets=[0, 2],
+            ...                  parents=[0], periods=[0])
+            >>> Blend(parts=((Equal(), 0.5), (Equal(), 0.5))).exact_weights(batch)  # whole already
+            {}
+        """
+        if batch.shape[1] != 1 and not all(
+            getattr(part, "same_every_period", False) for part, _ in self.parts
+        ):
+            return {}
+        columns = [
+            checked_weights(part, batch, f"blend part {k}")[:, :1]
+            for k, (part, _) in enumerate(self.parts)
+        ]
+        normalised = [
+            (w, segment_sum(w, batch.offsets), Fraction(repr(a)))
+            for w, (_, a) in zip(columns, self.parts, strict=True)
+        ]
+        if any((sums <= 0).any() for _, sums, _ in normalised):
+            return {}  # refused by weights()
+        _, whole = _blend_in_whole_numbers(normalised, batch.offsets)
+        inexact = np.flatnonzero(~whole[:, 0])
+        if inexact.size == 0:
+            return {}
+        exact_parts = [exact_segment_weights(part, batch) for part, _ in self.parts]
+        out: dict[int, list[Fraction]] = {}
+        for s in inexact.tolist():
+            lo, hi = int(batch.offsets[s]), int(batch.offsets[s + 1])
+            blended = [Fraction(0)] * (hi - lo)
+            for (w, _, a), known in zip(normalised, exact_parts, strict=True):
+                ws = known.get(s) or [Fraction(float(x)) for x in w[lo:hi, 0]]
+                total = sum(ws, Fraction(0))
+                blended = [b + a * x / total for b, x in zip(blended, ws, strict=True)]
+            out[s] = blended
+        return out
+
 
 def _whole_per_segment(w: FloatArray, offsets: IntArray) -> tuple[FloatArray, BoolArray]:
     """Each segment column times the least power of two making its weights whole numbers.
@@ -1317,3 +1412,86 @@ def _blend_in_whole_numbers(
         factor = np.where(exact, lcm // d, 0) * a.numerator
         numerators += np.repeat(factor, counts, axis=0) * np.where(rows, w, 0).astype(np.int64)
     return numerators.astype(np.float64), exact
+
+
+# ------------------------------------------------------------------ exact rational weights (#12.1)
+
+
+def exact_segment_weights(strategy: OrgStrategy, batch: OrgBatch) -> dict[int, list[Fraction]]:
+    """The exact weights of the segments whose float weights are not exact, by segment index.
+
+    A strategy declaring ``has_exact_weights: ClassVar[bool] = True`` offers them through its
+    ``exact_weights(batch)`` method: for each segment whose exact (rational) weights it could not
+    hand the kernel as float64-exact whole numbers (their common denominator overflows ``2**53``),
+    the weights of the segment's children as Fractions, the same in every period of the batch.
+    Segments it leaves out are exact in its float weights; any other strategy's float weights are
+    exact as they are (the kernel reads a float as the binary fraction it is).
+
+    Args:
+        strategy: An org strategy.
+        batch: The children to weigh.
+
+    Returns:
+        Segment index -> one Fraction per child of the segment (proportional to the weights).
+
+    Example:
+        >>> from targetcascade.synthetic import demo_company
+        >>> company = demo_company()
+        >>> batch = OrgBatch(tree=company.tree, calendar=company.calendar,
+        ...                  metric=company.metrics[0], rows=[1, 2], offsets=[0, 2],
+        ...                  parents=[0], periods=[0])
+        >>> exact_segment_weights(Equal(), batch)
+        {}
+    """
+    if not getattr(strategy, "has_exact_weights", False):
+        return {}
+    found: dict[int, list[Fraction]] = strategy.exact_weights(batch)  # type: ignore[attr-defined]
+    return found
+
+
+def _exact_average_of_proportions(
+    history: FloatArray, parent: FloatArray, offsets: IntArray, segments: IntArray
+) -> dict[int, list[Fraction]]:
+    """``mean_t (y_c,t / y_p,t)`` as Fractions for the given segments (whole-number history)."""
+    out: dict[int, list[Fraction]] = {}
+    for s in segments.tolist():
+        lo, hi = int(offsets[s]), int(offsets[s + 1])
+        months = [t for t in range(parent.shape[1]) if parent[s, t] > 0]
+        if not months:
+            continue
+        den = [Fraction(float(parent[s, t])) for t in months]
+        out[s] = [
+            sum(
+                (Fraction(float(history[r, t])) / d for t, d in zip(months, den, strict=True)),
+                Fraction(0),
+            )
+            / len(months)
+            for r in range(lo, hi)
+        ]
+    return out
+
+
+def _exact_mix(
+    batch: OrgBatch,
+    base: dict[int, list[Fraction]],
+    known: BoolArray,
+    fallback: OrgStrategy,
+    owner: str,
+) -> dict[int, list[Fraction]]:
+    """:func:`mix_fallback`'s rule on exact bases (segments whose bases all vanish are left out)."""
+    f = checked_weights(fallback, batch, f"fallback of {owner}")[:, 0]
+    f_exact = exact_segment_weights(fallback, batch)
+    out: dict[int, list[Fraction]] = {}
+    for s, shares in base.items():
+        lo, hi = int(batch.offsets[s]), int(batch.offsets[s + 1])
+        has = known[lo:hi].tolist()
+        b_sum = sum((x for x, k in zip(shares, has, strict=True) if k), Fraction(0))
+        fs = f_exact.get(s) or [Fraction(float(x)) for x in f[lo:hi]]
+        f_sum = sum(fs, Fraction(0))
+        if b_sum == 0 or f_sum == 0:
+            continue  # the fallback outright: its float weights are exact as given
+        rest = 1 - sum((x for x, k in zip(fs, has, strict=True) if not k), Fraction(0)) / f_sum
+        out[s] = [
+            rest * x / b_sum if k else y / f_sum for x, y, k in zip(shares, fs, has, strict=True)
+        ]
+    return out
