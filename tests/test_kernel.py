@@ -479,13 +479,13 @@ class TestApportion:
         from targetcascade.allocation import _kernel
 
         calls = []
-        exact = _kernel._exact_bounded
+        exact = _kernel.exact_bounded_split
 
         def counted(*args):
             calls.append(args)
             return exact(*args)
 
-        monkeypatch.setattr(_kernel, "_exact_bounded", counted)
+        monkeypatch.setattr(_kernel, "exact_bounded_split", counted)
         rng = np.random.default_rng(7)
         sizes = rng.integers(5, 40, size=300)
         offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)

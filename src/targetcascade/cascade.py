@@ -70,12 +70,12 @@ from targetcascade.allocation._kernel import (
     _INT_LIMIT,
     MAX_QUANTA,
     Apportionment,
-    _exact_bounded,
     _gather,
     _grid_hamilton,
     _hamilton,
     apportion,
     apportion_detailed,
+    exact_bounded_split,
     exact_rational_split,
 )
 from targetcascade.allocation._protocol import OrgStrategy, TimeStrategy
@@ -2540,7 +2540,7 @@ def _exact_segments(
             ws = [w[r - lo] if weights[r, j] > 0 else Fraction(0) for r in free]
             floors = [0 if limits.floors is None else int(limits.floors[r, j]) for r in free]
             caps = [max(rest, 0) if limits.caps is None else int(limits.caps[r, j]) for r in free]
-            got = _exact_bounded(rest, ws, floors, caps) if not limits.unbounded else None
+            got = exact_bounded_split(rest, ws, floors, caps) if not limits.unbounded else None
             if got is None:
                 split, exact_quota = exact_rational_split(rest, ws)
                 for r, v, q in zip(free, split, exact_quota, strict=True):

@@ -1675,7 +1675,7 @@ def _run_bounded(
         quota[at] = bound[at]
     for g in np.flatnonzero(bad).tolist():
         cells = np.array([c for c in flat.cells(g) if free_cells[c]], dtype=np.int64)
-        got = _exact_bounded(
+        got = exact_bounded_split(
             int(remaining[g]),
             w_eff[cells].tolist(),
             floors[cells].tolist(),
@@ -1926,7 +1926,7 @@ class _Bounded(NamedTuple):
     at_cap: list[bool]
 
 
-def _exact_bounded(
+def exact_bounded_split(
     total: int, weights: Sequence[float | Fraction], floors: list[int], caps: list[int]
 ) -> _Bounded:
     """Water-filling and largest remainder in exact rationals for one group (the cold path)."""
