@@ -400,6 +400,22 @@ def verify(scenario: Scenario, records: list[dict[str, Any]]) -> None:
     split_periods = (
         [p for p in labels if _quarter_of(p)] if item.mode is Mode.TIME_FIRST else [calendar.label]
     )
+    by_id = {r["id"]: r for r in scenario.records}
+    period_of = {period.label: period for period in calendar.periods}
+    # a locked year or quarter holds its months too (time_first phases it over them)
+    for node, label in list(locked):
+        span = period_of[label]
+        locked.update(
+            (node, p.label) for p in calendar.periods if span.start <= p.start and p.end <= span.end
+        )
+
+    def active(node: str, label: str) -> bool:
+        """Employed at least one day of the period; an inner node where one of its children is."""
+        if node in children:
+            return any(active(kid, label) for kid in children[node])
+        period = period_of[label]
+        return _employed(by_id[node], period.start, period.end)
+
     for parent, kids in children.items():
         split = item.splits.get(level[parent])
         if split is None or not isinstance(split.bounds, AbsoluteBounds):
@@ -413,15 +429,17 @@ def verify(scenario: Scenario, records: list[dict[str, Any]]) -> None:
                 if (k, p) in locked:
                     continue
                 v = value[k, p]
-                assert floor is None or v >= floor, f"{k} has {v} under the floor {floor} in {p}"
+                # a floor binds only where its child is employed (issue 12.7): elsewhere it is 0
+                if active(k, p):
+                    assert floor is None or v >= floor, (
+                        f"{k} has {v} under the floor {floor} in {p}"
+                    )
+                else:
+                    assert v == 0, f"{k}, not employed in {p}, carries {v}"
                 assert cap is None or v <= cap, f"{k} has {v} over the cap {cap} in {p}"
 
-    # capacity weights: nobody carries a target in a month outside their employment
-    by_id = {r["id"]: r for r in scenario.records}
-    for parent, kids in children.items():
-        split = item.splits.get(level[parent])
-        if split is None or not isinstance(split.strategy, CapacityWeighted):
-            continue
+    # under every strategy: nobody carries a target in a month outside their employment
+    for kids in children.values():
         for k in kids:
             record = by_id[k]
             if k in children or not ({"start_date", "end_date"} & record.keys()):
