@@ -1220,7 +1220,7 @@ def test_lean_carried_split_equals_the_general_path(inputs, block_rows, int64):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(engine, "_PLAIN_BLOCK_ROWS", block_rows)
         if not int64:
-            patch.setattr(engine, "_INT_LIMIT", -1.0)
+            patch.setattr(engine, "INT_LIMIT", -1.0)
         lean = engine._carried_split(*args, **kw)
     general = engine._carried_split(*args, **kw, lean=False)
     assert np.array_equal(lean.values, general.values)

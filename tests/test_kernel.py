@@ -521,15 +521,15 @@ class TestApportion:
 
 
 class TestGridHamilton:
-    """``_grid_hamilton``: largest remainder on integer weights (the carried split's grid) in int64,
+    """``grid_hamilton``: largest remainder on integer weights (the carried split's grid) in int64,
     without the float pass. It must give the reference's numbers whenever it answers, and answer
     whenever the integers fit."""
 
     @staticmethod
     def split(totals, k, offsets):
-        from targetcascade.allocation._kernel import _grid_hamilton
+        from targetcascade.allocation._kernel import grid_hamilton
 
-        return _grid_hamilton(
+        return grid_hamilton(
             np.asarray(totals, dtype=np.int64),
             np.asarray(k, dtype=np.int64),
             np.asarray(offsets, dtype=np.int64),

@@ -67,16 +67,16 @@ from targetcascade.allocation._divisor import Adams, Jefferson, Webster
 from targetcascade.allocation._fallbacks import Reported, collecting
 from targetcascade.allocation._history import History
 from targetcascade.allocation._kernel import (
-    _INT_LIMIT,
+    INT_LIMIT,
     MAX_QUANTA,
     Apportionment,
-    _gather,
-    _grid_hamilton,
-    _hamilton,
     apportion,
     apportion_detailed,
     exact_bounded_split,
     exact_rational_split,
+    gather_segments,
+    grid_hamilton,
+    hamilton_groups,
 )
 from targetcascade.allocation._protocol import OrgStrategy, TimeStrategy
 from targetcascade.allocation._registry import (
@@ -2009,7 +2009,7 @@ class _Engine:
     def _split_parents(self, parents: IntArray, split: Split, columns: IntArray) -> None:
         c = self.compiled
         g = self.grid
-        children = _gather(c.child_offsets, parents)  # the parents' children, and their CSR
+        children = gather_segments(c.child_offsets, parents)  # the parents' children, and their CSR
         rows, offsets = children.idx, children.offsets
         # a strategy whose weights are the same in every period is asked for one column only
         same = columns.size > 1 and same_every_period(split.strategy)
@@ -3072,7 +3072,7 @@ def _split_month(
     if 2 * int(np.count_nonzero(safe)) < safe.size:
         # mostly held by bounds (or due an error): the kernel takes the whole month
         return _kernel_month(split_one, month, offsets)
-    rounded = _hamilton(np.where(safe, remaining, 0), w, offsets, w_sum, quota=True)
+    rounded = hamilton_groups(np.where(safe, remaining, 0), w, offsets, w_sum, quota=True)
     values = rounded.values
     quota = np.where(w > 0, rounded.quota, 0.0)
     if mask is not None and locked is not None:
@@ -3082,7 +3082,7 @@ def _split_month(
     at_cap = np.zeros(n, dtype=np.bool_)
     hard = np.flatnonzero(~safe)
     if hard.size:
-        sub = _gather(offsets, hard)  # the kernel's own gather of whole segments
+        sub = gather_segments(offsets, hard)  # the kernel's own gather of whole segments
         labels = {} if relabel is None else relabel(hard, sub.idx)
         part = _kernel_month(
             split_one,
@@ -3231,13 +3231,15 @@ def _carried_plain_block(
         # the weights _carried_one gives the kernel, counted in whole steps of the grid
         grid = _grid_steps(use)
         got = (
-            _grid_hamilton(total, grid.astype(np.int64), offsets)
-            if grid.max(initial=0.0) <= _INT_LIMIT
+            grid_hamilton(total, grid.astype(np.int64), offsets)
+            if grid.max(initial=0.0) <= INT_LIMIT
             else None
         )
         if got is None:  # integers too large for int64: the kernel's general core
             grid /= _CARRY_GRID
-            got = _hamilton(total, grid, offsets, np.add.reduceat(grid, starts), quota=False).values
+            got = hamilton_groups(
+                total, grid, offsets, np.add.reduceat(grid, starts), quota=False
+            ).values
         values[j] = got
         carry += exact
         carry -= got

@@ -526,7 +526,7 @@ class _IdIndex:
         return self._rows
 
 
-class _PositionMap(Mapping[str, int]):
+class PositionMap(Mapping[str, int]):
     """Node id -> compiled position, without a second dict: input row, then row -> position."""
 
     __slots__ = ("_index", "_position_of_row")
@@ -562,7 +562,7 @@ class _PositionMap(Mapping[str, int]):
 
     def __reduce__(self) -> tuple[Any, ...]:
         # the index is rebuilt on demand after unpickling rather than shipped
-        return (_PositionMap, (_IdIndex(self._index._ids), self._position_of_row))
+        return (PositionMap, (_IdIndex(self._index._ids), self._position_of_row))
 
     def __repr__(self) -> str:
         return f"<position map of {len(self)} nodes>"
@@ -659,7 +659,7 @@ class CompiledTree:
         """
         index = self.position
         missing = itertools.repeat(-1)
-        if isinstance(index, _PositionMap):
+        if isinstance(index, PositionMap):
             # the tree's own id -> input row dict (built once, cached), then row -> position;
             # map() keeps the per-id lookups in C
             rows = np.fromiter(
@@ -2124,7 +2124,7 @@ class OrgTree:
             depth_offsets=_readonly(depth_offsets),
             level_code=_readonly(level_code),
             input_order=_readonly(order),
-            position=_PositionMap(self._index, _readonly(position_of_row)),
+            position=PositionMap(self._index, _readonly(position_of_row)),
             is_leaf=_readonly(counts_pos == 0),
             fte=_readonly(fte),
             start=_readonly(start),

@@ -29,7 +29,7 @@ from targetcascade._rules import as_slice, exact_fraction
 from targetcascade.calendar import PeriodLevel
 from targetcascade.errors import PlanError, TargetCascadeError, UnitMismatchError
 from targetcascade.metric import Metric
-from targetcascade.org import CompiledTree, OrgTree, _PositionMap
+from targetcascade.org import CompiledTree, OrgTree, PositionMap
 from targetcascade.plan import Origin, Plan, PlanKind
 from targetcascade.units import as_quantity, format_unit, ureg
 
@@ -408,8 +408,8 @@ def _row_map(target: OrgTree, source: OrgTree) -> npt.NDArray[np.int64]:
     if target is source or target_c.ids == source_c.ids:
         rows = np.arange(len(target), dtype=np.int64)
     elif (
-        isinstance(source_c.position, _PositionMap)
-        and isinstance(target_c.position, _PositionMap)
+        isinstance(source_c.position, PositionMap)
+        and isinstance(target_c.position, PositionMap)
         and not source_c.position.has_rows
     ):
         # the planning tree's id dict (built once per tree, cached there; it serves locks and

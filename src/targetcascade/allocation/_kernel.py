@@ -65,7 +65,7 @@ BoolArray = npt.NDArray[np.bool_]
 
 _EPS: Final = 2.0**-52  # twice the unit roundoff of float64
 _FLOAT_TOTAL_LIMIT: Final = 2.0**52  # float floors of larger totals are never trusted
-_INT_LIMIT: Final = 2.0**61  # integer path: scaled weights and their sums stay below this
+INT_LIMIT: Final = 2.0**61  # integer path: scaled weights and their sums stay below this
 _TINY: Final = 2.0**-1000  # absolute slack for underflow in the float quotas
 _W_MIN: Final = 2.0**-900  # weight sums outside [_W_MIN, _W_MAX] skip the float path
 _W_MAX: Final = 2.0**900
@@ -151,7 +151,7 @@ class LargestRemainder:
         t = np.asarray(totals, dtype=np.int64)
         w = np.asarray(weights, dtype=np.float64)
         off = np.asarray(offsets, dtype=np.int64)
-        return _hamilton(t, w, off, np.add.reduceat(w, off[:-1]), quota=False).values
+        return hamilton_groups(t, w, off, np.add.reduceat(w, off[:-1]), quota=False).values
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -806,7 +806,7 @@ def _run(
         magnitude = np.abs(remaining)
         quota, adjustment = empty_f, empty_b.astype(np.int64)
         if method is None or isinstance(method, LargestRemainder):
-            rounded = _hamilton(magnitude, w_eff, off, weight_sum, quota=detailed)
+            rounded = hamilton_groups(magnitude, w_eff, off, weight_sum, quota=detailed)
             values = rounded.values
             if detailed:
                 quota, adjustment = rounded.quota, values - rounded.floors
@@ -959,7 +959,7 @@ class _Subset(NamedTuple):
     offsets: IntArray  # (G' + 1,)
 
 
-def _gather(offsets: IntArray, groups: IntArray) -> _Subset:
+def gather_segments(offsets: IntArray, groups: IntArray) -> _Subset:
     sizes = np.diff(offsets)[groups]
     sub = np.zeros(groups.size + 1, dtype=np.int64)
     np.cumsum(sizes, out=sub[1:])
@@ -967,7 +967,7 @@ def _gather(offsets: IntArray, groups: IntArray) -> _Subset:
     return _Subset(groups, idx, sub)
 
 
-def _hamilton(
+def hamilton_groups(
     totals: IntArray,
     w: FloatArray,
     offsets: IntArray,
@@ -1016,7 +1016,7 @@ def _hamilton(
     if rest.size and not sharp:
         # Second try with an accurate weight sum: the bound shrinks from (n + 3) 2u of T to about
         # 4u of the largest quota.
-        sub = _gather(offsets, rest)
+        sub = gather_segments(offsets, rest)
         ws = w[sub.idx]
         sub_sizes = np.diff(sub.offsets)
         better_sum, ok_sum = _accurate_sum(ws, w_max[rest], sub_sizes, sub.offsets[:-1])
@@ -1038,7 +1038,7 @@ def _hamilton(
     floors = floors_f.astype(np.int64)
     err[mode != _MODE_FLOAT] = _INT_REM_ERR
     if tough.size:
-        sub = _gather(offsets, tough)
+        sub = gather_segments(offsets, tough)
         sub_sizes = np.diff(sub.offsets)
         exact = _int_quotas(totals[tough], w[sub.idx], sub.offsets)
         ok_cells = np.repeat(exact.ok, sub_sizes)
@@ -1063,8 +1063,8 @@ def _hamilton(
     if not sharp and unsettled.size:
         # Near-ties between different weights whose integers do not fit the exact int64 path:
         # redo those groups with the accurate sum before falling back to Python integers.
-        sub = _gather(offsets, unsettled)
-        again = _hamilton(
+        sub = gather_segments(offsets, unsettled)
+        again = hamilton_groups(
             totals[unsettled],
             w[sub.idx],
             sub.offsets,
@@ -1082,7 +1082,7 @@ def _hamilton(
     mode[unsettled] = _MODE_PYTHON
     mode[equal] = _MODE_INT
     if equal.size:
-        sub = _gather(offsets, equal)
+        sub = gather_segments(offsets, equal)
         part = _equal_split(totals[equal], w_max[equal], sub.offsets, quota=False)
         values[sub.idx] = part.values
         floors[sub.idx] = part.floors
@@ -1171,7 +1171,7 @@ def _float_pass(
         masked = np.where(floors > 0, rem, 1.0)
         certified[suspicious] = np.minimum.reduceat(masked, starts)[suspicious] >= err[suspicious]
     elif suspicious.size:
-        sub = _gather(offsets, suspicious)
+        sub = gather_segments(offsets, suspicious)
         masked = np.where(floors[sub.idx] > 0, rem[sub.idx], 1.0)
         certified[suspicious] = np.minimum.reduceat(masked, sub.offsets[:-1]) >= err[suspicious]
     leftover = (t_float - np.add.reduceat(floors, starts)).astype(np.int64)
@@ -1272,16 +1272,16 @@ def _fits_exact(totals: IntArray, w_m: npt.NDArray[Any]) -> BoolArray:
     ``W_M`` may be a float sum: it is within a rounding of the integer one, which the margin covers.
     """
     w_float = w_m.astype(np.float64)
-    fits: BoolArray = (w_float <= _INT_LIMIT) & (
+    fits: BoolArray = (w_float <= INT_LIMIT) & (
         (totals.astype(np.float64) * 2.0**-51 + 2.0) * w_float <= 2.0**62
     )
     return fits
 
 
-def _grid_hamilton(totals: IntArray, k: IntArray, offsets: IntArray) -> IntArray | None:
+def grid_hamilton(totals: IntArray, k: IntArray, offsets: IntArray) -> IntArray | None:
     """Largest remainder for integer weights ``k``, exactly in int64; None if they do not fit.
 
-    The same values as :func:`_hamilton` on the weights ``k * 2**-s`` for any ``s`` (the scale
+    The same values as :func:`hamilton_groups` on the weights ``k * 2**-s`` for any ``s`` (the scale
     cancels): larger exact remainder first, then larger weight, then the earlier row. Callers
     whose weights lie on a grid (the engine's carried split) skip the float pass, its error
     bands and the exact re-ranking of near-ties, which dominate when many quotas nearly tie.
@@ -1305,7 +1305,7 @@ def _grid_hamilton(totals: IntArray, k: IntArray, offsets: IntArray) -> IntArray
     floors += reach
     over = np.flatnonzero(n_reach > leftover)
     if over.size:
-        sub = _gather(offsets, over)
+        sub = gather_segments(offsets, over)
         tied = rem[sub.idx] == tau_rep[sub.idx]
         # how many of each group's tied cells keep their quantum
         keep = leftover[over] - n_reach[over] + np.add.reduceat(tied, sub.offsets[:-1])
@@ -1440,7 +1440,7 @@ def _distribute(
         )
     if not partial.size:
         return values, partial
-    sub = _gather(offsets, partial)
+    sub = gather_segments(offsets, partial)
     sub_sizes = np.diff(sub.offsets)
     sub_starts = sub.offsets[:-1]
     assert (np.add.reduceat(win[sub.idx], sub_starts, dtype=np.int64) > leftover[partial]).all()
@@ -1458,7 +1458,7 @@ def _distribute(
     mixed = np.flatnonzero(~single)
     python = partial[:0]
     if mixed.size:
-        msub = _gather(offsets, partial[mixed])
+        msub = gather_segments(offsets, partial[mixed])
         msizes = np.diff(msub.offsets)
         exact = _int_quotas(totals[partial[mixed]], w[msub.idx], msub.offsets)
         group = np.repeat(np.arange(mixed.size), msizes)
@@ -1650,7 +1650,7 @@ def _run_bounded(
         & (np.add.reduceat(at_floor & (w_eff > 0), starts, dtype=np.int64) > 0)
         & (np.add.reduceat(at_cap, starts, dtype=np.int64) > 0)
     )
-    rounded = _hamilton(np.where(bad, 0, t_free), w_free, off, w_free_sum, quota=True)
+    rounded = hamilton_groups(np.where(bad, 0, t_free), w_free, off, w_free_sum, quota=True)
     # Exact verification of the float classification: a child held at its floor must have
     # lambda * w <= floor, one at its cap lambda * w >= cap, a free one floor <= quota <= cap (the
     # free quotas have exact floors). Overflow gives inf / NaN, which fails the comparisons and so
@@ -1866,7 +1866,7 @@ def _fill(*arrays: npt.NDArray[Any]) -> None:
         if n_moving == 0:
             return
         if 2 * n_moving < totals.size:
-            sub = _gather(offsets, np.flatnonzero(moving))
+            sub = gather_segments(offsets, np.flatnonzero(moving))
             part = [a[sub.idx] for a in (w, floors, caps)]
             lo, hi = at_floor[sub.idx], at_cap[sub.idx]
             _fill(*part, totals[sub.groups], free_cells[sub.idx], sub.offsets, lo, hi)
